@@ -1,0 +1,110 @@
+# tiny - learning multiple layers of features from tiny images.
+#
+#   make            build bin/tiny-* (installs missing Debian packages first)
+#   make test       build and run every test (bats files in tests/)
+#   make demo       the main job on the built-in synthetic data
+#   make bench      speed figures (benchmarks, not tests)
+#   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
+#   make BLAS=openblas ...   link OpenBLAS instead of BLIS
+SHELL := bash
+.SHELLFLAGS := -o pipefail -ec
+.DELETE_ON_ERROR:
+
+BLAS ?= blis
+CC := gcc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+ARCH := $(shell gcc -print-multiarch)
+FUZZ_SECONDS ?= 20
+
+ifeq ($(BLAS),blis)
+# libblis-dev is satisfied by one of the openmp, pthread or serial flavours.
+BLIS_DIR := $(firstword $(wildcard $(addprefix /usr/include/$(ARCH)/blis-,openmp pthread serial)))
+BLAS_CFLAGS := -isystem $(BLIS_DIR)
+BLAS_LIBDIR := $(subst /include/,/lib/,$(BLIS_DIR))
+BLAS_LIBS := -L$(BLAS_LIBDIR) -Wl,-rpath,$(BLAS_LIBDIR) -lblis
+BLAS_PKG := libblis-dev
+else ifeq ($(BLAS),openblas)
+BLAS_CFLAGS := -isystem /usr/include/$(ARCH)/openblas-pthread
+BLAS_LIBS := -L/usr/lib/$(ARCH)/openblas-pthread -Wl,-rpath,/usr/lib/$(ARCH)/openblas-pthread -lopenblas
+BLAS_PKG := libopenblas-dev
+else
+$(error BLAS=$(BLAS): expected blis or openblas)
+endif
+
+# Debian packages: building, running, testing.
+PKGS := gcc make pkgconf $(BLAS_PKG) liblapacke-dev libarchive-dev libcurl4-openssl-dev \
+	nettle-dev libpng-dev bats bats-assert bats-support parallel python3 python3-numpy \
+	python3-pil clang libclang-rt-14-dev
+
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread
+LIBS := -llapacke $(BLAS_LIBS) -larchive -lcurl -lnettle -lpng -lm -pthread
+
+STAGES := fetch label-filter info npy dump
+BINS := $(addprefix bin/tiny-,$(STAGES))
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
+LIB_A := build/libtiny.a
+TEST_TOOLS := build/tests/unit build/tests/mkstream
+
+.PHONY: all deps test demo bench fuzz clean
+all: deps $(BINS) $(TEST_TOOLS)
+
+# deps: install what is missing (as root), else say exactly what to run.
+build/deps.stamp: Makefile
+	@missing=$$(for p in $(PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done | tr '\n' ' '); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "deps: installing $$missing"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -q $$missing >/dev/null || \
+			{ apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
+		else \
+			echo "deps: missing packages; run:"; \
+			echo "  sudo apt-get install -y $$missing"; \
+			exit 1; \
+		fi; \
+	fi
+	@mkdir -p build && touch $@
+deps: build/deps.stamp
+
+build/lib/%.o: lib/%.c lib/tiny.h | build/deps.stamp
+	@mkdir -p build/lib
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+bin/tiny-%: stages/%.c $(LIB_A) lib/tiny.h
+	@mkdir -p bin
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+
+build/tests/%: tests/tools/%.c $(LIB_A) lib/tiny.h
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+
+# The header parser under libFuzzer with address and undefined-behaviour checks.
+build/fuzz/header_fuzz: fuzz/header_fuzz.c lib/header.c lib/err.c lib/tiny.h | build/deps.stamp
+	@mkdir -p build/fuzz
+	clang -std=gnu11 -g -O1 -Ilib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ fuzz/header_fuzz.c lib/header.c lib/err.c
+
+fuzz: build/fuzz/header_fuzz
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/header_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
+		build/fuzz/corpus fuzz/seeds 2>build/fuzz/log || { tail -40 build/fuzz/log; exit 1; }
+	@grep -E '^#[0-9]+.*DONE' build/fuzz/log | tail -1
+
+test: all build/fuzz/header_fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bats --formatter tap tests
+
+demo: all
+	$(MAKE) -f pipelines/demo.mk
+
+bench: all
+	bench/fetch.sh
+
+clean:
+	rm -rf bin build

@@ -1,0 +1,142 @@
+/* err.c - one-line errors, checked allocation, temporary files removed on death. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tiny.h"
+
+const char *tiny_prog = "tiny";
+const char *tiny_usage = "";
+int tiny_argc;
+char **tiny_argv;
+
+static char *tmpfiles[16];
+static int ntmpfiles;
+
+void tiny_init(int argc, char **argv, const char *usage_line)
+{
+	/* keep the command line as typed: getopt_long permutes argv */
+	tiny_argc = argc;
+	tiny_argv = xmalloc((argc + 1) * sizeof *tiny_argv);
+	for (int i = 0; i < argc; i++)
+		tiny_argv[i] = argv[i];
+	tiny_argv[argc] = NULL;
+	if (argv && argv[0]) {
+		const char *slash = strrchr(argv[0], '/');
+		tiny_prog = slash ? slash + 1 : argv[0];
+	}
+	tiny_usage = usage_line;
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	int e = errno;
+	size_t n = strlen(fmt);
+	fprintf(stderr, "%s: ", tiny_prog);
+	vfprintf(stderr, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(e));
+	fputc('\n', stderr);
+}
+
+static void remove_tmpfiles(void)
+{
+	for (int i = 0; i < ntmpfiles; i++)
+		if (tmpfiles[i])
+			unlink(tmpfiles[i]);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	remove_tmpfiles();
+	exit(1);
+}
+
+void exit_quietly(int status)
+{
+	remove_tmpfiles();
+	exit(status);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void usage(void)
+{
+	fprintf(stderr, "usage: %s\n", tiny_usage);
+	remove_tmpfiles();
+	exit(2);
+}
+
+void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	usage();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		die("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		die("out of memory allocating %zu x %zu bytes", n, size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		die("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		die("out of memory");
+	return d;
+}
+
+void tmpfile_register(const char *path)
+{
+	for (int i = 0; i < ntmpfiles; i++)
+		if (!tmpfiles[i]) {
+			tmpfiles[i] = xstrdup(path);
+			return;
+		}
+	if (ntmpfiles == (int)(sizeof tmpfiles / sizeof *tmpfiles))
+		die("too many temporary files open");
+	tmpfiles[ntmpfiles++] = xstrdup(path);
+}
+
+void tmpfile_forget(const char *path)
+{
+	for (int i = 0; i < ntmpfiles; i++)
+		if (tmpfiles[i] && !strcmp(tmpfiles[i], path)) {
+			free(tmpfiles[i]);
+			tmpfiles[i] = NULL;
+		}
+}

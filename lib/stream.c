@@ -1,0 +1,281 @@
+/*
+ * stream.c - reading and writing streams (formats/stream.md): header first,
+ * then records one at a time or in blocks, with every size from the input
+ * checked against the header before it is trusted.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tiny.h"
+
+/* --- fields -------------------------------------------------------------- */
+
+/* Records pack fields without padding, so a field may sit at any address:
+ * elements are copied out with memcpy, which compiles to plain loads. */
+#define GET_LOOP(T, OUT)                                                              \
+	for (int64_t b = 0; b < B; b++) {                                             \
+		const unsigned char *src = (const unsigned char *)recs + b * recsize + f->offset; \
+		OUT *dst = out + b * f->n;                                            \
+		for (int64_t i = 0; i < f->n; i++) {                                  \
+			T v;                                                          \
+			memcpy(&v, src + i * sizeof(T), sizeof(T));                   \
+			dst[i] = (OUT)v;                                              \
+		}                                                                     \
+	}
+
+#define GET_ANY(OUT)                                            \
+	switch (f->dtype) {                                     \
+	case DT_U8: GET_LOOP(uint8_t, OUT); break;              \
+	case DT_I32: GET_LOOP(int32_t, OUT); break;             \
+	case DT_U32: GET_LOOP(uint32_t, OUT); break;            \
+	case DT_I64: GET_LOOP(int64_t, OUT); break;             \
+	case DT_F32: GET_LOOP(float, OUT); break;               \
+	case DT_F64: GET_LOOP(double, OUT); break;              \
+	default: die("bad dtype %d", (int)f->dtype);            \
+	}
+
+void tf_get_f32(const tfield *f, const void *recs, int64_t B, int64_t recsize, float *out)
+{
+	GET_ANY(float)
+}
+
+void tf_get_f64(const tfield *f, const void *recs, int64_t B, int64_t recsize, double *out)
+{
+	GET_ANY(double)
+}
+
+void tf_get_i64(const tfield *f, const void *recs, int64_t B, int64_t recsize, int64_t *out)
+{
+	GET_ANY(int64_t)
+}
+
+void tf_set_i64(const tfield *f, void *rec, int64_t v)
+{
+	unsigned char *dst = (unsigned char *)rec + f->offset;
+	switch (f->dtype) {
+	case DT_U8: { uint8_t x = v; memcpy(dst, &x, 1); break; }
+	case DT_I32: { int32_t x = v; memcpy(dst, &x, 4); break; }
+	case DT_U32: { uint32_t x = v; memcpy(dst, &x, 4); break; }
+	case DT_I64: memcpy(dst, &v, 8); break;
+	case DT_F32: { float x = v; memcpy(dst, &x, 4); break; }
+	case DT_F64: { double x = v; memcpy(dst, &x, 8); break; }
+	default: die("bad dtype %d", (int)f->dtype);
+	}
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+/* A write to a pipe whose reader has gone (| head) ends the stage quietly,
+ * as SIGPIPE would if it were not ignored. */
+static void write_failed(const char *name)
+{
+	if (errno == EPIPE)
+		exit_quietly(141);
+	die("%s: write error:", name);
+}
+
+void xfwrite(const void *buf, size_t n, FILE *fp, const char *name)
+{
+	if (n && fwrite(buf, 1, n, fp) != n)
+		write_failed(name);
+}
+
+void close_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		write_failed("stdout");
+	if (fclose(stdout) != 0)
+		write_failed("stdout");
+}
+
+sout_t *sout_open(const char *path, const theader *h)
+{
+	char err[256];
+	size_t len;
+	char *hdr = th_format(h, &len, err, sizeof err);
+	if (!hdr)
+		die("output header: %s", err);
+	sout_t *s = xcalloc(1, sizeof *s);
+	th_copy(&s->h, h);
+	if (!path || !strcmp(path, "-")) {
+		s->fp = stdout;
+		s->name = xstrdup("stdout");
+	} else {
+		s->path = xstrdup(path);
+		s->name = xstrdup(path);
+		s->tmp = xmalloc(strlen(path) + 16);
+		sprintf(s->tmp, "%s.tmp.XXXXXX", path);
+		int fd = mkstemp(s->tmp);
+		if (fd < 0)
+			die("%s: cannot create a temporary file:", s->tmp);
+		tmpfile_register(s->tmp);
+		s->fp = fdopen(fd, "wb");
+		if (!s->fp)
+			die("%s:", s->tmp);
+	}
+	xfwrite(hdr, len, s->fp, s->name);
+	free(hdr);
+	return s;
+}
+
+void sout_write(sout_t *s, const void *recs, int64_t nrec)
+{
+	if (s->h.count != TINY_COUNT_UNKNOWN && s->nwritten + nrec > s->h.count)
+		die("%s: writing more than the %" PRId64 " records the header promised", s->name, s->h.count);
+	xfwrite(recs, (size_t)(nrec * s->h.recsize), s->fp, s->name);
+	s->nwritten += nrec;
+}
+
+void sout_close(sout_t *s)
+{
+	if (s->h.count != TINY_COUNT_UNKNOWN && s->nwritten != s->h.count)
+		die("%s: wrote %" PRId64 " of the %" PRId64 " records the header promised", s->name, s->nwritten,
+		    s->h.count);
+	if (s->fp == stdout) {
+		close_stdout();
+	} else {
+		if (fflush(s->fp) != 0 || ferror(s->fp) || fsync(fileno(s->fp)) != 0)
+			die("%s: write error:", s->tmp);
+		if (fclose(s->fp) != 0)
+			die("%s: write error:", s->tmp);
+		if (rename(s->tmp, s->path) != 0)
+			die("%s: cannot rename %s into place:", s->path, s->tmp);
+		tmpfile_forget(s->tmp);
+	}
+	th_free(&s->h);
+	free(s->name);
+	free(s->path);
+	free(s->tmp);
+	free(s);
+}
+
+/* --- input ----------------------------------------------------------------- */
+
+sin_t *sin_open(const char *path)
+{
+	sin_t *s = xcalloc(1, sizeof *s);
+	if (!path || !strcmp(path, "-")) {
+		s->fp = stdin;
+		s->name = xstrdup("stdin");
+	} else {
+		s->name = xstrdup(path);
+		s->fp = fopen(path, "rb");
+		if (!s->fp)
+			die("%s:", path);
+	}
+	/* Where the stream starts in a regular file, for the size check. */
+	struct stat st;
+	int regular = fstat(fileno(s->fp), &st) == 0 && S_ISREG(st.st_mode);
+	off_t start = regular ? lseek(fileno(s->fp), 0, SEEK_CUR) : 0;
+	if (start < 0)
+		regular = 0;
+
+	char first[TINY_ALIGN];
+	size_t got = fread(first, 1, sizeof first, s->fp);
+	if (ferror(s->fp))
+		die("%s: read error:", s->name);
+	if (got == 0)
+		die("%s: empty input (expected a tiny stream, which starts with 'TINY')", s->name);
+	char err[256];
+	size_t hl;
+	if (th_parse_first_line(first, got, &hl, err, sizeof err) < 0)
+		die("%s: %s", s->name, err);
+	if (got < sizeof first)
+		die("%s: truncated header: %zu of %zu bytes", s->name, got, hl);
+	char *buf = xmalloc(hl);
+	memcpy(buf, first, got);
+	size_t more = fread(buf + got, 1, hl - got, s->fp);
+	if (ferror(s->fp))
+		die("%s: read error:", s->name);
+	if (more < hl - got)
+		die("%s: truncated header: %zu of %zu bytes", s->name, got + more, hl);
+	if (th_parse(&s->h, buf, hl, err, sizeof err) < 0)
+		die("%s: %s", s->name, err);
+	free(buf);
+	s->hdrlen = hl;
+	s->declared = s->h.count;
+
+	if (regular) {
+		int64_t body = (int64_t)st.st_size - (int64_t)start - (int64_t)hl, R = s->h.recsize;
+		if (s->h.count != TINY_COUNT_UNKNOWN) {
+			int64_t want = s->h.count * R;
+			if (body < want)
+				die("%s: truncated: the header promises %" PRId64 " records of %" PRId64
+				    " bytes, the file holds %" PRId64 " bytes of them",
+				    s->name, s->h.count, R, body);
+			if (body > want)
+				die("%s: %" PRId64 " bytes of data after the last of %" PRId64 " records", s->name,
+				    body - want, s->h.count);
+		} else {
+			if (body % R)
+				die("%s: truncated last record: %" PRId64 " of %" PRId64 " bytes", s->name, body % R, R);
+			s->h.count = body / R;
+		}
+	}
+	return s;
+}
+
+int64_t sin_read(sin_t *s, void *buf, int64_t max)
+{
+	int64_t R = s->h.recsize, want = max;
+	if (s->eof || max <= 0)
+		return 0;
+	if (s->h.count != TINY_COUNT_UNKNOWN && want > s->h.count - s->nread)
+		want = s->h.count - s->nread;
+	size_t got = want > 0 ? fread(buf, 1, (size_t)(want * R), s->fp) : 0;
+	if (ferror(s->fp))
+		die("%s: read error:", s->name);
+	int64_t nrec = got / R;
+	if (s->h.count != TINY_COUNT_UNKNOWN) {
+		if (nrec < want)
+			die("%s: truncated: the header promises %" PRId64 " records, the stream ends after %" PRId64
+			    " and %" PRId64 " bytes",
+			    s->name, s->h.count, s->nread + nrec, (int64_t)(got % R));
+		if (s->nread + nrec == s->h.count) {
+			/* everything promised is here: anything more is an error */
+			if (fgetc(s->fp) != EOF)
+				die("%s: data after the last of %" PRId64 " records", s->name, s->h.count);
+			s->eof = 1;
+		}
+	} else {
+		if (got % R)
+			die("%s: truncated last record: %" PRId64 " of %" PRId64 " bytes", s->name, (int64_t)(got % R), R);
+		if (nrec < want)
+			s->eof = 1;
+	}
+	s->nread += nrec;
+	return nrec;
+}
+
+int64_t sin_read_f32(sin_t *s, const char *field, float *out, int64_t max)
+{
+	const tfield *f = th_need(&s->h, field, s->name);
+	int64_t B = 1024, done = 0;
+	if (B > max)
+		B = max;
+	unsigned char *raw = xmalloc((size_t)(B * s->h.recsize));
+	while (done < max) {
+		int64_t want = max - done < B ? max - done : B;
+		int64_t n = sin_read(s, raw, want);
+		if (n == 0)
+			break;
+		tf_get_f32(f, raw, n, s->h.recsize, out + done * f->n);
+		done += n;
+	}
+	free(raw);
+	return done;
+}
+
+void sin_close(sin_t *s)
+{
+	if (s->fp != stdin)
+		fclose(s->fp);
+	th_free(&s->h);
+	free(s->name);
+	free(s);
+}

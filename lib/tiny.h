@@ -1,0 +1,230 @@
+/*
+ * tiny.h - the one library every tiny-* stage links.
+ *
+ * Modules (prefix: what it does):
+ *   die/warn/x*   errors: one line on stderr, exit 1 (usage errors exit 2)
+ *   th_*          the stream header (formats/stream.md): parse, build, format
+ *   tf_*          one field of a record: convert to f32/f64/i64
+ *   sin_*, sout_*  reading and writing streams, header first, then records
+ *   opt_*         command-line numbers and choices, parsed whole, range-checked
+ *   rng_*         seeded random numbers (xoshiro256**, independent streams)
+ *   progress_*    a progress line on stderr, silent with -q or off a terminal
+ *   la_*          BLAS/LAPACK wrappers (row-major)
+ *
+ * Shape letters used across the project: N records, B records in a block,
+ * D values per record, V visible units, H hidden units.
+ */
+#ifndef TINY_H
+#define TINY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* --- errors ------------------------------------------------------------- */
+
+extern const char *tiny_prog;   /* basename of argv[0], set by tiny_init */
+extern const char *tiny_usage;  /* the stage's synopsis, for usage() */
+extern int tiny_argc;           /* the command line as given, for history */
+extern char **tiny_argv;
+
+void tiny_init(int argc, char **argv, const char *usage_line);
+/* One line "prog: message" on stderr and exit 1.  A format ending in ':'
+ * gets ": strerror(errno)" appended. */
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Remove temporary files and exit without a message (a closed pipe). */
+void exit_quietly(int status) __attribute__((noreturn));
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "usage: SYNOPSIS" on stderr, exit 2.  With a message, it comes first. */
+void usage(void) __attribute__((noreturn));
+void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* Files the program is writing under a temporary name; die() removes them. */
+void tmpfile_register(const char *path);
+void tmpfile_forget(const char *path);
+
+/* --- the stream header -------------------------------------------------- */
+
+#define TINY_MAGIC       "TINY"
+#define TINY_VERSION     1
+#define TINY_ALIGN       64            /* body starts at a multiple of this */
+#define TINY_HDR_MAX     (1 << 20)     /* longest header, bytes */
+#define TINY_MAX_FIELDS  64
+#define TINY_MAX_RANK    4
+#define TINY_NAME_MAX    32            /* field and attribute names, chars */
+#define TINY_DIM_MAX     INT32_MAX
+#define TINY_RECORD_MAX  ((int64_t)1 << 34)  /* bytes in one record */
+#define TINY_BODY_MAX    ((int64_t)1 << 62)  /* count x record size */
+#define TINY_COUNT_UNKNOWN (-1)
+
+typedef enum { DT_U8, DT_I32, DT_U32, DT_I64, DT_F32, DT_F64, DT_COUNT } dtype_t;
+
+extern const char *const dtype_names[DT_COUNT];
+extern const int dtype_sizes[DT_COUNT];
+int dtype_from_name(const char *s);   /* -1 if unknown */
+
+typedef struct {
+	char name[TINY_NAME_MAX + 1];
+	dtype_t dtype;
+	int rank;
+	int64_t dims[TINY_MAX_RANK];
+	int64_t n;       /* elements: product of dims (1 for rank 0) */
+	int64_t nbytes;  /* n * dtype size */
+	int64_t offset;  /* byte offset of the field in a record */
+} tfield;
+
+typedef struct {
+	char *key;
+	char *value;
+} tattr;
+
+typedef struct {
+	int64_t count;   /* records, or TINY_COUNT_UNKNOWN */
+	int nfields;
+	tfield fields[TINY_MAX_FIELDS];
+	int64_t recsize; /* bytes per record */
+	int nattrs;
+	tattr *attrs;
+} theader;
+
+void th_init(theader *h);
+void th_free(theader *h);
+void th_copy(theader *dst, const theader *src);
+/* Parse the first line from the first n bytes (n >= 1): sets *hdrlen.
+ * 0 on success, -1 with a message in err. */
+int th_parse_first_line(const char *buf, size_t n, size_t *hdrlen, char *err, size_t errsz);
+/* Parse a whole header of len bytes (len = the length its first line gives).
+ * 0 on success, -1 with a one-line message in err.  This is the fuzz target. */
+int th_parse(theader *h, const char *buf, size_t len, char *err, size_t errsz);
+/* The header as bytes, padded to TINY_ALIGN; NULL with err if it would
+ * break a rule (too long, bad name). Caller frees. */
+char *th_format(const theader *h, size_t *len, char *err, size_t errsz);
+
+/* Building headers; each checks the rules and returns -1 with err if broken. */
+int th_add_field(theader *h, const char *name, dtype_t dt, int rank, const int64_t *dims,
+		 char *err, size_t errsz);
+/* Convenience for stages: dies on a broken rule (a bug, or a bound hit). */
+void th_field(theader *h, const char *name, dtype_t dt, int rank, ...);
+void th_remove_field(theader *h, int index);
+int th_find(const theader *h, const char *name);          /* -1 if absent */
+const tfield *th_need(const theader *h, const char *name, const char *input);  /* dies */
+const char *th_attr(const theader *h, const char *key);   /* first value, or NULL */
+void th_attr_set(theader *h, const char *key, const char *value);  /* replace or add */
+void th_attr_add(theader *h, const char *key, const char *value);  /* always add */
+void th_attr_del(theader *h, const char *key);
+/* Append "history <command line>": the argv tiny_init saw, before getopt
+ * permuted it. */
+void th_add_history(theader *h);
+/* Split a whitespace-separated attribute (e.g. classes) into words.
+ * Returns the number of words; *words is malloc'ed, free with th_words_free. */
+int th_words(const char *value, char ***words);
+void th_words_free(char **words, int n);
+
+/* --- fields -------------------------------------------------------------- */
+
+/* Convert field f of B records (recsize bytes apart) to a dense (B, f->n)
+ * array of the given type. */
+void tf_get_f32(const tfield *f, const void *recs, int64_t B, int64_t recsize, float *out);
+void tf_get_f64(const tfield *f, const void *recs, int64_t B, int64_t recsize, double *out);
+void tf_get_i64(const tfield *f, const void *recs, int64_t B, int64_t recsize, int64_t *out);
+/* Store integer v into element 0 of field f in one record. */
+void tf_set_i64(const tfield *f, void *rec, int64_t v);
+int dtype_is_int(dtype_t dt);
+
+/* --- reading and writing streams ---------------------------------------- */
+
+typedef struct {
+	FILE *fp;
+	char *name;        /* as given, "stdin" for - */
+	theader h;
+	int64_t declared;  /* the count the header gives (maybe unknown) */
+	int64_t nread;     /* records read so far */
+	int64_t hdrlen;
+	int eof;
+} sin_t;
+
+/* Open path ("-" or NULL: stdin), read and check the header, die with
+ * "prog: NAME: rule" if it is bad.  For a regular file the size is checked
+ * against the header now, and an unknown count is filled in. */
+sin_t *sin_open(const char *path);
+/* Read up to max records into buf (max * recsize bytes).  Returns the
+ * number read, 0 at the end.  Dies on a truncated record, on fewer records
+ * than the header promised, and on data after the last promised record. */
+int64_t sin_read(sin_t *s, void *buf, int64_t max);
+/* Read up to max records and convert field `field` to f32: out is (max, n). */
+int64_t sin_read_f32(sin_t *s, const char *field, float *out, int64_t max);
+void sin_close(sin_t *s);
+
+typedef struct {
+	FILE *fp;
+	char *name;        /* for messages */
+	char *path;        /* final path, NULL for stdout */
+	char *tmp;         /* temporary path being written */
+	theader h;
+	int64_t nwritten;
+} sout_t;
+
+/* Write the header of h (a copy is kept) to stdout (path NULL or "-") or to
+ * a temporary file renamed to path by sout_close. */
+sout_t *sout_open(const char *path, const theader *h);
+void sout_write(sout_t *s, const void *recs, int64_t nrec);
+/* Check the promised count was written, flush, close (rename), free. */
+void sout_close(sout_t *s);
+
+/* Flush and close stdout, dying on an error (full disk). */
+void close_stdout(void);
+/* Write all of buf to fp or die naming `name`. */
+void xfwrite(const void *buf, size_t n, FILE *fp, const char *name);
+
+/* --- options ------------------------------------------------------------- */
+
+/* Parse arg whole as an integer in [lo, hi]; usage error naming opt if not. */
+int64_t opt_i64(const char *opt, const char *arg, int64_t lo, int64_t hi);
+uint64_t opt_u64(const char *opt, const char *arg);
+double opt_f64(const char *opt, const char *arg, double lo, double hi);
+/* Index of arg in the NULL-terminated list; usage error listing them if absent. */
+int opt_choice(const char *opt, const char *arg, const char *const *choices);
+
+/* --- random numbers ------------------------------------------------------ */
+
+typedef struct { uint64_t s[4]; } rng_t;
+
+/* Seed a generator; different `stream` values give independent sequences
+ * for the same seed (e.g. one per record, or one per split). */
+void rng_seed(rng_t *r, uint64_t seed, uint64_t stream);
+uint64_t rng_u64(rng_t *r);
+double rng_uniform(rng_t *r);            /* [0, 1) */
+double rng_normal(rng_t *r);             /* N(0, 1) */
+uint64_t rng_below(rng_t *r, uint64_t n); /* [0, n), unbiased; n > 0 */
+
+/* --- progress ------------------------------------------------------------ */
+
+typedef struct {
+	const char *what;
+	double total;
+	double start, last;
+	int on;
+} progress_t;
+
+extern int tiny_quiet;   /* set by -q */
+
+void progress_start(progress_t *p, const char *what, double total);
+void progress_update(progress_t *p, double done);
+void progress_end(progress_t *p);
+double now_seconds(void);
+
+/* --- linear algebra (row-major) ------------------------------------------ */
+
+/* C (M,N) = alpha op(A) op(B) + beta C, with op(A) (M,K), op(B) (K,N). */
+void la_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+	      const float *B, int ldb, float beta, float *C, int ldc);
+void la_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+	      const double *B, int ldb, double beta, double *C, int ldc);
+/* Eigen-decomposition of the symmetric (n,n) A in place: eigenvalues w
+ * ascending, eigenvectors in the columns of A.  Dies on failure. */
+void la_dsyevd(int n, double *A, double *w);
+
+#endif
