@@ -181,8 +181,14 @@ static CURLcode dl_attempt(const char *url, const char *part, progress_t *bar, l
 	curl_easy_setopt(d.curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);  /* < 1 KB/s for 30 s: stalled */
 	curl_easy_setopt(d.curl, CURLOPT_LOW_SPEED_TIME, 30L);
 	curl_easy_setopt(d.curl, CURLOPT_USERAGENT, "tiny-fetch");
-	if (d.resume > 0)
-		curl_easy_setopt(d.curl, CURLOPT_RESUME_FROM_LARGE, d.resume);
+	/* a plain Range header, not CURLOPT_RESUME_FROM_LARGE: with that, libcurl
+	 * itself fails a 200 answer (CURLE_RANGE_ERROR) before dl_write can
+	 * restart the .part, so a server without Range support never succeeds */
+	char range[32];
+	if (d.resume > 0) {
+		snprintf(range, sizeof range, "%" PRId64 "-", (int64_t)d.resume);
+		curl_easy_setopt(d.curl, CURLOPT_RANGE, range);
+	}
 	CURLcode rc = curl_easy_perform(d.curl);
 	*http = 0;
 	curl_easy_getinfo(d.curl, CURLINFO_RESPONSE_CODE, http);
@@ -232,6 +238,8 @@ static void download(const char *url, const char *final, const char *md5)
 		}
 		if (rc == CURLE_HTTP_RETURNED_ERROR || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_URL_MALFORMAT ||
 		    rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_WRITE_ERROR || rc == CURLE_REMOTE_FILE_NOT_FOUND)
+			break;
+		if (attempt == 5)
 			break;
 		if (!tiny_quiet)
 			warn("%s: %s; resuming (attempt %d of 5)", url, curl_easy_strerror(rc), attempt + 1);

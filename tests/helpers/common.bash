@@ -1,0 +1,28 @@
+# Shared by every tests/*.bats: bin/ and the test tools on PATH, bats-assert.
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+TINY_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+PATH="$TINY_ROOT/bin:$TINY_ROOT/build/tests:$PATH"
+FIXTURES="$TINY_ROOT/tests/fixtures"
+SHARED="$TINY_ROOT/../shared"
+# Debian's python3, which has python3-numpy (a pyenv python may not).
+PY=/usr/bin/python3
+
+# The real CIFAR-10 images in the official binary layout, made once from
+# ../shared/data with ../shared/tools/cifar10-binary and kept in build/.
+# Skips the test where ../shared or python3-pil is absent.
+cifar10_tarball() {
+	local out="$TINY_ROOT/build/data/cifar-10-binary.tar.gz"
+	[ -f "$SHARED/data/cifar10-jpeg.tar.gz" ] || skip "../shared/data is absent"
+	if [ ! -f "$out" ]; then
+		$PY -c 'import PIL, numpy' 2>/dev/null || skip "python3-pil or python3-numpy is absent"
+		mkdir -p "${out%/*}"
+		$PY "$SHARED/tools/cifar10-binary" "$out" >&2
+	fi
+	CIFAR10_TARBALL="$out"
+}
+
+# A small stream from text: mk 'label u8 []' 'x f32 [2]' <<< '0 1 2  1 3 4'
+mk() { mkstream "$@"; }
