@@ -6,6 +6,7 @@
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
 #   make BLAS=openblas ...   link OpenBLAS instead of BLIS
+.DEFAULT_GOAL := all
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -14,19 +15,11 @@ BLAS ?= blis
 CC := gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
-ARCH := $(shell gcc -print-multiarch)
 FUZZ_SECONDS ?= 20
 
 ifeq ($(BLAS),blis)
-# libblis-dev is satisfied by one of the openmp, pthread or serial flavours.
-BLIS_DIR := $(firstword $(wildcard $(addprefix /usr/include/$(ARCH)/blis-,openmp pthread serial)))
-BLAS_CFLAGS := -isystem $(BLIS_DIR)
-BLAS_LIBDIR := $(subst /include/,/lib/,$(BLIS_DIR))
-BLAS_LIBS := -L$(BLAS_LIBDIR) -Wl,-rpath,$(BLAS_LIBDIR) -lblis
 BLAS_PKG := libblis-dev
 else ifeq ($(BLAS),openblas)
-BLAS_CFLAGS := -isystem /usr/include/$(ARCH)/openblas-pthread
-BLAS_LIBS := -L/usr/lib/$(ARCH)/openblas-pthread -Wl,-rpath,/usr/lib/$(ARCH)/openblas-pthread -lopenblas
 BLAS_PKG := libopenblas-dev
 else
 $(error BLAS=$(BLAS): expected blis or openblas)
@@ -37,21 +30,14 @@ PKGS := gcc make pkgconf $(BLAS_PKG) liblapacke-dev libarchive-dev libcurl4-open
 	nettle-dev libpng-dev bats bats-assert bats-support parallel python3 python3-numpy \
 	python3-pil clang libclang-rt-14-dev
 
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread
-LIBS := -llapacke $(BLAS_LIBS) -larchive -lcurl -lnettle -lpng -lm -pthread
+# build/config-$(BLAS).mk is made by the deps step: it installs what is
+# missing, then records where the BLAS headers and libraries are.  make
+# re-reads it once made, so a fresh machine needs no second command.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+include build/config-$(BLAS).mk
+endif
 
-STAGES := fetch label-filter info npy dump
-BINS := $(addprefix bin/tiny-,$(STAGES))
-LIB_SRC := $(wildcard lib/*.c)
-LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
-LIB_A := build/libtiny.a
-TEST_TOOLS := build/tests/unit build/tests/mkstream
-
-.PHONY: all deps test demo bench fuzz clean
-all: deps $(BINS) $(TEST_TOOLS)
-
-# deps: install what is missing (as root), else say exactly what to run.
-build/deps.stamp: Makefile
+build/config-$(BLAS).mk: Makefile
 	@missing=$$(for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	done | tr '\n' ' '); \
@@ -67,10 +53,35 @@ build/deps.stamp: Makefile
 			exit 1; \
 		fi; \
 	fi
-	@mkdir -p build && touch $@
-deps: build/deps.stamp
+	@mkdir -p build
+	@arch=$$(gcc -print-multiarch); \
+	if [ $(BLAS) = blis ]; then \
+		for f in openmp pthread serial; do \
+			d=/usr/include/$$arch/blis-$$f; \
+			[ -d $$d ] && { inc=$$d; lib=/usr/lib/$$arch/blis-$$f; lname=blis; break; }; \
+		done; \
+	else \
+		inc=/usr/include/$$arch/openblas-pthread; lib=/usr/lib/$$arch/openblas-pthread; lname=openblas; \
+	fi; \
+	[ -n "$$inc" ] && [ -f $$inc/cblas.h ] || { echo "deps: no cblas.h for BLAS=$(BLAS)"; exit 1; }; \
+	{ echo "BLAS_CFLAGS := -isystem $$inc"; \
+	  echo "BLAS_LIBS := -L$$lib -Wl,-rpath,$$lib -l$$lname"; } >$@
+deps: build/config-$(BLAS).mk
 
-build/lib/%.o: lib/%.c lib/tiny.h | build/deps.stamp
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread
+LIBS = -llapacke $(BLAS_LIBS) -larchive -lcurl -lnettle -lpng -lm -pthread
+
+STAGES := fetch label-filter info npy dump
+BINS := $(addprefix bin/tiny-,$(STAGES))
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
+LIB_A := build/libtiny.a
+TEST_TOOLS := build/tests/unit build/tests/mkstream
+
+.PHONY: all deps test demo bench fuzz clean
+all: deps $(BINS) $(TEST_TOOLS)
+
+build/lib/%.o: lib/%.c lib/tiny.h
 	@mkdir -p build/lib
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -86,7 +97,7 @@ build/tests/%: tests/tools/%.c $(LIB_A) lib/tiny.h
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LIBS)
 
 # The header parser under libFuzzer with address and undefined-behaviour checks.
-build/fuzz/header_fuzz: fuzz/header_fuzz.c lib/header.c lib/err.c lib/tiny.h | build/deps.stamp
+build/fuzz/header_fuzz: fuzz/header_fuzz.c lib/header.c lib/err.c lib/tiny.h
 	@mkdir -p build/fuzz
 	clang -std=gnu11 -g -O1 -Ilib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ fuzz/header_fuzz.c lib/header.c lib/err.c
