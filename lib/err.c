@@ -1,6 +1,7 @@
 /* err.c - one-line errors, checked allocation, temporary files removed on death. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,8 +42,15 @@ static void vmsg(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+int tiny_stdout_closed;
+
+/* A stage that fails writes nothing more: what stdout holds unwritten was
+ * made from input now known to be bad, so it is dropped, not flushed by
+ * exit().  Files being written under a temporary name are removed. */
 static void remove_tmpfiles(void)
 {
+	if (!tiny_stdout_closed)
+		__fpurge(stdout);
 	for (int i = 0; i < ntmpfiles; i++)
 		if (tmpfiles[i])
 			unlink(tmpfiles[i]);

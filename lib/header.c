@@ -504,7 +504,7 @@ int th_parse(theader *h, const char *buf, size_t len, char *err, size_t errsz)
 	if (hl != len)
 		return fail(err, errsz, "header is %zu bytes, its first line says %zu", len, hl);
 	const char *p = memchr(buf, '\n', len) + 1, *end = buf + len;
-	int line = 1, have_count = 0, ended = 0;
+	int line = 1, have_count = 0, ended = 0, have_attr = 0;
 	while (p < end && !ended) {
 		line++;
 		const char *nl = memchr(p, '\n', end - p);
@@ -531,7 +531,7 @@ int th_parse(theader *h, const char *buf, size_t len, char *err, size_t errsz)
 			}
 			if (n - 6 == 7 && !memcmp(p + 6, "unknown", 7)) {
 				c = TINY_COUNT_UNKNOWN;
-			} else if (parse_num(p + 6, n - 6, TINY_BODY_MAX, &c) < 0) {
+			} else if (parse_num(p + 6, n - 6, TINY_BODY_MAX - 1, &c) < 0) {
 				th_free(h);
 				return fail(err, errsz, "line %d: count '%.*s' is not a number below 2^62 or 'unknown'", line,
 					    (int)(n - 6 > 24 ? 24 : n - 6), p + 6);
@@ -541,13 +541,18 @@ int th_parse(theader *h, const char *buf, size_t len, char *err, size_t errsz)
 		} else if (n > 6 && !memcmp(p, "field ", 6)) {
 			if (!have_count) {
 				th_free(h);
-				return fail(err, errsz, "line %d: 'count' must come before the fields", line);
+				return fail(err, errsz, "line %d: no 'count' line before the fields", line);
+			}
+			if (have_attr) {
+				th_free(h);
+				return fail(err, errsz, "line %d: a field after the attributes (fields come first)", line);
 			}
 			if (parse_field(h, p + 6, n - 6, line, err, errsz) < 0) {
 				th_free(h);
 				return -1;
 			}
 		} else if (n > 5 && !memcmp(p, "attr ", 5)) {
+			have_attr = 1;
 			const char *k = p + 5, *e = p + n;
 			const char *sp = memchr(k, ' ', e - k);
 			const char *ke = sp ? sp : e;

@@ -89,6 +89,7 @@ void close_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout))
 		write_failed("stdout");
+	tiny_stdout_closed = 1;
 	if (fclose(stdout) != 0)
 		write_failed("stdout");
 }

@@ -176,6 +176,7 @@ void sout_close(sout_t *s);
 
 /* Flush and close stdout, dying on an error (full disk). */
 void close_stdout(void);
+extern int tiny_stdout_closed;  /* set by close_stdout */
 /* Write all of buf to fp or die naming `name`. */
 void xfwrite(const void *buf, size_t n, FILE *fp, const char *name);
 

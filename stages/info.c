@@ -99,6 +99,38 @@ static void print_shape(const tfield *f, char *buf, size_t sz)
 		snprintf(buf + len, sz - len, "]");
 }
 
+/* Fold the n values of one field at p into t, straight from the record
+ * bytes (no converted copy: a model's field may be gigabytes). */
+#define FOLD(T)                                              \
+	for (int64_t j = 0; j < n; j++) {                    \
+		T raw;                                       \
+		memcpy(&raw, p + j * sizeof(T), sizeof(T));  \
+		double v = (double)raw;                      \
+		if (isnan(v)) {                              \
+			t->nan++;                            \
+			continue;                            \
+		}                                            \
+		if (v < t->min)                              \
+			t->min = v;                          \
+		if (v > t->max)                              \
+			t->max = v;                          \
+		t->sum += v;                                 \
+		t->n++;                                      \
+	}
+
+static void fold(stat_t *t, dtype_t dt, const unsigned char *p, int64_t n)
+{
+	switch (dt) {
+	case DT_U8: FOLD(uint8_t); break;
+	case DT_I32: FOLD(int32_t); break;
+	case DT_U32: FOLD(uint32_t); break;
+	case DT_I64: FOLD(int64_t); break;
+	case DT_F32: FOLD(float); break;
+	case DT_F64: FOLD(double); break;
+	default: die("bad dtype %d", (int)dt);
+	}
+}
+
 static void print_stats(sin_t *s)
 {
 	const theader *h = &s->h;
@@ -109,33 +141,15 @@ static void print_stats(sin_t *s)
 	}
 	int64_t B = h->recsize > (1 << 20) ? 1 : (1 << 20) / h->recsize;  /* ~1 MiB blocks */
 	unsigned char *raw = xmalloc((size_t)(B * h->recsize));
-	int64_t maxn = 0;
-	for (int i = 0; i < h->nfields; i++)
-		if (h->fields[i].n > maxn)
-			maxn = h->fields[i].n;
-	double *vals = xmalloc((size_t)(B * maxn) * sizeof *vals);
 	int64_t nrec = 0, n;
 	progress_t p;
 	progress_start(&p, "reading", h->count == TINY_COUNT_UNKNOWN ? 0 : (double)h->count);
 	while ((n = sin_read(s, raw, B)) > 0) {
-		for (int i = 0; i < h->nfields; i++) {
-			const tfield *f = &h->fields[i];
-			tf_get_f64(f, raw, n, h->recsize, vals);
-			stat_t *t = &st[i];
-			for (int64_t j = 0; j < n * f->n; j++) {
-				double v = vals[j];
-				if (isnan(v)) {
-					t->nan++;
-					continue;
-				}
-				if (v < t->min)
-					t->min = v;
-				if (v > t->max)
-					t->max = v;
-				t->sum += v;
-				t->n++;
+		for (int64_t r = 0; r < n; r++)
+			for (int i = 0; i < h->nfields; i++) {
+				const tfield *f = &h->fields[i];
+				fold(&st[i], f->dtype, raw + r * h->recsize + f->offset, f->n);
 			}
-		}
 		nrec += n;
 		progress_update(&p, nrec);
 	}
@@ -155,7 +169,6 @@ static void print_stats(sin_t *s)
 			printf("  (%" PRId64 " NaN)", st[i].nan);
 		putchar('\n');
 	}
-	free(vals);
 	free(raw);
 	free(st);
 }

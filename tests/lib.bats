@@ -1,0 +1,37 @@
+#!/usr/bin/env bats
+# lib/: the unit tests (tests/tools/unit.c) and the header parser under
+# libFuzzer (fuzz/header_fuzz.c) for FUZZ_SECONDS, seeded with fuzz/seeds
+# and the bad fixtures of tests/fixtures/bad.
+
+load helpers/common
+
+@test "unit tests of lib/ pass" {
+	run -0 "$TINY_ROOT/build/tests/unit"
+	assert_output --partial " 0 failed"
+	refute_line --partial "FAIL"
+}
+
+@test "the header parser survives ${FUZZ_SECONDS:-20} s of fuzzing" {
+	local fuzzer="$TINY_ROOT/build/fuzz/header_fuzz"
+	[ -x "$fuzzer" ] || skip "no $fuzzer (make build/fuzz/header_fuzz)"
+	local corpus="$BATS_TEST_TMPDIR/corpus"
+	mkdir -p "$corpus"
+	cp "$TINY_ROOT"/fuzz/seeds/* "$corpus/"
+	# the fixtures' headers (at most -max_len bytes of each) as extra seeds
+	local f
+	for f in "$FIXTURES"/bad/*.tiny; do
+		head -c 4096 "$f" >"$corpus/bad-${f##*/}"
+	done
+	# crashes, if any, are written to the test's directory, not the tree
+	run "$fuzzer" -max_total_time="${FUZZ_SECONDS:-20}" -max_len=4096 -print_final_stats=0 \
+		-artifact_prefix="$BATS_TEST_TMPDIR/" "$corpus"
+	if [ "$status" -ne 0 ]; then
+		echo "$output" | tail -40
+		ls "$BATS_TEST_TMPDIR"/crash-* "$BATS_TEST_TMPDIR"/leak-* 2>/dev/null | while read -r c; do
+			echo "crashing input $c:"
+			od -c "$c" | head -20
+		done
+		return 1
+	fi
+	assert_output --partial "Done "
+}

@@ -1,0 +1,307 @@
+#!/usr/bin/env bats
+# The stream format (formats/stream.md) as the stages read and write it:
+# first every validation rule on its bad fixture (tests/fixtures/bad, made by
+# tests/fixtures/make-bad.sh), then exact small cases.
+
+load helpers/common
+
+BAD="$FIXTURES/bad"
+
+# via_pipe FILE CMD...: CMD reading FILE through a pipe, not a regular file.
+via_pipe() {
+	local f=$1
+	shift
+	cat "$f" | "$@"
+}
+
+# rejected INPUT WORD: after `run --separate-stderr tiny-info ...`: exit 1
+# (checked by run -1), nothing on stdout, and exactly one line on stderr,
+# "tiny-info: INPUT: ...", holding WORD.
+rejected() {
+	assert_output ""
+	[[ "$stderr" != *$'\n'* ]] || { echo "more than one line on stderr: $stderr"; return 1; }
+	[[ "$stderr" == "tiny-info: $1: "* ]] || { echo "stderr does not name $1: $stderr"; return 1; }
+	[[ "$stderr" == *"$2"* ]] || { echo "stderr does not say '$2': $stderr"; return 1; }
+}
+
+# bad NAME WORD: tiny-info rejects $BAD/NAME.tiny as a file, on stdin
+# redirected from the file (checked at open), and through a pipe (checked
+# while reading), each time with a message holding WORD.
+bad() {
+	local f="$BAD/$1.tiny"
+	[ -f "$f" ] || { echo "no fixture $f"; return 1; }
+	run -1 --separate-stderr tiny-info "$f"
+	rejected "$f" "$2"
+	run -1 --separate-stderr tiny-info <"$f"
+	rejected stdin "$2"
+	run -1 --separate-stderr via_pipe "$f" tiny-info
+	rejected stdin "$2"
+}
+
+# --- bad input: one fixture per rule ------------------------------------------
+
+@test "bad: the magic is not TINY" { bad magic "magic 'TINY'"; }
+@test "bad: version 2" { bad version "unsupported version 2"; }
+@test "bad: a first line without a length" { bad first-line "first line is not 'TINY VERSION LENGTH'"; }
+@test "bad: header length not a multiple of 64" { bad hdrlen-not-64 "header length 100 is not a multiple of 64"; }
+@test "bad: header length not a number" { bad hdrlen-not-number "header length 'sixtyfour' is not a number"; }
+@test "bad: header length over 1 MiB" { bad hdrlen-too-big "header length '1048640' is not a number from 64 to 1048576"; }
+@test "bad: the input ends inside the header" { bad truncated-header "truncated header: 100 of 128 bytes"; }
+@test "bad: no end line" { bad no-end "no 'end' line within the 64 header bytes"; }
+@test "bad: padding after end that is not newlines" { bad padding "padding after 'end' must be newlines only"; }
+@test "bad: a control character in a header line" { bad control-char "line 4: control character 0x09"; }
+@test "bad: no count line" { bad no-count "no 'count' line"; }
+@test "bad: two count lines" { bad count-twice "line 3: a second 'count' line"; }
+@test "bad: count after a field" { bad count-after-field "line 2: no 'count' line before the fields"; }
+@test "bad: a field after an attribute" { bad field-after-attr "line 4: a field after the attributes"; }
+@test "bad: count not a number" { bad count-not-number "count 'one' is not a number"; }
+@test "bad: count not below 2^62" { bad count-too-big "count '4611686018427387904' is not a number below 2^62"; }
+@test "bad: count x record size over 2^62" { bad count-overflow "x record size overflows the limit of 2^62"; }
+@test "bad: no fields" { bad no-fields "no fields"; }
+@test "bad: an unknown dtype" { bad dtype "unknown dtype 'f16'"; }
+@test "bad: rank 5" { bad rank "rank exceeds the limit of 4"; }
+@test "bad: a dimension 0" { bad dim-zero "dimension '0' is not a number from 1 to 2147483647"; }
+@test "bad: a dimension 2^31" { bad dim-too-big "dimension '2147483648'"; }
+@test "bad: a dimension with a leading zero" { bad dim-leading-zero "dimension '02'"; }
+@test "bad: a malformed shape" { bad shape-syntax "shape must be [] or [D0,D1,...]"; }
+@test "bad: a record over 2^34 bytes" { bad record-too-big "record size exceeds the limit of 17179869184 bytes"; }
+@test "bad: a field name starting with a digit" { bad field-name "field name '2x'"; }
+@test "bad: a field name of 33 characters" { bad field-name-long "field name 'abcdefghijklmnopqrstuvwxyzABCDEFG'"; }
+@test "bad: a field declared twice" { bad field-twice "field 'x' is declared twice"; }
+@test "bad: 65 fields" { bad too-many-fields "more than 64 fields"; }
+@test "bad: an attribute name starting with a digit" { bad attr-name "attribute name '9lives'"; }
+@test "bad: a line that is none of count, field, attr, end" { bad unknown-line "unknown line 'note hello'"; }
+@test "bad: count unknown and a partial last record" { bad truncated-record "truncated last record: 2 of 4 bytes"; }
+@test "bad: fewer records than the count" { bad fewer-records "the header promises 3 records"; }
+@test "bad: data after the last counted record" { bad trailing-data "data after the last of 1 records"; }
+
+@test "every bad fixture has its test above, and make-bad.sh makes exactly them" {
+	local f name
+	for f in "$BAD"/*; do
+		name=${f##*/}
+		[[ $name == *.tiny ]] || { echo "not a .tiny fixture: $name"; return 1; }
+		grep -qE "^@test .*\{ bad ${name%.tiny} " "$BATS_TEST_FILENAME" || {
+			echo "no test for $name"
+			return 1
+		}
+	done
+	"$FIXTURES/make-bad.sh" "$BATS_TEST_TMPDIR/bad"
+	diff -r "$BATS_TEST_TMPDIR/bad" "$BAD"
+}
+
+@test "bad: empty input, on stdin and as a file" {
+	run -1 --separate-stderr tiny-info </dev/null
+	rejected stdin "empty input"
+	: >"$BATS_TEST_TMPDIR/empty.tiny"
+	run -1 --separate-stderr tiny-info "$BATS_TEST_TMPDIR/empty.tiny"
+	rejected "$BATS_TEST_TMPDIR/empty.tiny" "empty input"
+	run -1 --separate-stderr via_pipe "$BATS_TEST_TMPDIR/empty.tiny" tiny-info
+	rejected stdin "empty input"
+}
+
+@test "bad: a missing file is named, with its error" {
+	run -1 --separate-stderr tiny-info "$BATS_TEST_TMPDIR/absent.tiny"
+	rejected "$BATS_TEST_TMPDIR/absent.tiny" "No such file"
+}
+
+@test "bad: tiny-dump, tiny-npy and tiny-info --json write nothing on stdout for any bad fixture" {
+	local f
+	for f in "$BAD"/*.tiny; do
+		run -1 --separate-stderr tiny-dump "$f"
+		assert_output ""
+		[[ "$stderr" == "tiny-dump: $f: "* ]]
+		run -1 --separate-stderr via_pipe "$f" tiny-dump
+		assert_output ""
+		[[ "$stderr" == "tiny-dump: stdin: "* ]]
+		run -1 --separate-stderr via_pipe "$f" tiny-npy x
+		assert_output ""
+		[[ "$stderr" == "tiny-npy: stdin: "* ]]
+	done
+	# --json reads no record, so through a pipe only header rules apply
+	for f in "$BAD"/*.tiny; do
+		case ${f##*/} in truncated-record.* | fewer-records.* | trailing-data.*) continue ;; esac
+		run -1 --separate-stderr via_pipe "$f" tiny-info --json
+		assert_output ""
+	done
+}
+
+@test "usage errors exit 2 with a usage line" {
+	run -2 --separate-stderr tiny-dump --head -3
+	assert_output ""
+	[[ "$stderr" == *"--head -3: expected an integer from 0"* ]]
+	[[ "$stderr" == *"usage: tiny-dump "* ]]
+	run -2 --separate-stderr tiny-dump --head abc
+	[[ "$stderr" == *"--head abc"* && "$stderr" == *"usage: tiny-dump "* ]]
+	run -2 --separate-stderr tiny-info --bogus
+	assert_output ""
+	[[ "$stderr" == *"'--bogus'"* && "$stderr" == *"usage: tiny-info "* ]]
+	run -2 --separate-stderr tiny-info a b
+	[[ "$stderr" == *"at most one input file"* && "$stderr" == *"usage: tiny-info "* ]]
+	run -2 --separate-stderr tiny-npy
+	[[ "$stderr" == "usage: tiny-npy "* ]]
+}
+
+# --- exact small cases ---------------------------------------------------------
+
+# two records: label u8, x f32 [2]
+small() {
+	mkstream "$@" 'label u8 []' 'x f32 [2]' <<<'0 1.5 2  1 3 4'
+}
+
+@test "values round-trip through tiny-dump exactly, from a file, stdin and a pipe" {
+	small >"$BATS_TEST_TMPDIR/s.tiny"
+	local want=$'label=0 x=1.5,2\nlabel=1 x=3,4'
+	run -0 tiny-dump "$BATS_TEST_TMPDIR/s.tiny"
+	assert_output "$want"
+	run -0 tiny-dump <"$BATS_TEST_TMPDIR/s.tiny"
+	assert_output "$want"
+	run -0 via_pipe "$BATS_TEST_TMPDIR/s.tiny" tiny-dump
+	assert_output "$want"
+	run -0 tiny-dump --head 1 --fields x "$BATS_TEST_TMPDIR/s.tiny"
+	assert_output "x=1.5,2"
+}
+
+@test "every dtype round-trips at its limits" {
+	mkstream 'a u8 []' 'b i32 [2]' 'c u32 []' 'd i64 [2]' 'e f32 []' 'f f64 []' >"$BATS_TEST_TMPDIR/d.tiny" <<<'
+		255 -2147483648 2147483647 4294967295 -9223372036854775808 9223372036854775807 0.1 0.1'
+	run -0 tiny-dump "$BATS_TEST_TMPDIR/d.tiny"
+	assert_output "a=255 b=-2147483648,2147483647 c=4294967295 d=-9223372036854775808,9223372036854775807 e=0.100000001 f=0.10000000000000001"
+	# 1 + 8 + 4 + 16 + 4 + 8 bytes, packed without padding
+	[ "$(head -n 1 "$BATS_TEST_TMPDIR/d.tiny")" == "TINY 1 128" ]
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/d.tiny")" -eq $((128 + 41)) ]
+}
+
+@test "the header is text padded with newlines to a multiple of 64" {
+	small >"$BATS_TEST_TMPDIR/s.tiny"
+	local text=$'TINY 1 64\ncount 2\nfield label u8 []\nfield x f32 [2]\nend\n'
+	[ "$(head -c ${#text} "$BATS_TEST_TMPDIR/s.tiny")" == "${text%$'\n'}" ]
+	[ "$(head -c 64 "$BATS_TEST_TMPDIR/s.tiny" | tail -c $((64 - ${#text})) | tr -d '\n' | wc -c)" -eq 0 ]
+	[ "$(head -c 65 "$BATS_TEST_TMPDIR/s.tiny" | tail -c 1 | od -An -tu1 | tr -d ' ')" -eq 0 ]
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/s.tiny")" -eq $((64 + 2 * 9)) ]
+	# a longer header takes the next multiple, and its first line says so
+	small --attr "note=$(printf 'n%.0s' {1..60})" >"$BATS_TEST_TMPDIR/l.tiny"
+	[ "$(head -n 1 "$BATS_TEST_TMPDIR/l.tiny")" == "TINY 1 128" ]
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/l.tiny")" -eq $((128 + 2 * 9)) ]
+	[ "$(head -c 128 "$BATS_TEST_TMPDIR/l.tiny" | tail -c 1 | od -An -c | tr -d ' ')" == '\n' ]
+	run -0 tiny-dump "$BATS_TEST_TMPDIR/l.tiny"
+	assert_output $'label=0 x=1.5,2\nlabel=1 x=3,4'
+}
+
+@test "tiny-info --json is JSON with the header's count, fields and attributes" {
+	small --attr 'classes=a b' --attr 'note=x "q" \' --attr note=two >"$BATS_TEST_TMPDIR/s.tiny"
+	run -0 --separate-stderr tiny-info --json "$BATS_TEST_TMPDIR/s.tiny"
+	[ -z "$stderr" ]
+	$PY -c '
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["version"] == 1 and j["header_bytes"] == 128 and j["record_bytes"] == 9, j
+assert j["count"] == 2, j
+assert j["fields"] == [{"name": "label", "dtype": "u8", "shape": []},
+                       {"name": "x", "dtype": "f32", "shape": [2]}], j["fields"]
+assert j["attributes"] == {"classes": ["a b"], "note": ["x \"q\" \\", "two"]}, j["attributes"]
+' "$output"
+	# count unknown is null, on a file and through a pipe
+	small --unknown >"$BATS_TEST_TMPDIR/u.tiny"
+	run -0 tiny-info --json "$BATS_TEST_TMPDIR/u.tiny"
+	$PY -c 'import json, sys; j = json.loads(sys.argv[1]); assert j["count"] is None and len(j["fields"]) == 2, j' "$output"
+	run -0 via_pipe "$BATS_TEST_TMPDIR/u.tiny" tiny-info --json
+	$PY -c 'import json, sys; j = json.loads(sys.argv[1]); assert j["count"] is None, j' "$output"
+}
+
+@test "tiny-info counts and summarises the records" {
+	small >"$BATS_TEST_TMPDIR/s.tiny"
+	run -0 --separate-stderr tiny-info "$BATS_TEST_TMPDIR/s.tiny"
+	[ -z "$stderr" ]
+	assert_line --index 1 "count 2"
+	assert_line "records 2"
+	assert_line --regexp '^label +u8 +\[\] +0 +1 +0\.5$'
+	assert_line --regexp '^x +f32 +\[2\] +1\.5 +4 +2\.625$'
+}
+
+@test "count unknown: read whole from a file, stdin and a pipe" {
+	small --unknown >"$BATS_TEST_TMPDIR/u.tiny"
+	[ "$(sed -n 2p "$BATS_TEST_TMPDIR/u.tiny")" == "count unknown" ]
+	local want=$'label=0 x=1.5,2\nlabel=1 x=3,4'
+	run -0 tiny-dump "$BATS_TEST_TMPDIR/u.tiny"
+	assert_output "$want"
+	run -0 via_pipe "$BATS_TEST_TMPDIR/u.tiny" tiny-dump
+	assert_output "$want"
+	run -0 bash -c 'mkstream --unknown "label u8 []" "x f32 [2]" <<<"0 1.5 2  1 3 4" | tiny-dump'
+	assert_output "$want"
+	run -0 via_pipe "$BATS_TEST_TMPDIR/u.tiny" tiny-info
+	assert_line --index 1 "count unknown"
+	assert_line "records 2"
+	# zero records of unknown count are a valid, empty stream
+	mkstream --unknown 'x u8 []' </dev/null >"$BATS_TEST_TMPDIR/e.tiny"
+	run -0 via_pipe "$BATS_TEST_TMPDIR/e.tiny" tiny-dump
+	assert_output ""
+}
+
+npy_ok() {
+	$PY -c 'import numpy' 2>/dev/null || skip "python3-numpy is absent"
+}
+
+@test "tiny-npy writes a .npy NumPy loads, for known and unknown count" {
+	npy_ok
+	small >"$BATS_TEST_TMPDIR/s.tiny"
+	small --unknown >"$BATS_TEST_TMPDIR/u.tiny"
+	tiny-npy x "$BATS_TEST_TMPDIR/s.tiny" >"$BATS_TEST_TMPDIR/s.npy"
+	tiny-npy x <"$BATS_TEST_TMPDIR/u.tiny" >"$BATS_TEST_TMPDIR/u.npy"
+	cat "$BATS_TEST_TMPDIR/u.tiny" | tiny-npy x >"$BATS_TEST_TMPDIR/p.npy"
+	tiny-npy label "$BATS_TEST_TMPDIR/s.tiny" >"$BATS_TEST_TMPDIR/label.npy"
+	$PY -c '
+import sys, numpy as np
+for path in sys.argv[1:4]:
+    a = np.load(path)
+    assert a.dtype == np.dtype("<f4") and a.shape == (2, 2), (path, a.dtype, a.shape)
+    assert (a == np.array([[1.5, 2], [3, 4]], dtype="<f4")).all(), (path, a)
+b = np.load(sys.argv[4])
+assert b.dtype == np.uint8 and b.shape == (2,) and b.tolist() == [0, 1], b
+' "$BATS_TEST_TMPDIR"/{s,u,p,label}.npy
+	# the .npy data starts 64-byte aligned
+	[ $(($(wc -c <"$BATS_TEST_TMPDIR/s.npy") - 16)) -eq 128 ]
+}
+
+@test "the NumPy recipe of formats/stream.md reads what tiny-dump prints" {
+	npy_ok
+	mkstream 'label u8 []' 'x f32 [2]' 'idx i64 []' >"$BATS_TEST_TMPDIR/s.tiny" <<<'
+		0 1.5 2 10  1 3 4 11  7 -0.25 1e30 -12'
+	run -0 tiny-dump "$BATS_TEST_TMPDIR/s.tiny"
+	local want=$output
+	run -0 $PY -c '
+import sys, numpy as np
+path = sys.argv[1]
+with open(path, "rb") as f:
+    magic, version, hdrlen = f.readline().split()
+    f.seek(0)
+    lines = f.read(int(hdrlen)).decode().split("\n")
+assert magic == b"TINY" and version == b"1"
+np_type = {"u8": "u1", "i32": "<i4", "u32": "<u4", "i64": "<i8", "f32": "<f4", "f64": "<f8"}
+fields = []
+for line in lines:
+    if line.startswith("field "):
+        _, name, dtype, shape = line.split(" ")
+        dims = tuple(int(d) for d in shape[1:-1].split(",") if d)
+        fields.append((name, np_type[dtype], dims))
+dt = np.dtype(fields)
+assert dt == np.dtype([("label", "u1"), ("x", "<f4", (2,)), ("idx", "<i8")]), dt
+data = np.fromfile(path, dtype=dt, offset=int(hdrlen))
+for r in data:
+    print("label=%d x=%s idx=%d" % (r["label"], ",".join("%.9g" % v for v in r["x"]), r["idx"]))
+' "$BATS_TEST_TMPDIR/s.tiny"
+	assert_output "$want"
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "a reader that closes early ends the stage quietly" {
+	seq 0 199999 | mkstream 'x i32 []' >"$BATS_TEST_TMPDIR/big.tiny"
+	run -0 --separate-stderr bash -c 'tiny-dump "$1" | head -c 12' _ "$BATS_TEST_TMPDIR/big.tiny"
+	assert_output $'x=0\nx=1\nx=2'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr bash -c 'cat "$1" | tiny-dump | head -c 12' _ "$BATS_TEST_TMPDIR/big.tiny"
+	assert_output $'x=0\nx=1\nx=2'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr bash -c 'tiny-npy x "$1" | head -c 6 | od -An -c' _ "$BATS_TEST_TMPDIR/big.tiny"
+	[[ "$output" == *"N   U   M   P   Y"* ]]
+	[ -z "$stderr" ]
+}
