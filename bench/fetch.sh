@@ -16,8 +16,7 @@ if [ ! -f "$tarball" ]; then
 	mkdir -p build/data
 	if [ -f ../shared/data/cifar10-jpeg.tar.gz ]; then
 		/usr/bin/python3 ../shared/tools/cifar10-binary "$tarball"
-	else
-		tarball=build/data/synthetic-cifar-10-binary.tar.gz
+	elif tarball=build/data/synthetic-cifar-10-binary.tar.gz && [ ! -f "$tarball" ]; then
 		d=$(mktemp -d)
 		mkdir "$d/cifar-10-batches-bin"
 		for b in 1 2 3 4 5; do  # records 10000(b-1).. of the training split
@@ -32,8 +31,7 @@ fi
 md5=$(md5sum <"$tarball" | cut -c1-32)
 
 # validate before timing: the whole set comes out
-count=$(tiny-fetch -q cifar-10 --split all --source "$tarball" --md5 "$md5" | tiny-info --json |
-	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+count=$(tiny-fetch -q cifar-10 --split all --source "$tarball" --md5 "$md5" | tiny-info -q | awk '$1 == "records" { print $2 }')
 [ "$count" = 60000 ] || { echo "bench: expected 60000 records, got $count" >&2; exit 1; }
 raw=$(zcat "$tarball" | wc -c)
 

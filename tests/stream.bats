@@ -7,13 +7,6 @@ load helpers/common
 
 BAD="$FIXTURES/bad"
 
-# via_pipe FILE CMD...: CMD reading FILE through a pipe, not a regular file.
-via_pipe() {
-	local f=$1
-	shift
-	cat "$f" | "$@"
-}
-
 # rejected INPUT WORD: after `run --separate-stderr tiny-info ...`: exit 1
 # (checked by run -1), nothing on stdout, and exactly one line on stderr,
 # "tiny-info: INPUT: ...", holding WORD.
@@ -143,34 +136,6 @@ bad() {
 
 # --- exact small cases ---------------------------------------------------------
 
-# two records: label u8, x f32 [2]
-small() {
-	mkstream "$@" 'label u8 []' 'x f32 [2]' <<<'0 1.5 2  1 3 4'
-}
-
-@test "values round-trip through tiny-dump exactly, from a file, stdin and a pipe" {
-	small >"$BATS_TEST_TMPDIR/s.tiny"
-	local want=$'label=0 x=1.5,2\nlabel=1 x=3,4'
-	run -0 tiny-dump "$BATS_TEST_TMPDIR/s.tiny"
-	assert_output "$want"
-	run -0 tiny-dump <"$BATS_TEST_TMPDIR/s.tiny"
-	assert_output "$want"
-	run -0 via_pipe "$BATS_TEST_TMPDIR/s.tiny" tiny-dump
-	assert_output "$want"
-	run -0 tiny-dump --head 1 --fields x "$BATS_TEST_TMPDIR/s.tiny"
-	assert_output "x=1.5,2"
-}
-
-@test "every dtype round-trips at its limits" {
-	mkstream 'a u8 []' 'b i32 [2]' 'c u32 []' 'd i64 [2]' 'e f32 []' 'f f64 []' >"$BATS_TEST_TMPDIR/d.tiny" <<<'
-		255 -2147483648 2147483647 4294967295 -9223372036854775808 9223372036854775807 0.1 0.1'
-	run -0 tiny-dump "$BATS_TEST_TMPDIR/d.tiny"
-	assert_output "a=255 b=-2147483648,2147483647 c=4294967295 d=-9223372036854775808,9223372036854775807 e=0.100000001 f=0.10000000000000001"
-	# 1 + 8 + 4 + 16 + 4 + 8 bytes, packed without padding
-	[ "$(head -n 1 "$BATS_TEST_TMPDIR/d.tiny")" == "TINY 1 128" ]
-	[ "$(wc -c <"$BATS_TEST_TMPDIR/d.tiny")" -eq $((128 + 41)) ]
-}
-
 @test "the header is text padded with newlines to a multiple of 64" {
 	small >"$BATS_TEST_TMPDIR/s.tiny"
 	local text=$'TINY 1 64\ncount 2\nfield label u8 []\nfield x f32 [2]\nend\n'
@@ -185,37 +150,6 @@ small() {
 	[ "$(head -c 128 "$BATS_TEST_TMPDIR/l.tiny" | tail -c 1 | od -An -c | tr -d ' ')" == '\n' ]
 	run -0 tiny-dump "$BATS_TEST_TMPDIR/l.tiny"
 	assert_output $'label=0 x=1.5,2\nlabel=1 x=3,4'
-}
-
-@test "tiny-info --json is JSON with the header's count, fields and attributes" {
-	small --attr 'classes=a b' --attr 'note=x "q" \' --attr note=two >"$BATS_TEST_TMPDIR/s.tiny"
-	run -0 --separate-stderr tiny-info --json "$BATS_TEST_TMPDIR/s.tiny"
-	[ -z "$stderr" ]
-	$PY -c '
-import json, sys
-j = json.loads(sys.argv[1])
-assert j["version"] == 1 and j["header_bytes"] == 128 and j["record_bytes"] == 9, j
-assert j["count"] == 2, j
-assert j["fields"] == [{"name": "label", "dtype": "u8", "shape": []},
-                       {"name": "x", "dtype": "f32", "shape": [2]}], j["fields"]
-assert j["attributes"] == {"classes": ["a b"], "note": ["x \"q\" \\", "two"]}, j["attributes"]
-' "$output"
-	# count unknown is null, on a file and through a pipe
-	small --unknown >"$BATS_TEST_TMPDIR/u.tiny"
-	run -0 tiny-info --json "$BATS_TEST_TMPDIR/u.tiny"
-	$PY -c 'import json, sys; j = json.loads(sys.argv[1]); assert j["count"] is None and len(j["fields"]) == 2, j' "$output"
-	run -0 via_pipe "$BATS_TEST_TMPDIR/u.tiny" tiny-info --json
-	$PY -c 'import json, sys; j = json.loads(sys.argv[1]); assert j["count"] is None, j' "$output"
-}
-
-@test "tiny-info counts and summarises the records" {
-	small >"$BATS_TEST_TMPDIR/s.tiny"
-	run -0 --separate-stderr tiny-info "$BATS_TEST_TMPDIR/s.tiny"
-	[ -z "$stderr" ]
-	assert_line --index 1 "count 2"
-	assert_line "records 2"
-	assert_line --regexp '^label +u8 +\[\] +0 +1 +0\.5$'
-	assert_line --regexp '^x +f32 +\[2\] +1\.5 +4 +2\.625$'
 }
 
 @test "count unknown: read whole from a file, stdin and a pipe" {
@@ -235,31 +169,6 @@ assert j["attributes"] == {"classes": ["a b"], "note": ["x \"q\" \\", "two"]}, j
 	mkstream --unknown 'x u8 []' </dev/null >"$BATS_TEST_TMPDIR/e.tiny"
 	run -0 via_pipe "$BATS_TEST_TMPDIR/e.tiny" tiny-dump
 	assert_output ""
-}
-
-npy_ok() {
-	$PY -c 'import numpy' 2>/dev/null || skip "python3-numpy is absent"
-}
-
-@test "tiny-npy writes a .npy NumPy loads, for known and unknown count" {
-	npy_ok
-	small >"$BATS_TEST_TMPDIR/s.tiny"
-	small --unknown >"$BATS_TEST_TMPDIR/u.tiny"
-	tiny-npy x "$BATS_TEST_TMPDIR/s.tiny" >"$BATS_TEST_TMPDIR/s.npy"
-	tiny-npy x <"$BATS_TEST_TMPDIR/u.tiny" >"$BATS_TEST_TMPDIR/u.npy"
-	cat "$BATS_TEST_TMPDIR/u.tiny" | tiny-npy x >"$BATS_TEST_TMPDIR/p.npy"
-	tiny-npy label "$BATS_TEST_TMPDIR/s.tiny" >"$BATS_TEST_TMPDIR/label.npy"
-	$PY -c '
-import sys, numpy as np
-for path in sys.argv[1:4]:
-    a = np.load(path)
-    assert a.dtype == np.dtype("<f4") and a.shape == (2, 2), (path, a.dtype, a.shape)
-    assert (a == np.array([[1.5, 2], [3, 4]], dtype="<f4")).all(), (path, a)
-b = np.load(sys.argv[4])
-assert b.dtype == np.uint8 and b.shape == (2,) and b.tolist() == [0, 1], b
-' "$BATS_TEST_TMPDIR"/{s,u,p,label}.npy
-	# the .npy data starts 64-byte aligned
-	[ $(($(wc -c <"$BATS_TEST_TMPDIR/s.npy") - 16)) -eq 128 ]
 }
 
 @test "the NumPy recipe of formats/stream.md reads what tiny-dump prints" {

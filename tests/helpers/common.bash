@@ -24,5 +24,19 @@ cifar10_tarball() {
 	CIFAR10_TARBALL="$out"
 }
 
-# A small stream from text: mk 'label u8 []' 'x f32 [2]' <<< '0 1 2  1 3 4'
-mk() { mkstream "$@"; }
+# via_pipe FILE CMD...: CMD reading FILE through a pipe, not a regular file.
+via_pipe() {
+	local f=$1
+	shift
+	cat "$f" | "$@"
+}
+
+# two records: label u8, x f32 [2]
+small() {
+	mkstream "$@" 'label u8 []' 'x f32 [2]' <<<'0 1.5 2  1 3 4'
+}
+
+# skip where NumPy is absent
+npy_ok() {
+	$PY -c 'import numpy' 2>/dev/null || skip "python3-numpy is absent"
+}
