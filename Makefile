@@ -32,7 +32,10 @@ PKGS := gcc make pkgconf $(BLAS_PKG) liblapacke-dev libarchive-dev libcurl4-open
 
 # build/config-$(BLAS).mk is made by the deps step: it installs what is
 # missing, then records where the BLAS headers and libraries are.  make
-# re-reads it once made, so a fresh machine needs no second command.
+# re-reads it once made, so a fresh machine needs no second command.  The
+# run-time path is an RPATH (not RUNPATH), so it also decides what
+# liblapacke's own liblapack.so.3 and libblas.so.3 resolve to: the reference
+# LAPACK on the chosen BLAS, whatever Debian's alternatives point at.
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 include build/config-$(BLAS).mk
 endif
@@ -64,8 +67,10 @@ build/config-$(BLAS).mk: Makefile
 		inc=/usr/include/$$arch/openblas-pthread; lib=/usr/lib/$$arch/openblas-pthread; lname=openblas; \
 	fi; \
 	[ -n "$$inc" ] && [ -f $$inc/cblas.h ] || { echo "deps: no cblas.h for BLAS=$(BLAS)"; exit 1; }; \
-	{ echo "BLAS_CFLAGS := -isystem $$inc"; \
-	  echo "BLAS_LIBS := -L$$lib -Wl,-rpath,$$lib -l$$lname"; } >$@
+	lapack=/usr/lib/$$arch/lapack; \
+	[ -f $$lapack/liblapack.so.3 ] || { echo "deps: no reference LAPACK in $$lapack"; exit 1; }; \
+	{ echo "BLAS_CFLAGS := -isystem $$inc $$([ $(BLAS) = blis ] && echo -DTINY_BLIS)"; \
+	  echo "BLAS_LIBS := -L$$lib -l$$lname -Wl,--disable-new-dtags -Wl,-rpath,$$lib:$$lapack"; } >$@
 deps: build/config-$(BLAS).mk
 
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread
@@ -88,13 +93,17 @@ build/lib/%.o: lib/%.c lib/tiny.h
 $(LIB_A): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+# The whole library goes in, so la.c's set-up of the BLAS runs before main
+# in every program, whichever of its functions the program calls.
+LINK_LIB = -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive
+
 bin/tiny-%: stages/%.c $(LIB_A) lib/tiny.h
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
 
 build/tests/%: tests/tools/%.c $(LIB_A) lib/tiny.h
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
 
 # The header parser under libFuzzer with address and undefined-behaviour checks.
 build/fuzz/header_fuzz: fuzz/header_fuzz.c lib/header.c lib/err.c lib/tiny.h

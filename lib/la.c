@@ -1,9 +1,100 @@
-/* la.c - BLAS and LAPACK through their C interfaces (CBLAS, LAPACKE).
- * Which BLAS is linked is the Makefile's choice (BLAS=blis|openblas). */
+/*
+ * la.c - BLAS and LAPACK through their C interfaces (CBLAS, LAPACKE).
+ *
+ * Which BLAS is linked is the Makefile's choice (BLAS=blis|openblas); the
+ * libraries are pinned by path (build/config-BLAS.mk), so that neither
+ * Debian's alternatives nor a second BLAS decide at run time.
+ *
+ * BLIS picks its kernels from CPUID the first time it is called.  BLIS 0.9
+ * knows AMD processors up to family 0x19 (Zen 3); on a newer one (family
+ * 0x1A, Zen 5) it silently falls back to its reference kernels, about a
+ * sixth of the speed.  So before main, and so before BLIS initialises,
+ * la_setup() names the kernels BLIS should use on such a processor
+ * (BLIS_ARCH_TYPE: skx where AVX-512 F/DQ/BW/VL are present, else zen3 with
+ * AVX2 and FMA), and asks for one thread per core (BLIS_NUM_THREADS).  A
+ * user who sets BLIS_ARCH_TYPE, BLIS_NUM_THREADS or OMP_NUM_THREADS keeps
+ * their choice; TINY_BLIS_ARCH=blis leaves the kernels to BLIS's own
+ * detection (make bench uses it to show both rates).
+ */
+#ifdef TINY_BLIS
+#include <blis.h>
+#endif
 #include <cblas.h>
-#include <lapacke.h>
+#include <cpuid.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "tiny.h"
+
+/* --- choosing the kernels, before main ------------------------------------ */
+
+static const char *arch_note = "as detected";
+
+#ifdef TINY_BLIS
+/* AMD family as CPUID reports it (base + extended), 0 if not AMD. */
+static unsigned amd_family(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(0, &a, &b, &c, &d))
+		return 0;
+	/* "AuthenticAMD" in ebx, edx, ecx */
+	if (b != 0x68747541 || d != 0x69746e65 || c != 0x444d4163)
+		return 0;
+	__get_cpuid(1, &a, &b, &c, &d);
+	unsigned fam = (a >> 8) & 0xf;
+	return fam == 0xf ? fam + ((a >> 20) & 0xff) : fam;
+}
+
+__attribute__((constructor)) static void la_setup(void)
+{
+	if (!getenv("BLIS_NUM_THREADS") && !getenv("OMP_NUM_THREADS")) {
+		char n[24];
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		snprintf(n, sizeof n, "%ld", cores > 0 ? cores : 1);
+		setenv("BLIS_NUM_THREADS", n, 0);
+	}
+	if (getenv("BLIS_ARCH_TYPE")) {
+		arch_note = "chosen by BLIS_ARCH_TYPE";
+		return;
+	}
+	const char *mode = getenv("TINY_BLIS_ARCH");
+	if (mode && !strcmp(mode, "blis")) {
+		arch_note = "BLIS's own detection, TINY_BLIS_ARCH=blis";
+		return;
+	}
+	if (amd_family() < 0x1a)
+		return;
+	__builtin_cpu_init();
+	char id[8];
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+		snprintf(id, sizeof id, "%d", (int)BLIS_ARCH_SKX);
+		arch_note = "set by tiny: BLIS 0.9 does not know this AMD family";
+	} else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+		snprintf(id, sizeof id, "%d", (int)BLIS_ARCH_ZEN3);
+		arch_note = "set by tiny: BLIS 0.9 does not know this AMD family";
+	} else {
+		return;
+	}
+	setenv("BLIS_ARCH_TYPE", id, 1);
+}
+#endif
+
+const char *la_info(void)
+{
+	static char buf[256];
+#ifdef TINY_BLIS
+	snprintf(buf, sizeof buf, "BLIS %s, %s kernels (%s), %s threads", bli_info_get_version_str(),
+		 bli_arch_string(bli_arch_query_id()), arch_note,
+		 getenv("BLIS_NUM_THREADS") ? getenv("BLIS_NUM_THREADS") : getenv("OMP_NUM_THREADS"));
+#else
+	snprintf(buf, sizeof buf, "OpenBLAS");
+#endif
+	return buf;
+}
+
+/* --- BLAS ------------------------------------------------------------------- */
 
 static enum CBLAS_TRANSPOSE tr(int t)
 {
@@ -22,9 +113,7 @@ void la_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A
 	cblas_dgemm(CblasRowMajor, tr(ta), tr(tb), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void la_dsyevd(int n, double *A, double *w)
+void la_dsyrk_t(int n, int k, double alpha, const double *A, int lda, double beta, double *C, int ldc)
 {
-	lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', n, A, n, w);
-	if (info != 0)
-		die("LAPACK dsyevd failed on a %dx%d matrix (info %d)", n, n, (int)info);
+	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, alpha, A, lda, beta, C, ldc);
 }

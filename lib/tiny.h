@@ -224,6 +224,10 @@ void la_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
 	      const float *B, int ldb, float beta, float *C, int ldc);
 void la_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
 	      const double *B, int ldb, double beta, double *C, int ldc);
+/* C (n,n) upper triangle = alpha A^T A + beta C, with A (k,n). */
+void la_dsyrk_t(int n, int k, double alpha, const double *A, int lda, double beta, double *C, int ldc);
+/* Which BLAS, which kernels, how many threads: one line for bench and -v. */
+const char *la_info(void);
 /* Eigen-decomposition of the symmetric (n,n) A in place: eigenvalues w
  * ascending, eigenvectors in the columns of A.  Dies on failure. */
 void la_dsyevd(int n, double *A, double *w);
