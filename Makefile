@@ -76,12 +76,12 @@ deps: build/config-$(BLAS).mk
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread
 LIBS = -llapacke $(BLAS_LIBS) -larchive -lcurl -lnettle -lpng -lm -pthread
 
-STAGES := fetch label-filter info npy dump
+STAGES := $(patsubst stages/%.c,%,$(wildcard stages/*.c))
 BINS := $(addprefix bin/tiny-,$(STAGES))
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
 LIB_A := build/libtiny.a
-TEST_TOOLS := build/tests/unit build/tests/mkstream
+TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c))
 
 .PHONY: all deps test demo bench fuzz clean
 all: deps $(BINS) $(TEST_TOOLS)
