@@ -105,6 +105,10 @@ build/tests/%: tests/tools/%.c $(LIB_A) lib/tiny.h
 	@mkdir -p build/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
 
+build/bench/%: bench/%.c $(LIB_A) lib/tiny.h
+	@mkdir -p build/bench
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
+
 # The header parser under libFuzzer with address and undefined-behaviour checks.
 build/fuzz/header_fuzz: fuzz/header_fuzz.c lib/header.c lib/err.c lib/tiny.h
 	@mkdir -p build/fuzz
@@ -123,8 +127,9 @@ test: all build/fuzz/header_fuzz
 demo: all
 	$(MAKE) -f pipelines/demo.mk
 
-bench: all
+bench: all build/bench/blasrate
 	bench/fetch.sh
+	bench/stats.sh
 
 clean:
 	rm -rf bin build

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,23 @@ void tf_set_i64(const tfield *f, void *rec, int64_t v)
 	case DT_F64: { double x = v; memcpy(dst, &x, 8); break; }
 	default: die("bad dtype %d", (int)f->dtype);
 	}
+}
+
+#define CHECK_FINITE(T)                                                                           \
+	for (int64_t b = 0; b < B; b++)                                                           \
+		for (int64_t i = 0; i < n; i++)                                                   \
+			if (!isfinite(v[b * n + i]))                                              \
+				die("%s: record %" PRId64 " has %s in field '%s' (element %" PRId64 ")", input, \
+				    rec0 + b, isnan(v[b * n + i]) ? "NaN" : "Inf", field, i);
+
+void tf_check_finite_f32(const float *v, int64_t B, int64_t n, int64_t rec0, const char *input, const char *field)
+{
+	CHECK_FINITE(float)
+}
+
+void tf_check_finite_f64(const double *v, int64_t B, int64_t n, int64_t rec0, const char *input, const char *field)
+{
+	CHECK_FINITE(double)
 }
 
 /* --- output ---------------------------------------------------------------- */
@@ -200,6 +218,7 @@ sin_t *sin_open(const char *path)
 	free(buf);
 	s->hdrlen = hl;
 	s->declared = s->h.count;
+	s->start = regular ? (int64_t)start : -1;
 
 	if (regular) {
 		int64_t body = (int64_t)st.st_size - (int64_t)start - (int64_t)hl, R = s->h.recsize;
@@ -270,6 +289,18 @@ int64_t sin_read_f32(sin_t *s, const char *field, float *out, int64_t max)
 	}
 	free(raw);
 	return done;
+}
+
+void sin_seek(sin_t *s, int64_t rec)
+{
+	if (s->start < 0)
+		die("%s: not a regular file, so it cannot be read in parts", s->name);
+	if (rec < 0 || rec > s->h.count)
+		die("%s: cannot seek to record %" PRId64 " of %" PRId64, s->name, rec, s->h.count);
+	if (fseeko(s->fp, (off_t)(s->start + s->hdrlen + rec * s->h.recsize), SEEK_SET) != 0)
+		die("%s: cannot seek:", s->name);
+	s->nread = rec;
+	s->eof = 0;
 }
 
 void sin_close(sin_t *s)

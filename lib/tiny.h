@@ -133,6 +133,10 @@ void tf_get_i64(const tfield *f, const void *recs, int64_t B, int64_t recsize, i
 /* Store integer v into element 0 of field f in one record. */
 void tf_set_i64(const tfield *f, void *rec, int64_t v);
 int dtype_is_int(dtype_t dt);
+/* Die naming the input, the record (rec0 + b) and the value index if any of
+ * the (B, n) values is NaN or infinite. */
+void tf_check_finite_f32(const float *v, int64_t B, int64_t n, int64_t rec0, const char *input, const char *field);
+void tf_check_finite_f64(const double *v, int64_t B, int64_t n, int64_t rec0, const char *input, const char *field);
 
 /* --- reading and writing streams ---------------------------------------- */
 
@@ -143,6 +147,7 @@ typedef struct {
 	int64_t declared;  /* the count the header gives (maybe unknown) */
 	int64_t nread;     /* records read so far */
 	int64_t hdrlen;
+	int64_t start;     /* where the stream starts in a regular file, else -1 */
 	int eof;
 } sin_t;
 
@@ -156,6 +161,9 @@ sin_t *sin_open(const char *path);
 int64_t sin_read(sin_t *s, void *buf, int64_t max);
 /* Read up to max records and convert field `field` to f32: out is (max, n). */
 int64_t sin_read_f32(sin_t *s, const char *field, float *out, int64_t max);
+/* Position a regular file's stream at record rec (0 <= rec <= count), so
+ * that independent processes can each read a part; dies on a pipe. */
+void sin_seek(sin_t *s, int64_t rec);
 void sin_close(sin_t *s);
 
 typedef struct {
@@ -226,6 +234,10 @@ void la_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A
 	      const double *B, int ldb, double beta, double *C, int ldc);
 /* C (n,n) upper triangle = alpha A^T A + beta C, with A (k,n). */
 void la_dsyrk_t(int n, int k, double alpha, const double *A, int lda, double beta, double *C, int ldc);
+/* y += a x over n values. */
+void la_daxpy(int64_t n, double a, const double *x, double *y);
+/* Copy the upper triangle of the (n,n) C into its lower triangle. */
+void la_symmetrize(int n, double *C);
 /* Which BLAS, which kernels, how many threads: one line for bench and -v. */
 const char *la_info(void);
 /* Eigen-decomposition of the symmetric (n,n) A in place: eigenvalues w
