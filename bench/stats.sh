@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench/stats.sh - second-order statistics against NumPy on the same machine.
+#
+#   the BLAS: which libraries the programs load, and sgemm/dgemm rates with
+#     the kernels tiny chose and with BLIS's own detection
+#   tiny-cov of the 50000 x 3072 training images against NumPy's X.T @ X
+#     (targets: at least NumPy's speed, at least 60% of the dgemm rate)
+#   tiny-zca --fit against numpy.linalg.eigh on the same covariance
+#     (target: within 1.2x)
+#   tiny-dedupe of all 60000 images against each other (target: < 60 s)
+#
+# NumPy runs on the BLAS Debian's alternatives give it, with as many threads
+# as tiny uses and without the OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
+# overrides of the environment (only in its own command).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PATH="$PWD/bin:$PATH"
+PY=/usr/bin/python3
+tmp=build/bench/stats
+mkdir -p "$tmp"
+threads=$(nproc)
+pynumpy() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE BLIS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads $PY "$@"; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+echo "== BLAS"
+ldd bin/tiny-cov | grep -E 'blis|blas|lapack' | sed 's/ (0x.*//'
+build/bench/blasrate | sed 's/^/tiny:  /'
+TINY_BLIS_ARCH=blis build/bench/blasrate | sed 's/^/blis:  /'
+dgemm=$(build/bench/blasrate | awk '/dgemm/ { print $(NF-1) }')
+
+# the data: the real training images where ../shared is, else synthetic
+tarball=build/data/cifar-10-binary.tar.gz
+if [ ! -f "$tarball" ] && [ -f ../shared/data/cifar10-jpeg.tar.gz ]; then
+	$PY ../shared/tools/cifar10-binary "$tarball"
+fi
+if [ -f "$tarball" ]; then
+	tiny-fetch -q cifar-10 --split train --source "$tarball" 2>/dev/null >"$tmp/train.tiny"
+	tiny-fetch -q cifar-10 --split all --source "$tarball" 2>/dev/null >"$tmp/all.tiny"
+else
+	tiny-fetch -q synthetic --count 50000 >"$tmp/train.tiny"
+	tiny-fetch -q synthetic --split all --count 30000 >"$tmp/all.tiny"
+fi
+
+echo "== tiny-cov, 50000 x 3072"
+# validate first: a part of the data against numpy.cov
+tiny-cov -q --part 0/25 "$tmp/train.tiny" | tiny-npy cov >"$tmp/c.npy"
+tiny-label-filter -q --per-class 200 "$tmp/train.tiny" | tiny-npy x >/dev/null
+pynumpy -c "
+import numpy as np
+hdr = int(open('$tmp/train.tiny', 'rb').readline().split()[2])
+d = np.fromfile('$tmp/train.tiny', dtype=[('label', 'u1'), ('x', 'u1', (3072,))], offset=hdr, count=2000)
+e = abs(np.load('$tmp/c.npy')[0] - np.cov(d['x'].astype(float), rowvar=False)).max()
+assert e < 1e-8, e
+"
+t0=$(date +%s.%N)
+tiny-cov -q "$tmp/train.tiny" >"$tmp/train.cov"
+t1=$(date +%s.%N)
+tcov=$(secs "$t0" "$t1")
+tnp=$(pynumpy -c "
+import numpy as np, time
+hdr = int(open('$tmp/train.tiny', 'rb').readline().split()[2])
+x = np.fromfile('$tmp/train.tiny', dtype=[('label', 'u1'), ('x', 'u1', (3072,))], offset=hdr)['x'].astype(np.float64)
+t = time.time(); c = x.T @ x; print('%.2f' % (time.time() - t))
+")
+awk -v t="$tcov" -v n="$tnp" -v g="$dgemm" 'BEGIN {
+	rate = 50000 * 3072 * 3072 / t / 1e9
+	printf "tiny-cov (read, convert, dsyrk): %6.2f s  %6.1f GFLOP/s (N D^2 / t), %.0f%% of dgemm %.1f\n", t, rate, 100 * rate / g, g
+	printf "numpy X.T @ X (product only):   %6.2f s  tiny-cov / numpy speed: %.2f (target >= 1)\n", n, n / t
+}'
+
+echo "== tiny-zca --fit, 3072 x 3072"
+t0=$(date +%s.%N)
+tiny-zca --fit --drop 1000 "$tmp/train.cov" >"$tmp/train.zca"
+t1=$(date +%s.%N)
+tzca=$(secs "$t0" "$t1")
+tiny-npy cov "$tmp/train.cov" >"$tmp/c.npy"
+teig=$(pynumpy -c "
+import numpy as np, time
+c = np.load('$tmp/c.npy')[0]
+t = time.time(); w, v = np.linalg.eigh(c); print('%.2f' % (time.time() - t))
+")
+awk -v t="$tzca" -v e="$teig" 'BEGIN {
+	printf "tiny-zca --fit (eigh, W, Winv, write): %6.2f s\n", t
+	printf "numpy.linalg.eigh:                      %6.2f s  ratio %.2f (target <= 1.2)\n", e, t / e
+}'
+
+if [ -x bin/tiny-dedupe ]; then
+	echo "== tiny-dedupe, all 60000 images"
+	t0=$(date +%s.%N)
+	tiny-dedupe "$tmp/all.tiny" >/dev/null
+	t1=$(date +%s.%N)
+	echo "tiny-dedupe: $(secs "$t0" "$t1") s (target < 60)"
+fi

@@ -1,0 +1,251 @@
+#!/usr/bin/env bats
+# tiny-render: images, filters, heat maps and plots as PNG pictures.
+
+load helpers/common
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+	# two 2x2 colour images: channel planes R, G, B of each
+	mkstream 'x u8 [3,2,2]' >"$T/two.tiny" <<<'
+		10 20 30 40   50 60 70 80   90 100 110 120
+		200 201 202 203   0 1 2 3   255 254 253 252'
+}
+
+# pixels PNG [X,Y]...: the picture's size, then the RGB of each pixel asked for
+pixels() {
+	$PY - "$@" <<'PYEOF'
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1])
+assert im.mode == "RGB", im.mode
+at = [tuple(int(v) for v in a.split(",")) for a in sys.argv[2:]]
+print("%dx%d" % im.size, *("%d,%d,%d" % im.getpixel(p) for p in at))
+PYEOF
+}
+
+# colours PNG R,G,B...: the picture's size, its number of distinct colours,
+# then how many pixels have each colour asked for
+colours() {
+	$PY - "$@" <<'PYEOF'
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+count = {}
+for p in im.getdata():
+    count[p] = count.get(p, 0) + 1
+want = [tuple(int(v) for v in a.split(",")) for a in sys.argv[2:]]
+print("%dx%d" % im.size, len(count), *(count.get(w, 0) for w in want))
+PYEOF
+}
+
+@test "no mode or an unknown one is a usage error" {
+	run -2 tiny-render
+	assert_output --partial "usage: tiny-render images|filters|heatmap|plot"
+	run -2 tiny-render pictures "$T/two.tiny"
+	assert_output --partial "unknown mode 'pictures'"
+}
+
+@test "bad option values and options of another mode are usage errors" {
+	run -2 tiny-render images --cols 0 "$T/two.tiny"
+	assert_output --partial "--cols 0: expected an integer from 1 to 1000"
+	run -2 tiny-render images --scale abc "$T/two.tiny"
+	assert_output --partial "--scale abc"
+	run -2 tiny-render images --range wide "$T/two.tiny"
+	assert_output --partial "--range wide: expected one of auto, global, none"
+	run -2 tiny-render images --shape 3,2,2 "$T/two.tiny"
+	assert_output --partial "--shape is not an option of 'images'"
+}
+
+@test "filters needs --field and a --shape that parses, with 1 or 3 channels" {
+	run -2 tiny-render filters --field W "$T/two.tiny"
+	assert_output --partial "filters needs --field and --shape"
+	run -2 tiny-render filters --field W --shape 3,x,2 "$T/two.tiny"
+	assert_output --partial "--shape 3,x,2: expected C,H,W or H,W"
+	run -2 tiny-render filters --field W --shape 2,2,2 "$T/two.tiny"
+	assert_output --partial "2 channels"
+}
+
+@test "heatmap needs --field and a --block that parses; plot needs --y" {
+	run -2 tiny-render heatmap "$T/two.tiny"
+	assert_output --partial "heatmap needs --field"
+	run -2 tiny-render heatmap --field x --block 2:1,0:1 "$T/two.tiny"
+	assert_output --partial "--block 2:1,0:1: expected R0:R1,C0:C1"
+	run -2 tiny-render plot --y a,,b "$T/two.tiny"
+	assert_output --partial "--y a,,b"
+}
+
+@test "a missing field is an error and nothing is written" {
+	run -1 --separate-stderr tiny-render images --field y "$T/two.tiny"
+	[[ "$stderr" == "tiny-render: $T/two.tiny: no field 'y' in the stream" ]]
+	assert_output ""
+}
+
+@test "a field of the wrong rank for the mode is an error and nothing is written" {
+	mkstream 'v f32 [3]' <<<'1 2 3' >"$T/vec.tiny"
+	run -1 --separate-stderr tiny-render images --field v "$T/vec.tiny"
+	[[ "$stderr" == *"field 'v' is [3]; images draws [3,H,W] (colour), [1,H,W] or [H,W] (grey)" ]]
+	assert_output ""
+	run -1 --separate-stderr tiny-render heatmap --field v "$T/vec.tiny"
+	[[ "$stderr" == *"heatmap draws a matrix [R,C]" ]]
+	assert_output ""
+	run -1 --separate-stderr tiny-render plot --y x "$T/two.tiny"
+	[[ "$stderr" == *"field 'x' is [3,2,2]; plot draws one number per record"* ]]
+	assert_output ""
+}
+
+@test "NaN and infinite values are errors naming the field and record" {
+	mkstream 'x f32 [2,2]' >"$T/nan.tiny" <<<'1 2 3 4  1 nan 3 4'
+	run -1 --separate-stderr tiny-render images "$T/nan.tiny"
+	[[ "$stderr" == *"field 'x' of record 1 holds NaN at [0,1]" ]]
+	assert_output ""
+	mkstream 'epoch i32 []' 'err f64 []' >"$T/inf.tiny" <<<'0 1  1 inf'
+	run -1 --separate-stderr tiny-render plot --y err "$T/inf.tiny"
+	[[ "$stderr" == *"field 'err' of record 1 holds Inf" ]]
+	assert_output ""
+}
+
+@test "an empty stream is an error for images and plot" {
+	mkstream 'x u8 [3,2,2]' 'err f32 []' </dev/null >"$T/empty.tiny"
+	run -1 --separate-stderr tiny-render images "$T/empty.tiny"
+	[[ "$stderr" == *"empty.tiny: no records to draw" ]]
+	assert_output ""
+	run -1 --separate-stderr tiny-render plot --y err "$T/empty.tiny"
+	[[ "$stderr" == *"empty.tiny: no records to plot" ]]
+	assert_output ""
+}
+
+@test "a --shape that does not match the filters is an error naming both numbers" {
+	mkstream 'W f32 [12,2]' <<<"$(seq 24)" >"$T/w.tiny"
+	run -1 --separate-stderr tiny-render filters --field W --shape 3,2,3 "$T/w.tiny"
+	[[ "$stderr" == *"--shape 3,2,3 holds 18 values, but each column of 'W' [12,2] holds 12" ]]
+	assert_output ""
+	run -1 --separate-stderr tiny-render filters --field W --shape 3,2,2 --rows "$T/w.tiny"
+	[[ "$stderr" == *"each row of 'W' [12,2] holds 2" ]]
+}
+
+@test "--log with a value that is not above 0 is an error naming the field and record" {
+	mkstream 'epoch i32 []' 'err f64 []' >"$T/log.tiny" <<<'0 1  1 0.5  2 0  3 -1'
+	run -1 --separate-stderr tiny-render plot --y err --log "$T/log.tiny"
+	[[ "$stderr" == *"field 'err' of record 2 holds 0; --log needs values above 0" ]]
+	assert_output ""
+}
+
+@test "two 2x2 colour images at --scale 1 make a 5x2 grid with a dark column between" {
+	tiny-render images --scale 1 "$T/two.tiny" >"$T/g.png"
+	run pixels "$T/g.png" 0,0 1,1 2,0 2,1 3,0 4,1
+	assert_output "5x2 10,50,90 40,80,120 40,40,40 40,40,40 200,0,255 203,3,252"
+}
+
+@test "--scale 2 doubles every pixel and the separator; --cols 1 stacks the images" {
+	tiny-render images "$T/two.tiny" >"$T/g.png"
+	run pixels "$T/g.png" 1,1 3,2 4,0 5,3 6,3
+	assert_output "10x4 10,50,90 40,80,120 40,40,40 40,40,40 202,2,253"
+	tiny-render images --scale 1 --cols 1 --count 2 "$T/two.tiny" >"$T/g.png"
+	run pixels "$T/g.png" 0,0 1,2 0,3
+	assert_output "2x5 10,50,90 40,40,40 200,0,255"
+}
+
+@test "float images are scaled each on its own: 0 is grey 128, -m and m are 0 and 255" {
+	mkstream 'x f32 [2,2]' >"$T/f.tiny" <<<'0 1 -0.5 0.25   0 -4 2 0'
+	tiny-render images --scale 1 "$T/f.tiny" >"$T/g.png"
+	run pixels "$T/g.png" 0,0 1,0 0,1 1,1 3,0 4,0 3,1
+	assert_output "5x2 128,128,128 255,255,255 64,64,64 159,159,159 128,128,128 0,0,0 191,191,191"
+	tiny-render images --scale 1 --range global "$T/f.tiny" >"$T/g.png"
+	run pixels "$T/g.png" 1,0 0,1 4,0
+	assert_output "5x2 159,159,159 112,112,112 0,0,0"
+}
+
+@test "filters are columns scaled each on its own, channels as red, green and blue" {
+	# column 0: red +1 at (0,0), green -1 at (0,1), blue +0.5 at (1,0); column 1 is 10 times it
+	mkstream 'W f32 [12,2]' >"$T/w.tiny" <<<'1 10  0 0  0 0  0 0  0 0  -1 -10  0 0  0 0  0 0  0 0  0.5 5  0 0'
+	tiny-render filters --field W --shape 3,2,2 --scale 1 "$T/w.tiny" >"$T/f.png"
+	run pixels "$T/f.png" 0,0 1,0 0,1 1,1 3,0 4,0 3,1
+	assert_output "5x2 255,128,128 128,0,128 128,128,191 128,128,128 255,128,128 128,0,128 128,128,191"
+	tiny-render filters --field W --shape 3,2,2 --scale 1 --first 1 --count 1 "$T/w.tiny" >"$T/one.png"
+	run pixels "$T/one.png" 1,0
+	assert_output "2x2 128,0,128"
+}
+
+@test "--pick draws the filters named, in the order given" {
+	mkstream 'W f32 [12,3]' >"$T/w.tiny" <<<'1 0 -1  0 0 0  0 0 0  0 0 0  0 2 0  0 0 0  0 0 0  0 0 0  0 0 0  0 0 0  0 0 0  0 0 0'
+	tiny-render filters --field W --shape 3,2,2 --scale 1 --pick 2,0 "$T/w.tiny" >"$T/p.png"
+	run pixels "$T/p.png" 0,0 3,0
+	assert_output "5x2 0,128,128 255,128,128"
+	run -1 tiny-render filters --field W --shape 3,2,2 --pick 3 "$T/w.tiny"
+	assert_output --partial "--pick 3: 'W' [12,3] holds 3 filters (0 to 2)"
+	run -2 tiny-render filters --field W --shape 3,2,2 --pick x "$T/w.tiny"
+}
+
+@test "--rows takes the filters from the rows of the transposed matrix" {
+	mkstream 'W f32 [12,2]' >"$T/w.tiny" <<<'1 10  0 0  0 0  0 0  0 0  -1 -10  0 0  0 0  0 0  0 0  0.5 5  0 0'
+	mkstream 'W f32 [2,12]' >"$T/wt.tiny" <<<'1 0 0 0 0 -1 0 0 0 0 0.5 0   10 0 0 0 0 -10 0 0 0 0 5 0'
+	tiny-render filters --field W --shape 3,2,2 "$T/w.tiny" >"$T/c.png"
+	tiny-render filters --field W --shape 3,2,2 --rows "$T/wt.tiny" >"$T/r.png"
+	run $PY -c 'import sys; from PIL import Image; a, b = (Image.open(p) for p in sys.argv[1:]); print(a.size, list(a.getdata()) == list(b.getdata()))' "$T/c.png" "$T/r.png"
+	assert_output "(10, 4) True"
+}
+
+@test "a heat map shows the largest cell white and the smallest black where they belong" {
+	# largest 11 at row 0, column 3; smallest 0 at row 2, column 0
+	mkstream 'm f64 [3,4]' >"$T/m.tiny" <<<'3 1 4 11  5 9 2 6  0 8 7 10'
+	tiny-render heatmap --field m "$T/m.tiny" >"$T/h.png"
+	# find cells [1,1] (9: grey 209) and [1,2] (2: grey 46), step from them
+	run $PY - "$T/h.png" <<'PYEOF'
+import sys
+import numpy as np
+from PIL import Image
+a = np.asarray(Image.open(sys.argv[1]).convert("RGB")).astype(int)
+def centre(g):
+    ys, xs = np.nonzero((abs(a - g) <= 1).all(axis=2))
+    return np.median(xs), np.median(ys)
+(x1, y1), (x2, y2) = centre(209), centre(46)
+d = x2 - x1
+print(a.shape[1] > 500, a.shape[0] > 350, abs(y2 - y1) < 2, d > 50,
+      a[int(y1 - d), int(x1 + 2 * d)].tolist(), a[int(y1 + d), int(x1 - d)].tolist())
+PYEOF
+	assert_output "True True True True [255, 255, 255] [0, 0, 0]"
+}
+
+@test "a heat map of a --block spans only that block's values, and a block outside is an error" {
+	mkstream 'm f64 [3,4]' >"$T/m.tiny" <<<'3 1 4 11  5 9 2 6  0 8 7 10'
+	tiny-render heatmap --field m --block 0:2,0:2 --title 'top left' "$T/m.tiny" >"$T/h.png"
+	# 3 and 5 between 1 and 9: greys 64 and 128, each a 256x256 cell
+	run colours "$T/h.png" 64,64,64 128,128,128
+	[[ "${lines[0]}" =~ \ ([0-9]+)\ ([0-9]+)$ ]]
+	((BASH_REMATCH[1] >= 65536 && BASH_REMATCH[2] >= 65536))
+	run -1 --separate-stderr tiny-render heatmap --field m --block 0:4,0:2 "$T/m.tiny"
+	[[ "$stderr" == *"--block 0:4,0:2 reaches outside 'm' [3,4]" ]]
+	assert_output ""
+}
+
+@test "a matrix of more than 1024 rows is averaged down to fit" {
+	mkstream 'm f32 [1500,4]' <<<"$(seq 6000)" >"$T/big.tiny"
+	tiny-render heatmap --field m "$T/big.tiny" >"$T/h.png"
+	run pixels "$T/h.png"
+	[[ "$output" =~ ^([0-9]+)x([0-9]+)$ ]]
+	((BASH_REMATCH[2] > 750 && BASH_REMATCH[2] < 1024))
+}
+
+@test "plot draws a vector of one record against its index, on a log scale with --log" {
+	$PY -c 'print(*[10 ** (-i / 10) for i in range(50)])' | mkstream 'eigval f64 [50]' >"$T/eig.tiny"
+	tiny-render plot --y eigval --log "$T/eig.tiny" >"$T/p.png"
+	run colours "$T/p.png" 31,119,180
+	[[ "$output" =~ ^960x600\ ([0-9]+)\ ([0-9]+)$ ]]
+	((BASH_REMATCH[1] > 3 && BASH_REMATCH[2] > 500))
+}
+
+@test "plot draws one point per record, a line for each --y field" {
+	mkstream 'epoch i32 []' 'err f32 []' 'val f32 []' >"$T/log.tiny" <<<'1 9 10  2 5 7  3 4 6  4 3.5 5.8'
+	tiny-render plot --y err,val --x epoch --title 'training' "$T/log.tiny" >"$T/p.png"
+	run colours "$T/p.png" 31,119,180 255,127,14
+	[[ "$output" =~ ^960x600\ ([0-9]+)\ ([0-9]+)\ ([0-9]+)$ ]]
+	((BASH_REMATCH[1] > 3 && BASH_REMATCH[2] > 300 && BASH_REMATCH[3] > 300))
+}
+
+@test "a stream through a pipe renders, and the picture records how it was made" {
+	tiny-fetch synthetic -q --count 16 | tiny-render images >"$T/s.png"
+	run pixels "$T/s.png"
+	assert_output "658x130"
+	run $PY -c 'import sys; from PIL import Image; print(Image.open(sys.argv[1]).info["Comment"])' "$T/s.png"
+	assert_output "$(printf 'tiny-fetch synthetic -q --count 16\ntiny-render images')"
+}
