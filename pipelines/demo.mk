@@ -1,6 +1,8 @@
 # pipelines/demo.mk - `make demo`: the main job on the built-in synthetic
-# data, offline.  For now the chain is what the suite has: fetch both
-# splits, filter the four orientation classes, and describe the results.
+# data, offline.  The chain so far: fetch both splits, the covariance and
+# the ZCA whitening of the training images, pictures of the images, the
+# whitened images, some whitening filters and the eigenspectrum, and the
+# four orientation classes filtered out as a subset.
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -8,22 +10,37 @@ SHELL := bash
 OUT ?= results/demo
 COUNT ?= 5000
 SEED ?= 1
+DROP ?= 1000
 KEEP ?= hbar,vbar,slash,backslash
 PATH := $(CURDIR)/bin:$(PATH)
-$(info demo: OUT=$(OUT) COUNT=$(COUNT) SEED=$(SEED) KEEP=$(KEEP))
+$(info demo: OUT=$(OUT) COUNT=$(COUNT) SEED=$(SEED) DROP=$(DROP) KEEP=$(KEEP))
 
+PICTURES := images whitened filters eigenspectrum
 .PHONY: demo
-demo: $(OUT)/train.tiny $(OUT)/test.tiny $(OUT)/orient-train.tiny
-	tiny-info $(OUT)/train.tiny
+demo: $(OUT)/train.tiny $(OUT)/test.tiny $(OUT)/orient-train.tiny $(addprefix $(OUT)/,$(addsuffix .png,$(PICTURES)))
 	tiny-info $(OUT)/orient-train.tiny
+	@echo "demo: pictures in $(OUT): $(addsuffix .png,$(PICTURES))"
 
 $(OUT)/train.tiny:
 	@mkdir -p $(OUT)
 	tiny-fetch synthetic --split train --count $(COUNT) --seed $(SEED) > $@
-
 $(OUT)/test.tiny:
 	@mkdir -p $(OUT)
 	tiny-fetch synthetic --split test --count $$(( $(COUNT) / 5 )) --seed $(SEED) > $@
-
 $(OUT)/orient-%.tiny: $(OUT)/%.tiny
 	tiny-label-filter --keep $(KEEP) $< > $@
+$(OUT)/train.cov: $(OUT)/train.tiny
+	tiny-cov $< > $@
+$(OUT)/zca.tiny: $(OUT)/train.cov
+	tiny-zca --fit --drop $(DROP) $< > $@
+$(OUT)/first.tiny: $(OUT)/train.tiny
+	tiny-label-filter -q --per-class 3 $< > $@
+
+$(OUT)/images.png: $(OUT)/first.tiny
+	tiny-render images --scale 3 $< > $@
+$(OUT)/whitened.png: $(OUT)/zca.tiny $(OUT)/first.tiny
+	tiny-zca $^ | tiny-render images --scale 3 > $@
+$(OUT)/filters.png: $(OUT)/zca.tiny
+	tiny-render filters --field W --rows --shape 3,32,32 --pick 64,495,1519,2543 --cols 4 --scale 4 $< > $@
+$(OUT)/eigenspectrum.png: $(OUT)/zca.tiny
+	tiny-render plot --y eigval --log --title "Eigenspectrum of the synthetic images" $< > $@
