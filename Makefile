@@ -74,8 +74,8 @@ build/config-$(BLAS).mk: Makefile
 	  echo "BLAS_LIBS := -L$$lib -l$$lname -Wl,--disable-new-dtags -Wl,-rpath,$$lib:$$lapack"; } >$@
 deps: build/config-$(BLAS).mk
 
-ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread
-LIBS = -llapacke $(BLAS_LIBS) -larchive -lcurl -lnettle -lpng -lm -pthread
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread -fopenmp
+LIBS = -llapacke $(BLAS_LIBS) -larchive -lcurl -lnettle -lpng -lm -pthread -fopenmp
 
 STAGES := $(patsubst stages/%.c,%,$(wildcard stages/*.c))
 BINS := $(addprefix bin/tiny-,$(STAGES))

@@ -122,6 +122,11 @@ void la_dsyrk_t(int n, int k, double alpha, const double *A, int lda, double bet
 	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, alpha, A, lda, beta, C, ldc);
 }
 
+void la_ssyrk_t(int n, int k, float alpha, const float *A, int lda, float beta, float *C, int ldc)
+{
+	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, alpha, A, lda, beta, C, ldc);
+}
+
 void la_daxpy(int64_t n, double a, const double *x, double *y)
 {
 	/* in pieces, since a CBLAS length is an int */

@@ -18,9 +18,24 @@ void la_dsyevd(int n, double *A, double *w)
 	lapack_int lwork = 1 + 6 * (lapack_int)n + 2 * (lapack_int)n * n, liwork = 3 + 5 * (lapack_int)n;
 	double *work = xmalloc((size_t)lwork * sizeof *work);
 	lapack_int *iwork = xmalloc((size_t)liwork * sizeof *iwork);
-	lapack_int info = LAPACKE_dsyevd_work(LAPACK_ROW_MAJOR, 'V', 'U', n, A, n, w, work, lwork, iwork, liwork);
+	/* A is symmetric, so row- and column-major are the same matrix; asked
+	 * column-major, LAPACKE makes no transposed copies, and the eigenvector
+	 * columns it returns are our rows */
+	lapack_int info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', n, A, n, w, work, lwork, iwork, liwork);
 	free(work);
 	free(iwork);
 	if (info != 0)
 		die("LAPACK dsyevd failed on a %dx%d matrix (info %d)", n, n, (int)info);
+}
+
+void la_orthonormalize(int m, int n, double *A)
+{
+	/* Householder QR, then Q formed in place: its columns span A's */
+	double *tau = xmalloc((size_t)n * sizeof *tau);
+	lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, A, n, tau);
+	if (info == 0)
+		info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m, n, n, A, n, tau);
+	free(tau);
+	if (info != 0)
+		die("LAPACK QR failed on a %dx%d matrix (info %d)", m, n, (int)info);
 }

@@ -234,6 +234,7 @@ void la_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A
 	      const double *B, int ldb, double beta, double *C, int ldc);
 /* C (n,n) upper triangle = alpha A^T A + beta C, with A (k,n). */
 void la_dsyrk_t(int n, int k, double alpha, const double *A, int lda, double beta, double *C, int ldc);
+void la_ssyrk_t(int n, int k, float alpha, const float *A, int lda, float beta, float *C, int ldc);
 /* y += a x over n values. */
 void la_daxpy(int64_t n, double a, const double *x, double *y);
 /* Copy the upper triangle of the (n,n) C into its lower triangle. */
@@ -241,7 +242,11 @@ void la_symmetrize(int n, double *C);
 /* Which BLAS, which kernels, how many threads: one line for bench and -v. */
 const char *la_info(void);
 /* Eigen-decomposition of the symmetric (n,n) A in place: eigenvalues w
- * ascending, eigenvectors in the columns of A.  Dies on failure. */
+ * ascending, eigenvector k in row k of A.  Dies on failure. */
 void la_dsyevd(int n, double *A, double *w);
+
+/* Replace the columns of the (m,n) A (m >= n) by an orthonormal basis of
+ * their span (QR).  Dies on failure. */
+void la_orthonormalize(int m, int n, double *A);
 
 #endif

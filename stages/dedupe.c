@@ -4,7 +4,7 @@
  * images with the L2 norm and using a rejection threshold liberal enough to
  * capture not just perfect duplicates but also re-saved JPEGs and the like").
  *
- * usage: tiny-dedupe [-qv] [--threshold DIST] [--against REF] [--dims K --model MODEL]
+ * usage: tiny-dedupe [-qv] [--threshold DIST] [--against REF] [--dims K [--model MODEL]]
  *                    [--pairs FILE] [FILE]
  *
  * Each record's field x (any dtype and shape) is a vector of D values, and
@@ -32,15 +32,18 @@
  * summed in double over the values converted from the records (exact for
  * integer pixels).  So the result is exact, and the same with --dims.
  *
- * --dims K --model MODEL screens with y = E (x - m), E (K,D) the K leading
- * principal directions, instead of all D values: projecting onto
+ * --dims K screens with y = E (x - m), E (K,D) the K leading principal
+ * directions, instead of all D values (K = 64 by default when D >= 256;
+ * --dims D screens with all values).  The directions come from --model, or
+ * from the data itself (a randomized range finder on a sample of 4096
+ * records, see data_directions()): projecting onto
  * orthonormal rows never makes a distance longer, so no pair within the
  * threshold is missed (the bound also covers rows that are orthonormal only
  * to f32 precision: ||E v||^2 <= (1 + e) ||v||^2 with e the largest row sum
  * of |E E^T - I|).  MODEL is a tiny-zca model (eigvec f32 [D,D], row k the
  * k-th direction, eigenvalues descending) or a tiny-cov model (cov f64
  * [D,D]; its eigenvectors come from LAPACK dsyevd, which gives them in
- * columns with ascending eigenvalues).  The model's mean is not needed:
+ * rows with ascending eigenvalues).  The model's mean is not needed:
  * distances do not depend on it.
  *
  * --pairs FILE writes every pair within the threshold (not only those that
@@ -68,12 +71,14 @@
 #include "tiny.h"
 
 static const char *usage_line =
-	"tiny-dedupe [-qv] [--threshold DIST] [--against REF] [--dims K --model MODEL] [--pairs FILE] [FILE]";
+	"tiny-dedupe [-qv] [--threshold DIST] [--against REF] [--dims K [--model MODEL]] [--pairs FILE] [FILE]";
 
 #define BLOCK 2048                  /* records per sgemm block */
 #define CONVERT ((int64_t)1 << 23)  /* values converted at a time */
 #define MAX_PAIRS ((int64_t)1 << 26) /* pairs kept for --pairs */
 #define ORTHO_TOL 1e-3              /* largest |E E^T - I| row sum accepted */
+#define AUTO_DIMS 64                /* screening dimensions without --dims */
+#define AUTO_MIN_D 256              /* below this many values, no projection */
 
 /* --- a whole stream in memory -------------------------------------------- */
 
@@ -195,6 +200,78 @@ static void screen_vectors(set_t *s, const double *mean, const float *E, int64_t
 
 /* --- the principal directions -------------------------------------------- */
 
+/* The largest row sum of |E E^T - I| for E (K,D) as stored in f32. */
+static double orthonormality(const float *E, int64_t K, int64_t D)
+{
+	double *Ed = xmalloc((size_t)(K * D) * sizeof *Ed), *G = xmalloc((size_t)(K * K) * sizeof *G);
+	for (int64_t k = 0; k < K * D; k++)
+		Ed[k] = E[k];
+	la_dgemm(0, 1, (int)K, (int)K, (int)D, 1.0, Ed, (int)D, Ed, (int)D, 0.0, G, (int)K);
+	double worst = 0;
+	for (int64_t r = 0; r < K; r++) {
+		double rs = 0;
+		for (int64_t c = 0; c < K; c++)
+			rs += fabs(G[r * K + c] - (r == c));
+		if (!(rs <= worst))   /* NaN too */
+			worst = rs;
+	}
+	free(G);
+	free(Ed);
+	return worst;
+}
+
+/* E (K,D) from the data itself, when no model is given: an orthonormal
+ * basis of the K directions that hold most of the variance of a sample of
+ * up to SAMPLE records (every (N/SAMPLE)-th), by a randomized range finder
+ * with two power iterations (Halko, Martinsson and Tropp 2011):
+ * Q = orth(Z^T Z Omega), twice Q = orth(Z^T Z Q), then the K leading
+ * directions within span(Q) from the eigenvectors of (Z Q)^T (Z Q).  Any
+ * orthonormal E gives an exact screen; a good one lets few pairs through.
+ * Seeded, so the same input gives the same E. */
+#define SAMPLE 4096
+#define OVERSAMPLE 16
+static float *data_directions(const set_t *s, const double *mean, int64_t K, double *ortho)
+{
+	int64_t D = s->D, S = s->N < SAMPLE ? s->N : SAMPLE, L = K + OVERSAMPLE;
+	if (L > D)
+		L = D;
+	double *Z = xmalloc((size_t)(S * D) * sizeof *Z);        /* (S,D) sample - mean */
+	for (int64_t i = 0; i < S; i++) {
+		int64_t r = i * s->N / S;
+		tf_get_f64(s->xf, s->raw + r * s->R, 1, s->R, Z + i * D);
+		for (int64_t k = 0; k < D; k++)
+			Z[i * D + k] -= mean[k];
+	}
+	double *Q = xmalloc((size_t)(D * L) * sizeof *Q);        /* (D,L) */
+	double *Y = xmalloc((size_t)(S * L) * sizeof *Y);        /* (S,L) */
+	rng_t r;
+	rng_seed(&r, 20090408, 0);
+	for (int64_t i = 0; i < D * L; i++)
+		Q[i] = rng_normal(&r);
+	for (int it = 0; it < 3; it++) {
+		la_dgemm(0, 0, (int)S, (int)L, (int)D, 1.0, Z, (int)D, Q, (int)L, 0.0, Y, (int)L);
+		la_dgemm(1, 0, (int)D, (int)L, (int)S, 1.0, Z, (int)D, Y, (int)L, 0.0, Q, (int)L);
+		la_orthonormalize((int)D, (int)L, Q);
+	}
+	/* Rayleigh-Ritz in span(Q): T (L,L) = (Z Q)^T (Z Q), rows of V its eigenvectors */
+	la_dgemm(0, 0, (int)S, (int)L, (int)D, 1.0, Z, (int)D, Q, (int)L, 0.0, Y, (int)L);
+	double *T = xmalloc((size_t)(L * L) * sizeof *T), *w = xmalloc((size_t)L * sizeof *w);
+	la_dgemm(1, 0, (int)L, (int)L, (int)S, 1.0, Y, (int)L, Y, (int)L, 0.0, T, (int)L);
+	la_dsyevd((int)L, T, w);
+	/* E row k = (Q v_{L-1-k})^T: Ed (K,D) = V_top (K,L) Q^T */
+	double *Ed = xmalloc((size_t)(K * D) * sizeof *Ed);
+	la_dgemm(0, 1, (int)K, (int)D, (int)L, 1.0, T + (L - K) * L, (int)L, Q, (int)L, 0.0, Ed, (int)D);
+	float *E = xmalloc((size_t)(K * D) * sizeof *E);
+	for (int64_t k = 0; k < K; k++)   /* leading direction first */
+		for (int64_t i = 0; i < D; i++)
+			E[k * D + i] = (float)Ed[(K - 1 - k) * D + i];
+	*ortho = orthonormality(E, K, D);
+	if (!(*ortho <= ORTHO_TOL))
+		die("the directions found in the data are not orthonormal (|E E^T - I| row sum %g)", *ortho);
+	free(Z), free(Q), free(Y), free(T), free(w), free(Ed);
+	return E;
+}
+
 /* E (K,D) from MODEL: the K leading rows of eigvec, or the eigenvectors of
  * cov for the K largest eigenvalues.  *ortho gets the largest row sum of
  * |E E^T - I|. */
@@ -219,7 +296,6 @@ static float *load_directions(const char *path, int64_t D, int64_t K, const char
 	if (sin_read(m, rec, 1) != 1)
 		die("%s: no record", m->name);
 	float *E = xmalloc((size_t)(K * D) * sizeof *E);
-	double *Ed = xmalloc((size_t)(K * D) * sizeof *Ed);
 	if (ei >= 0) {
 		float *all = xmalloc((size_t)(D * D) * sizeof *all);
 		tf_get_f32(f, rec, 1, m->h.recsize, all);
@@ -231,30 +307,17 @@ static float *load_directions(const char *path, int64_t D, int64_t K, const char
 		for (int64_t k = 0; k < D * D; k++)
 			if (!isfinite(A[k]))
 				die("%s: field 'cov' holds NaN or an infinity", m->name);
-		la_dsyevd((int)D, A, w);   /* columns, ascending: direction k is column D-1-k */
+		la_dsyevd((int)D, A, w);   /* rows, ascending: direction k is row D-1-k */
 		for (int64_t k = 0; k < K; k++)
 			for (int64_t i = 0; i < D; i++)
-				E[k * D + i] = (float)A[i * D + (D - 1 - k)];
+				E[k * D + i] = (float)A[(D - 1 - k) * D + i];
 		free(A);
 		free(w);
 	}
-	for (int64_t k = 0; k < K * D; k++)
-		Ed[k] = E[k];
-	double *G = xmalloc((size_t)(K * K) * sizeof *G);   /* (K,K) = E E^T */
-	la_dgemm(0, 1, (int)K, (int)K, (int)D, 1.0, Ed, (int)D, Ed, (int)D, 0.0, G, (int)K);
-	*ortho = 0;
-	for (int64_t r = 0; r < K; r++) {
-		double rs = 0;
-		for (int64_t c = 0; c < K; c++)
-			rs += fabs(G[r * K + c] - (r == c));
-		if (!(rs <= *ortho))   /* NaN too */
-			*ortho = rs;
-	}
+	*ortho = orthonormality(E, K, D);
 	if (!(*ortho <= ORTHO_TOL))
 		die("%s: the %" PRId64 " leading directions of '%s' are not orthonormal (|E E^T - I| row sum %g)",
 		    m->name, K, f->name, *ortho);
-	free(G);
-	free(Ed);
 	free(rec);
 	sin_close(m);
 	return E;
@@ -402,8 +465,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!K != !model)
-		usage_error("--dims and --model go together");
+	if (model && !K)
+		usage_error("--model needs --dims K");
 	if (pairs_path && (!*pairs_path || !strcmp(pairs_path, "-")))
 		usage_error("--pairs needs a file name (stdout carries the records)");
 	if (argc - optind > 1)
@@ -424,9 +487,14 @@ int main(int argc, char **argv)
 	}
 	if (K > D)
 		usage_error("--dims %s is larger than the %" PRId64 " values of x in %s", dims_arg, D, in.in->name);
+	/* the screen's directions: the model's, the data's own (64 by default
+	 * when there are at least 256 values), or none (--dims D) */
+	if (!K)
+		K = D >= AUTO_MIN_D ? AUTO_DIMS : D;
 	double ortho = 0;
-	float *E = model ? load_directions(model, D, K, in.in->name, &ortho) : NULL;
-	if (!model)
+	float *E = model ? load_directions(model, D, K, in.in->name, &ortho)
+		: K < D && in.N > 0 ? data_directions(&in, mean, K, &ortho) : NULL;
+	if (!E)
 		K = D;
 	t_load = now_seconds();
 

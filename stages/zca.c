@@ -42,13 +42,15 @@ static const char *usage_line =
 
 /* --- fitting ----------------------------------------------------------------- */
 
-/* out (D,D) = P[:, kept] diag(scale) P[:, kept]^T = Q Q^T with
- * Q (D,K) = P[:, kept] diag(sqrt(scale)): one dsyrk. */
+/* out (D,D) = sum_k scale_k p_k p_k^T over the kept rows p_k of P = Q^T Q
+ * with row k of Q (K,D) = sqrt(scale_k) p_k: one dsyrk. */
 static void outer(int D, int kept, const double *P, const double *scale, double *Q, float *out)
 {
-	for (int i = 0; i < D; i++)
-		for (int k = 0; k < kept; k++)
-			Q[(size_t)k * D + i] = P[(size_t)i * D + k] * sqrt(scale[k]);
+	for (int k = 0; k < kept; k++) {
+		double r = sqrt(scale[k]);
+		for (int i = 0; i < D; i++)
+			Q[(size_t)k * D + i] = P[(size_t)k * D + i] * r;
+	}
 	double *A = xcalloc((size_t)D * D, sizeof *A);
 	la_dsyrk_t(D, kept, 1.0, Q, D, 0.0, A, D);   /* Q stored (K,D): A = Q^T Q */
 	la_symmetrize(D, A);
@@ -75,19 +77,18 @@ static void fit(const char *path, int64_t drop, double epsilon)
 	free(rec);
 	tf_check_finite_f64(A, 1, (int64_t)D * D, 0, in->name, "cov");
 
-	/* ascending eigenvalues w, eigenvectors in the columns of A */
+	/* ascending eigenvalues w, eigenvector k in row k of A */
 	double *w = xmalloc((size_t)D * sizeof *w), t0 = now_seconds();
 	la_dsyevd(D, A, w);
 	if (!tiny_quiet)
 		fprintf(stderr, "%s: eigen-decomposition of %dx%d in %.1f s (%s)\n", tiny_prog, D, D,
 			now_seconds() - t0, la_info());
 
-	/* descending: eigval[k] = w[D-1-k], P[:, k] = A[:, D-1-k] */
+	/* descending: eigval[k] = w[D-1-k], and row k of P (D,D) is p_k */
 	double *eigval = xmalloc((size_t)D * sizeof *eigval), *P = xmalloc((size_t)D * D * sizeof *P);
 	for (int k = 0; k < D; k++) {
 		eigval[k] = w[D - 1 - k];
-		for (int i = 0; i < D; i++)
-			P[(size_t)i * D + k] = A[(size_t)i * D + (D - 1 - k)];
+		memcpy(P + (size_t)k * D, A + (size_t)(D - 1 - k) * D, (size_t)D * sizeof *P);
 	}
 	int kept = D - (int)drop;
 	double tol = D * 1e-15 * fabs(eigval[0]);
@@ -129,9 +130,8 @@ static void fit(const char *path, int64_t drop, double epsilon)
 	outer(D, kept, P, f, Q, o_W);
 	outer(D, kept, P, g, Q, o_Winv);
 	memcpy(out + h.fields[3].offset, eigval, (size_t)D * 8);
-	for (int k = 0; k < D; k++)
-		for (int i = 0; i < D; i++)
-			o_vec[(size_t)k * D + i] = (float)P[(size_t)i * D + k];
+	for (size_t i = 0; i < (size_t)D * D; i++)
+		o_vec[i] = (float)P[i];
 	sout_t *o = sout_open(NULL, &h);
 	sout_write(o, out, 1);
 	sout_close(o);

@@ -34,11 +34,9 @@ kept() {
 	assert_output --partial "--pairs needs a file name"
 }
 
-@test "--dims and --model go only together" {
-	run -2 tiny-dedupe --dims 1 "$IN"
-	assert_output --partial "--dims and --model go together"
+@test "--model without --dims is a usage error" {
 	run -2 tiny-dedupe --model "$IN" "$IN"
-	assert_output --partial "--dims and --model go together"
+	assert_output --partial "--model needs --dims K"
 }
 
 @test "--dims larger than the values of x is a usage error naming both" {
@@ -172,7 +170,10 @@ kept() {
 	for t in 40 60; do
 		want=$($PY "$REF_PY" expect "$BATS_TEST_TMPDIR/big.tiny" $t)
 		[ "$(echo "$want" | wc -l)" -gt 10 ]
+		# by default 64 directions found in the data screen the pairs
 		run kept_and_pairs --threshold $t "$BATS_TEST_TMPDIR/big.tiny"
+		assert_output "$want"
+		run kept_and_pairs --threshold $t --dims 3072 "$BATS_TEST_TMPDIR/big.tiny"
 		assert_output "$want"
 		run kept_and_pairs --threshold $t --dims 16 --model "$BATS_TEST_TMPDIR/ev.tiny" "$BATS_TEST_TMPDIR/big.tiny"
 		assert_output "$want"
@@ -190,6 +191,8 @@ kept() {
 	run kept_and_pairs --threshold 11 "$BATS_TEST_TMPDIR/s.tiny"
 	assert_output "$want"
 	run kept_and_pairs --threshold 11 --dims 8 --model "$BATS_TEST_TMPDIR/ev.tiny" "$BATS_TEST_TMPDIR/s.tiny"
+	assert_output "$want"
+	run kept_and_pairs --threshold 11 --dims 8 "$BATS_TEST_TMPDIR/s.tiny"
 	assert_output "$want"
 	run kept_and_pairs --threshold 11 --dims 4 --model "$BATS_TEST_TMPDIR/cov.tiny" "$BATS_TEST_TMPDIR/s.tiny"
 	assert_output "$want"

@@ -195,7 +195,7 @@ static void test_la(void)
 		for (int j = 0; j < N; j++)
 			maxerr = fmax(maxerr, fabs(R[i * N + j] - C[j * M + i]));
 	CHECK(maxerr < 1e-4, "transposed sgemm differs by %g", maxerr);
-	/* eigenvectors of a symmetric matrix: A v = w v */
+	/* eigenvectors of a symmetric matrix, one a row: A v = w v */
 	double S[16] = {4, 1, 0, 0, 1, 3, 1, 0, 0, 1, 2, 1, 0, 0, 1, 1}, V[16], w[4];
 	memcpy(V, S, sizeof S);
 	la_dsyevd(4, V, w);
@@ -204,8 +204,8 @@ static void test_la(void)
 		for (int i = 0; i < 4; i++) {
 			double s = 0;
 			for (int j = 0; j < 4; j++)
-				s += S[i * 4 + j] * V[j * 4 + k];
-			res = fmax(res, fabs(s - w[k] * V[i * 4 + k]));
+				s += S[i * 4 + j] * V[k * 4 + j];
+			res = fmax(res, fabs(s - w[k] * V[k * 4 + i]));
 		}
 	CHECK(res < 1e-12 && w[0] <= w[1] && w[1] <= w[2] && w[2] <= w[3], "dsyevd residual %g", res);
 }
