@@ -64,7 +64,7 @@ t = time.time(); c = x.T @ x; print('%.2f' % (time.time() - t))
 ")
 awk -v t="$tcov" -v n="$tnp" -v g="$dgemm" 'BEGIN {
 	rate = 50000 * 3072 * 3072 / t / 1e9
-	printf "tiny-cov (read, convert, dsyrk): %6.2f s  %6.1f GFLOP/s (N D^2 / t), %.0f%% of dgemm %.1f\n", t, rate, 100 * rate / g, g
+	printf "tiny-cov (read, convert, syrk):   %6.2f s  %6.1f GFLOP/s (N D^2 / t), %.0f%% of dgemm %.1f\n", t, rate, 100 * rate / g, g
 	printf "numpy X.T @ X (product only):   %6.2f s  tiny-cov / numpy speed: %.2f (target >= 1)\n", n, n / t
 }'
 
@@ -87,7 +87,9 @@ awk -v t="$tzca" -v e="$teig" 'BEGIN {
 echo "== tiny-dedupe, all 60000 images against each other"
 # validate first: the screened default finds what the full comparison finds, on a part
 tiny-label-filter -q --per-class 500 "$tmp/all.tiny" >"$tmp/part.tiny"
-cmp <(tiny-dedupe -q --threshold 1500 "$tmp/part.tiny") <(tiny-dedupe -q --threshold 1500 --dims 3072 "$tmp/part.tiny")
+tiny-dedupe -q --threshold 1500 --pairs "$tmp/p64.tiny" "$tmp/part.tiny" >/dev/null
+tiny-dedupe -q --threshold 1500 --pairs "$tmp/pall.tiny" --dims 3072 "$tmp/part.tiny" >/dev/null
+cmp <(tiny-dump "$tmp/p64.tiny") <(tiny-dump "$tmp/pall.tiny")
 t0=$(date +%s.%N)
 tiny-dedupe "$tmp/all.tiny" >/dev/null
 t1=$(date +%s.%N)

@@ -141,6 +141,7 @@ void la_symmetrize(int n, double *C)
 	/* copy the upper triangle of C (n,n) into the lower, in tiles so both
 	 * sides stay in cache */
 	enum { T = 64 };
+#pragma omp parallel for schedule(dynamic)
 	for (int i0 = 0; i0 < n; i0 += T)
 		for (int j0 = i0; j0 < n; j0 += T)
 			for (int i = i0; i < i0 + T && i < n; i++)

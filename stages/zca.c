@@ -46,6 +46,7 @@ static const char *usage_line =
  * with row k of Q (K,D) = sqrt(scale_k) p_k: one dsyrk. */
 static void outer(int D, int kept, const double *P, const double *scale, double *Q, float *out)
 {
+#pragma omp parallel for
 	for (int k = 0; k < kept; k++) {
 		double r = sqrt(scale[k]);
 		for (int i = 0; i < D; i++)
@@ -54,6 +55,7 @@ static void outer(int D, int kept, const double *P, const double *scale, double 
 	double *A = xcalloc((size_t)D * D, sizeof *A);
 	la_dsyrk_t(D, kept, 1.0, Q, D, 0.0, A, D);   /* Q stored (K,D): A = Q^T Q */
 	la_symmetrize(D, A);
+#pragma omp parallel for
 	for (size_t i = 0; i < (size_t)D * D; i++)
 		out[i] = (float)A[i];
 	free(A);
@@ -130,6 +132,7 @@ static void fit(const char *path, int64_t drop, double epsilon)
 	outer(D, kept, P, f, Q, o_W);
 	outer(D, kept, P, g, Q, o_Winv);
 	memcpy(out + h.fields[3].offset, eigval, (size_t)D * 8);
+#pragma omp parallel for
 	for (size_t i = 0; i < (size_t)D * D; i++)
 		o_vec[i] = (float)P[i];
 	sout_t *o = sout_open(NULL, &h);
