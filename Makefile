@@ -4,6 +4,7 @@
 #   make test       build and run every test (bats files in tests/)
 #   make demo       the main job on the built-in synthetic data
 #   make figures    the report's Figures 1.1-1.5, 2.2-2.4 (SOURCE=tarball)
+#   make dedupe-study  nearest CIFAR-10 pairs, for tiny-dedupe's threshold
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
 #   make BLAS=openblas ...   link OpenBLAS instead of BLIS
@@ -84,7 +85,7 @@ LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
 LIB_A := build/libtiny.a
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all deps test demo figures bench fuzz clean
+.PHONY: all deps test demo figures dedupe-study bench fuzz clean
 all: deps $(BINS) $(TEST_TOOLS)
 
 build/lib/%.o: lib/%.c lib/tiny.h
@@ -130,6 +131,9 @@ demo: all
 
 figures: all
 	$(MAKE) -f pipelines/figures.mk SOURCE=$(SOURCE)
+
+dedupe-study: all
+	$(MAKE) -f pipelines/dedupe.mk SOURCE=$(SOURCE)
 
 bench: all build/bench/blasrate
 	bench/fetch.sh

@@ -68,16 +68,22 @@ awk -v t="$tcov" -v n="$tnp" -v g="$dgemm" 'BEGIN {
 	printf "numpy X.T @ X (product only):   %6.2f s  tiny-cov / numpy speed: %.2f (target >= 1)\n", n, n / t
 }'
 
-echo "== tiny-zca --fit, 3072 x 3072"
-t0=$(date +%s.%N)
-tiny-zca --fit --drop 1000 "$tmp/train.cov" >"$tmp/train.zca"
-t1=$(date +%s.%N)
-tzca=$(secs "$t0" "$t1")
+echo "== tiny-zca --fit, 3072 x 3072 (best of 3 each)"
+tzca=999
+for i in 1 2 3; do
+	t0=$(date +%s.%N)
+	tiny-zca -q --fit --drop 1000 "$tmp/train.cov" >"$tmp/train.zca"
+	t1=$(date +%s.%N)
+	tzca=$(awk -v a="$t0" -v b="$t1" -v m="$tzca" 'BEGIN { t = b - a; printf "%.2f", t < m ? t : m }')
+done
 tiny-npy cov "$tmp/train.cov" >"$tmp/c.npy"
 teig=$(pynumpy -c "
 import numpy as np, time
 c = np.load('$tmp/c.npy')[0]
-t = time.time(); w, v = np.linalg.eigh(c); print('%.2f' % (time.time() - t))
+best = 1e9
+for i in range(3):
+    t = time.time(); w, v = np.linalg.eigh(c); best = min(best, time.time() - t)
+print('%.2f' % best)
 ")
 awk -v t="$tzca" -v e="$teig" 'BEGIN {
 	printf "tiny-zca --fit (eigh, W, Winv, write): %6.2f s\n", t

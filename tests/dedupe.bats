@@ -150,7 +150,7 @@ kept() {
 	assert_output "$(printf '%s\n' 'x=0,0' 'x=9,9')"
 	mkstream 'x u8 [2]' </dev/null >"$BATS_TEST_TMPDIR/empty.tiny"
 	run --separate-stderr tiny-dedupe "$BATS_TEST_TMPDIR/empty.tiny"
-	[ "$stderr" = "tiny-dedupe: dropped 0 of 0 records (threshold 300)" ]
+	[ "$stderr" = "tiny-dedupe: dropped 0 of 0 records (threshold 500)" ]
 }
 
 @test "--dims with a rotation or a covariance model gives the same records and pairs" {

@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""jpeg-resave.py STREAM [N]: how far re-saving an image as JPEG moves it.
+
+Reads the first N (default 2000) images of a tiny stream (field x u8
+[3,32,32]), re-encodes each with PIL at several JPEG qualities, decodes it
+again and prints the L2 distance from the original (0..255 pixel values over
+all 3072 values): median, 99th percentile and maximum per quality.  This is
+the scale tiny-dedupe's threshold has to cover (section 3.1: "re-saved JPEGs
+and the like").  Also the distance a one-pixel shift makes, for contrast.
+"""
+import io
+import sys
+
+import numpy as np
+from PIL import Image
+
+
+def load(path, n):
+    with open(path, "rb") as f:
+        hdrlen = int(f.readline().split()[2])
+        f.seek(0)
+        lines = f.read(hdrlen).decode().split("\n")
+    types = {"u8": "u1", "i32": "<i4", "u32": "<u4", "i64": "<i8", "f32": "<f4", "f64": "<f8"}
+    fields = []
+    for line in lines:
+        if line.startswith("field "):
+            _, name, dtype, shape = line.split(" ")
+            fields.append((name, types[dtype], tuple(int(d) for d in shape[1:-1].split(",") if d)))
+    return np.fromfile(path, dtype=np.dtype(fields), offset=hdrlen, count=n)["x"]
+
+
+def main():
+    path, n = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+    x = load(path, n).astype(np.float64)
+    print("L2 distance moved, over %d images (0..255 values, D = 3072)" % len(x))
+    print("%-22s %8s %8s %8s" % ("change", "median", "99%", "max"))
+    for q in (95, 90, 75, 50):
+        d = []
+        for img in x:
+            buf = io.BytesIO()
+            Image.fromarray(img.transpose(1, 2, 0).astype(np.uint8)).save(buf, "JPEG", quality=q)
+            back = np.asarray(Image.open(buf).convert("RGB"), dtype=np.float64).transpose(2, 0, 1)
+            d.append(np.sqrt(((back - img) ** 2).sum()))
+        d = np.array(d)
+        print("%-22s %8.0f %8.0f %8.0f" % ("JPEG quality %d" % q, np.median(d), np.percentile(d, 99), d.max()))
+    s = np.sqrt(((x[:, :, :, 1:] - x[:, :, :, :-1]) ** 2).sum(axis=(1, 2, 3)) * 32 / 31)
+    print("%-22s %8.0f %8.0f %8.0f" % ("shift by one pixel", np.median(s), np.percentile(s, 99), s.max()))
+
+
+if __name__ == "__main__":
+    main()
