@@ -19,6 +19,7 @@
  * their choice; TINY_BLIS_ARCH=blis leaves the kernels to BLIS's own
  * detection (make bench uses it to show both rates).
  */
+#define _GNU_SOURCE
 #ifdef TINY_BLIS
 #include <blis.h>
 #endif
@@ -26,6 +27,8 @@
 #include <cpuid.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tiny.h"
@@ -96,6 +99,30 @@ const char *la_info(void)
 	snprintf(buf, sizeof buf, "OpenBLAS");
 #endif
 	return buf;
+}
+
+void la_set_threads(int n)
+{
+#ifdef TINY_BLIS
+	bli_thread_set_num_threads(n);
+#endif
+	char buf[16];
+	snprintf(buf, sizeof buf, "%d", n);
+	setenv("BLIS_NUM_THREADS", buf, 1);
+	omp_set_num_threads(n);
+}
+
+void *xmalloc_big(size_t n)
+{
+	/* 2 MiB aligned, asked for as huge pages: first touch of fresh memory
+	 * is slow in some VMs, and fewer, bigger pages fault fewer times */
+	void *p = NULL;
+	size_t align = (size_t)1 << 21;
+	if (posix_memalign(&p, align, n ? n : 1) != 0)
+		die("out of memory allocating %zu bytes", n);
+	if (n >= align)
+		madvise(p, n, MADV_HUGEPAGE);
+	return p;
 }
 
 /* --- BLAS ------------------------------------------------------------------- */

@@ -239,6 +239,10 @@ void la_ssyrk_t(int n, int k, float alpha, const float *A, int lda, float beta, 
 void la_daxpy(int64_t n, double a, const double *x, double *y);
 /* Copy the upper triangle of the (n,n) C into its lower triangle. */
 void la_symmetrize(int n, double *C);
+/* BLAS threads and OpenMP threads for element-wise loops, n of each. */
+void la_set_threads(int n);
+/* A big buffer (2 MiB aligned, huge pages advised); free() releases it. */
+void *xmalloc_big(size_t n);
 /* Which BLAS, which kernels, how many threads: one line for bench and -v. */
 const char *la_info(void);
 /* Eigen-decomposition of the symmetric (n,n) A in place: eigenvalues w
@@ -248,5 +252,26 @@ void la_dsyevd(int n, double *A, double *w);
 /* Replace the columns of the (m,n) A (m >= n) by an orthonormal basis of
  * their span (QR).  Dies on failure. */
 void la_orthonormalize(int m, int n, double *A);
+
+/* --- restricted Boltzmann machines (rbm.c) -------------------------------- */
+
+typedef struct {
+	int64_t V, H;
+	int gaussian;          /* visible units Gaussian (energy 1.8) or binary (1.1) */
+	float *W;              /* (V,H) */
+	float *vbias, *hbias;  /* (V), (H) */
+	float *sigma;          /* (V); all 1 for binary visibles */
+} rbm_t;
+
+void rbm_alloc(rbm_t *m, int64_t V, int64_t H, int gaussian);  /* zeros, sigma 1 */
+void rbm_free(rbm_t *m);
+/* Read a model from an open stream (dies naming it if it is not an RBM);
+ * *rec (if not NULL) gets the raw record, for extra checkpoint fields. */
+void rbm_load(rbm_t *m, sin_t *s, unsigned char **rec);
+/* Add the fields W, vbias, hbias, sigma (count 1, attribute rbm_visible). */
+void rbm_fields(const rbm_t *m, theader *h);
+void rbm_pack(const rbm_t *m, const theader *h, unsigned char *rec);
+/* P (B,H) = p(h = 1 | X) for X (B,V); Xs (B,V) is scratch (X / sigma). */
+void rbm_hidden_probs(const rbm_t *m, const float *X, int64_t B, float *P, float *Xs);
 
 #endif

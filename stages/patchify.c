@@ -26,7 +26,8 @@
  * 25 overlapping 8x8 patches at rows and columns 0, 6, 12, 18, 24, and the
  * 26th subsampled one.  The geometry goes into attributes for later stages
  * (rbm-merge): patch_size S, patch_stride T, patch_subsample S2 (0 without),
- * patch_grid ROWS,COLS, image_shape C,H,W and patch_positions
+ * patch_grid ROWS,COLS, image_shape C,H,W, patch_kept K (with --patch) and
+ * patch_positions
  * "r0:c0 r1:c1 ..." (the top-left corner of every grid patch, in order).
  * Spec of the stream: formats/stream.md.
  */
@@ -225,6 +226,12 @@ int main(int argc, char **argv)
 	set_attrf(&h, "image_shape", "%" PRId64 ",%" PRId64 ",%" PRId64, g.C, g.H, g.W);
 	char *positions = fmt_positions(&g);
 	th_attr_set(&h, "patch_positions", positions);
+	if (only >= 0) {
+		/* which patch this stream holds: a model trained on it says so */
+		char k[32];
+		snprintf(k, sizeof k, "%" PRId64, only);
+		th_attr_set(&h, "patch_kept", k);
+	}
 	free(positions);
 	th_add_history(&h);
 

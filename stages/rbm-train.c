@@ -1,0 +1,765 @@
+/*
+ * tiny-rbm-train - train an RBM with contrastive divergence (section 1.4 of
+ * the report; Gaussian visibles 1.4.3, learned variances 1.4.3.2).
+ *
+ * usage: tiny-rbm-train [-q] [--hidden H] [--seed S] [--init MODEL]
+ *          [--visible gaussian|binary] [--sigma S|data] [--learn-sigma]
+ *          [--epochs E] [--batch B] [--cd K] [--pcd] [--lr-w R] [--lr-vbias R]
+ *          [--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L]
+ *          [--checkpoint FILE] [--checkpoint-every 10m|50b] [--max-batches N]
+ *          [--log FILE] [--threads N] [--data FILE | FILE]
+ *
+ * Reads field x (V values, any dtype) of N records, all held in memory as
+ * they came (u8 stays u8; --data FILE maps the file instead of copying
+ * it), and writes the model (lib/rbm.c: W [V,H], vbias, hbias, sigma, with
+ * the training settings and the data's attributes) on stdout.
+ *
+ * One minibatch X (B,V) of CD-K, with s the visible standard deviations
+ * (1 for binary visibles), v/s divided element-wise, logistic f:
+ *
+ *   P0 = f(X/s W + b^h)                          positive phase, (B,H)
+ *   h ~ P0;  for step 1..K:  v ~ p(v | h) (1.8 or 1.1), P = f(v/s W + b^h),
+ *                            h ~ P (if another step follows)
+ *   dW  = ([X/s; v/s]^T [P0; -P]) / B            one sgemm, k = 2B
+ *   db^v = mean((X - b^v)/s^2 - (v - b^v)/s^2),   db^h = mean(P0 - P)
+ *   ds  = mean(g(X, P0) - g(v, P)),  g(v, a)_i = (v_i - b^v_i)^2 / s_i^3
+ *                                               - v_i (a W^T)_i / s_i^2
+ *
+ * (the last only with --learn-sigma), and every parameter theta moves by
+ * the momentum rule  u = m u + r (d theta - L theta [W only]),  theta += u.
+ * --pcd starts the negative phase from B persistent chains instead of X.
+ * Momentum: M0 until epoch EPOCH, then M1 (default 0.5,0.9@5).
+ *
+ * The random numbers depend only on the seed and on where they are used,
+ * never on the thread count or on a resume: the epoch's order is a
+ * Fisher-Yates shuffle from stream 2^62 + epoch; the fresh weights are
+ * 0.01 N(0,1) from stream 2^61, row-major; row b of global minibatch g
+ * (g = epoch * batches + t) draws its hidden samples of CD step s from
+ * stream 2^60 + (g B + b) 2^8 + 2s and its visible samples from
+ * ... + 2s + 1 (uniforms u < p; Gaussian noise by Box-Muller from two
+ * uniforms); PCD chains start from the first minibatch.  (lib/rng.c: a
+ * stream is xoshiro256** seeded from (seed, stream) by splitmix64.)
+ *
+ * Every epoch it prints one line (epoch, reconstruction error: mean squared
+ * distance of a sampled one-step reconstruction from the data, section
+ * 1.4.4; examples per second; sigma min/mean/max when learned), and --log
+ * FILE keeps those figures as a stream.  --checkpoint FILE saves the model
+ * with its momenta, chains and position, atomically, at each epoch end and
+ * every --checkpoint-every (minutes "m" or minibatches "b"); --init FILE
+ * resumes from it with the same result as an uninterrupted run.  A NaN or
+ * infinity stops the run naming the epoch and minibatch, leaving the last
+ * checkpoint as it was.  --max-batches N stops after N minibatches as if
+ * interrupted (the checkpoint then holds the place).
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tiny.h"
+
+static const char *usage_line =
+	"tiny-rbm-train [-q] [--hidden H] [--seed S] [--init MODEL] [--visible gaussian|binary] "
+	"[--sigma S|data] [--learn-sigma] [--epochs E] [--batch B] [--cd K] [--pcd] [--lr-w R] [--lr-vbias R] "
+	"[--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L] [--checkpoint FILE] "
+	"[--checkpoint-every 10m|50b] [--max-batches N] [--log FILE] [--threads N] [--data FILE | FILE]";
+
+#define STREAM_INIT    ((uint64_t)1 << 61)
+#define STREAM_SHUFFLE ((uint64_t)1 << 62)
+#define STREAM_SAMPLE  ((uint64_t)1 << 60)
+#define SIGMA_MIN      1e-4f   /* a learned sigma is kept above this */
+
+typedef struct {
+	int64_t hidden, epochs, batch, cd, max_batches, threads, ck_batches;
+	double ck_minutes;
+	uint64_t seed;
+	int have_seed, visible, learn_sigma, pcd, sigma_from_data;
+	double sigma, lr_w, lr_vb, lr_hb, lr_s, m0, m1, decay;
+	int64_t m_epoch;
+	const char *init, *checkpoint, *log, *data, *input;
+} opts_t;
+
+/* --- the data, in memory as it came --------------------------------------- */
+
+typedef struct {
+	sin_t *in;
+	const tfield *x;
+	const unsigned char *recs;  /* (N, R) */
+	int64_t N, R, V;
+	void *map;
+	size_t maplen;
+} data_t;
+
+static void load_data(data_t *d, const opts_t *o)
+{
+	memset(d, 0, sizeof *d);
+	d->in = sin_open(o->data ? o->data : o->input);
+	d->x = th_need(&d->in->h, "x", d->in->name);
+	d->V = d->x->n;
+	d->R = d->in->h.recsize;
+	if (d->V > INT32_MAX / 2)
+		die("%s: x has %" PRId64 " values, more than BLAS can index", d->in->name, d->V);
+	if (o->data) {
+		/* a regular file: map it, the records stay where they are */
+		if (d->in->start < 0)
+			die("%s: --data needs a regular file", d->in->name);
+		d->N = d->in->h.count;
+		d->maplen = (size_t)(d->in->start + d->in->hdrlen + d->N * d->R);
+		int fd = open(o->data, O_RDONLY);
+		if (fd < 0)
+			die("%s:", o->data);
+		d->map = d->maplen ? mmap(NULL, d->maplen, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+		if (d->maplen && d->map == MAP_FAILED)
+			die("%s: cannot map:", o->data);
+		close(fd);
+		d->recs = (const unsigned char *)d->map + d->in->start + d->in->hdrlen;
+	} else {
+		int64_t cap = d->in->h.count != TINY_COUNT_UNKNOWN ? d->in->h.count : 4096, n;
+		unsigned char *buf = xmalloc_big((size_t)(cap * d->R) + 1);
+		for (;;) {
+			if (d->N == cap) {
+				if (d->in->h.count != TINY_COUNT_UNKNOWN)
+					break;
+				unsigned char *nb = xmalloc_big((size_t)(2 * cap * d->R));
+				memcpy(nb, buf, (size_t)(d->N * d->R));
+				free(buf);
+				buf = nb;
+				cap *= 2;
+			}
+			if ((n = sin_read(d->in, buf + d->N * d->R, cap - d->N)) == 0)
+				break;
+			d->N += n;
+		}
+		d->recs = buf;
+	}
+	if (d->N < 1)
+		die("%s: no records to train on", d->in->name);
+}
+
+/* X (B,V) f32 from the records perm[first..first+B) */
+static void gather(const data_t *d, const int64_t *perm, int64_t first, int64_t B, float *X)
+{
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++)
+		tf_get_f32(d->x, d->recs + perm[first + b] * d->R, 1, d->R, X + b * d->V);
+}
+
+/* --- the state of training ----------------------------------------------------- */
+
+typedef struct {
+	rbm_t m;
+	float *uW, *uvb, *uhb, *us;   /* momenta */
+	float *chains;                /* (B,V) PCD chains, or NULL */
+	int64_t epoch, batch;         /* where the next minibatch is */
+} state_t;
+
+static void state_alloc_extra(state_t *s, int64_t B, int pcd)
+{
+	int64_t V = s->m.V, H = s->m.H;
+	s->uW = xmalloc_big((size_t)(V * H) * sizeof *s->uW);
+	memset(s->uW, 0, (size_t)(V * H) * sizeof *s->uW);
+	s->uvb = xcalloc(V, sizeof *s->uvb);
+	s->uhb = xcalloc(H, sizeof *s->uhb);
+	s->us = xcalloc(V, sizeof *s->us);
+	s->chains = pcd ? xcalloc((size_t)(B * V), sizeof *s->chains) : NULL;
+}
+
+/* The checkpoint (and final model) header: the model, then the state. */
+static void state_header(const state_t *s, const opts_t *o, const theader *data_h, const char *shape, theader *h,
+			 int with_state)
+{
+	th_copy(h, data_h);
+	while (h->nfields)
+		th_remove_field(h, 0);
+	rbm_fields(&s->m, h);
+	if (with_state) {
+		th_field(h, "uW", DT_F32, 2, s->m.V, s->m.H);
+		th_field(h, "uvbias", DT_F32, 1, s->m.V);
+		th_field(h, "uhbias", DT_F32, 1, s->m.H);
+		th_field(h, "usigma", DT_F32, 1, s->m.V);
+		if (s->chains)
+			th_field(h, "chains", DT_F32, 2, o->batch, s->m.V);
+	}
+	char buf[512];
+	th_attr_set(h, "shape", shape);
+	snprintf(buf, sizeof buf, "%" PRId64, s->epoch);
+	th_attr_set(h, "train_epoch", buf);
+	snprintf(buf, sizeof buf, "%" PRId64, s->batch);
+	th_attr_set(h, "train_batch", buf);
+	snprintf(buf, sizeof buf, "%" PRIu64, o->seed);
+	th_attr_set(h, "train_seed", buf);
+	snprintf(buf, sizeof buf,
+		 "cd %" PRId64 "%s batch %" PRId64 " lr_w %g lr_vbias %g lr_hbias %g lr_sigma %g momentum %g,%g@%" PRId64
+		 " decay %g sigma %s",
+		 o->cd, o->pcd ? " pcd" : "", o->batch, o->lr_w, o->lr_vb, o->lr_hb, o->lr_s, o->m0, o->m1, o->m_epoch,
+		 o->decay, o->learn_sigma ? "learned" : "fixed");
+	th_attr_set(h, "train_settings", buf);
+	th_add_history(h);
+}
+
+static void save(const state_t *s, const opts_t *o, const theader *data_h, const char *shape, const char *path,
+		 int with_state)
+{
+	theader h;
+	state_header(s, o, data_h, shape, &h, with_state);
+	unsigned char *rec = xmalloc_big((size_t)h.recsize);
+	rbm_pack(&s->m, &h, rec);
+	if (with_state) {
+		memcpy(rec + h.fields[th_find(&h, "uW")].offset, s->uW, (size_t)(s->m.V * s->m.H) * 4);
+		memcpy(rec + h.fields[th_find(&h, "uvbias")].offset, s->uvb, (size_t)s->m.V * 4);
+		memcpy(rec + h.fields[th_find(&h, "uhbias")].offset, s->uhb, (size_t)s->m.H * 4);
+		memcpy(rec + h.fields[th_find(&h, "usigma")].offset, s->us, (size_t)s->m.V * 4);
+		if (s->chains)
+			memcpy(rec + h.fields[th_find(&h, "chains")].offset, s->chains, (size_t)(o->batch * s->m.V) * 4);
+	}
+	sout_t *out = sout_open(path, &h);
+	sout_write(out, rec, 1);
+	sout_close(out);
+	free(rec);
+	th_free(&h);
+}
+
+/* --- one minibatch ----------------------------------------------------------------- */
+
+typedef struct {
+	float *Z;    /* (2B,V): [X/s; v/s] */
+	float *P;    /* (2B,H): [P0; P] then [P0; -P] */
+	float *G;    /* (2B,V): [P0; P] W^T, for the sigma gradient */
+	float *h;    /* (B,H) hidden samples */
+	float *v;    /* (B,V) visible samples */
+	float *X;    /* (B,V) the data */
+	double *row; /* (B) per-row sums */
+} work_t;
+
+static inline float logistic(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+/* P (B,H) = f(Zs W + b^h) for Zs (B,V) already divided by sigma. */
+static void hidden_probs(const rbm_t *m, const float *Zs, int64_t B, float *P)
+{
+	int64_t H = m->H;
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++)
+		memcpy(P + b * H, m->hbias, (size_t)H * sizeof *P);
+	la_sgemm(0, 0, (int)B, (int)H, (int)m->V, 1.0f, Zs, (int)m->V, m->W, (int)H, 1.0f, P, (int)H);
+#pragma omp parallel for
+	for (int64_t k = 0; k < B * H; k++)
+		P[k] = logistic(P[k]);
+}
+
+static void sample_hidden(const float *P, int64_t B, int64_t H, uint64_t seed, uint64_t g, int step, float *h)
+{
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++) {
+		rng_t r;
+		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step);
+		for (int64_t j = 0; j < H; j++)
+			h[b * H + j] = rng_uniform(&r) < P[b * H + j] ? 1.0f : 0.0f;
+	}
+}
+
+/* v ~ p(v | h) into v (B,V); Zs (B,V) = v / s. */
+static void sample_visible(const rbm_t *m, const float *h, int64_t B, uint64_t seed, uint64_t g, int step, float *v,
+			   float *Zs)
+{
+	int64_t V = m->V;
+	/* v = h W^T (B,V) */
+	la_sgemm(0, 1, (int)B, (int)V, (int)m->H, 1.0f, h, (int)m->H, m->W, (int)m->H, 0.0f, v, (int)V);
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++) {
+		rng_t r;
+		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step + 1);
+		for (int64_t i = 0; i < V; i++) {
+			float *vi = v + b * V + i;
+			if (m->gaussian)
+				*vi = m->vbias[i] + m->sigma[i] * *vi + m->sigma[i] * (float)rng_normal(&r);
+			else
+				*vi = rng_uniform(&r) < logistic(m->vbias[i] + *vi) ? 1.0f : 0.0f;
+			Zs[b * V + i] = *vi / m->sigma[i];
+		}
+	}
+}
+
+/* One CD-K (or PCD) minibatch on X (B,V); returns the reconstruction error
+ * (mean over the rows of the squared distance of the data's sampled
+ * one-step reconstruction from the data). */
+static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint64_t g, double mom)
+{
+	rbm_t *m = &s->m;
+	int64_t V = m->V, H = m->H;
+	float *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * H;
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++)
+		for (int64_t i = 0; i < V; i++)
+			Zd[b * V + i] = w->X[b * V + i] / m->sigma[i];
+	hidden_probs(m, Zd, B, P0);
+
+	/* step 0: h ~ P0, v ~ p(v | h): the reconstruction */
+	sample_hidden(P0, B, H, o->seed, g, 0, w->h);
+	sample_visible(m, w->h, B, o->seed, g, 0, w->v, Zm);
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++) {
+		double e = 0;
+		for (int64_t i = 0; i < V; i++) {
+			double d = (double)w->X[b * V + i] - w->v[b * V + i];
+			e += d * d;
+		}
+		w->row[b] = e;
+	}
+	double recon = 0;
+	for (int64_t b = 0; b < B; b++)
+		recon += w->row[b];
+
+	int first = 1;   /* the CD step whose hidden sample comes next */
+	if (s->chains) {
+		/* PCD: the negative phase runs from the chains instead, on steps 64.. */
+#pragma omp parallel for
+		for (int64_t b = 0; b < B; b++)
+			for (int64_t i = 0; i < V; i++)
+				Zm[b * V + i] = s->chains[b * V + i] / m->sigma[i];
+		hidden_probs(m, Zm, B, Pm);
+		sample_hidden(Pm, B, H, o->seed, g, 64, w->h);
+		sample_visible(m, w->h, B, o->seed, g, 64, w->v, Zm);
+		first = 65;
+	}
+	hidden_probs(m, Zm, B, Pm);
+	for (int64_t k = 2; k <= o->cd; k++, first++) {
+		sample_hidden(Pm, B, H, o->seed, g, first, w->h);
+		sample_visible(m, w->h, B, o->seed, g, first, w->v, Zm);
+		hidden_probs(m, Zm, B, Pm);
+	}
+	if (s->chains)
+		memcpy(s->chains, w->v, (size_t)(B * V) * sizeof *s->chains);
+
+	/* biases and sigma: each column summed over the rows in order, so the
+	 * result does not depend on the thread count */
+	double rB = 1.0 / B;
+#pragma omp parallel for
+	for (int64_t j = 0; j < H; j++) {
+		double d = 0;
+		for (int64_t b = 0; b < B; b++)
+			d += (double)P0[b * H + j] - Pm[b * H + j];
+		s->uhb[j] = (float)(mom * s->uhb[j] + o->lr_hb * d * rB);
+	}
+	if (o->learn_sigma)  /* G (2B,V) = [P0; P] W^T, before P is negated */
+		la_sgemm(0, 1, (int)(2 * B), (int)V, (int)H, 1.0f, w->P, (int)H, m->W, (int)H, 0.0f, w->G, (int)V);
+#pragma omp parallel for
+	for (int64_t i = 0; i < V; i++) {
+		double dv = 0, ds = 0, si = m->sigma[i], bi = m->vbias[i];
+		for (int64_t b = 0; b < B; b++) {
+			double x = w->X[b * V + i], v = w->v[b * V + i];
+			dv += x - v;
+			if (o->learn_sigma)
+				ds += ((x - bi) * (x - bi) - (v - bi) * (v - bi)) / (si * si * si) -
+				      (x * w->G[b * V + i] - v * w->G[(B + b) * V + i]) / (si * si);
+		}
+		if (m->gaussian)
+			dv /= si * si;
+		s->uvb[i] = (float)(mom * s->uvb[i] + o->lr_vb * dv * rB);
+		if (o->learn_sigma)
+			s->us[i] = (float)(mom * s->us[i] + o->lr_s * ds * rB);
+	}
+	/* W: u = m u - r L W + (r/B) [X/s; v/s]^T [P0; -P] (one sgemm), W += u */
+#pragma omp parallel for
+	for (int64_t k = 0; k < B * H; k++)
+		Pm[k] = -Pm[k];
+	float beta = (float)mom;
+	if (o->decay > 0) {
+		float a = (float)(-o->lr_w * o->decay);
+#pragma omp parallel for
+		for (int64_t k = 0; k < V * H; k++)
+			s->uW[k] = beta * s->uW[k] + a * m->W[k];
+		beta = 1.0f;
+	}
+	la_sgemm(1, 0, (int)V, (int)H, (int)(2 * B), (float)(o->lr_w * rB), w->Z, (int)V, w->P, (int)H, beta, s->uW,
+		 (int)H);
+#pragma omp parallel for
+	for (int64_t k = 0; k < V * H; k++)
+		m->W[k] += s->uW[k];
+	for (int64_t j = 0; j < H; j++)
+		m->hbias[j] += s->uhb[j];
+	for (int64_t i = 0; i < V; i++) {
+		m->vbias[i] += s->uvb[i];
+		if (o->learn_sigma) {
+			m->sigma[i] += s->us[i];
+			if (m->sigma[i] < SIGMA_MIN)
+				m->sigma[i] = SIGMA_MIN;
+		}
+	}
+	return recon * rB;
+}
+
+/* Any NaN or infinity in the small parameters (a bad W shows there within
+ * one minibatch) or in the error figure. */
+static int finite_state(const rbm_t *m, double recon)
+{
+	if (!isfinite(recon))
+		return 0;
+	for (int64_t j = 0; j < m->H; j++)
+		if (!isfinite(m->hbias[j]))
+			return 0;
+	for (int64_t i = 0; i < m->V; i++)
+		if (!isfinite(m->vbias[i]) || !isfinite(m->sigma[i]))
+			return 0;
+	return 1;
+}
+
+/* --- the log ------------------------------------------------------------------------- */
+
+typedef struct {
+	int32_t epoch;
+	float recon, rate, smin, smean, smax;
+} logrec_t;
+
+static void write_log(const char *path, const logrec_t *l, int64_t n, const theader *data_h)
+{
+	theader h;
+	th_copy(&h, data_h);
+	while (h.nfields)
+		th_remove_field(&h, 0);
+	h.count = n;
+	th_field(&h, "epoch", DT_I32, 0);
+	th_field(&h, "recon", DT_F32, 0);
+	th_field(&h, "rate", DT_F32, 0);
+	th_field(&h, "sigma_min", DT_F32, 0);
+	th_field(&h, "sigma_mean", DT_F32, 0);
+	th_field(&h, "sigma_max", DT_F32, 0);
+	th_add_history(&h);
+	sout_t *o = sout_open(path, &h);
+	for (int64_t k = 0; k < n; k++) {
+		unsigned char rec[24];
+		memcpy(rec, &l[k].epoch, 4);
+		memcpy(rec + 4, &l[k].recon, 4);
+		memcpy(rec + 8, &l[k].rate, 4);
+		memcpy(rec + 12, &l[k].smin, 4);
+		memcpy(rec + 16, &l[k].smean, 4);
+		memcpy(rec + 20, &l[k].smax, 4);
+		sout_write(o, rec, 1);
+	}
+	sout_close(o);
+	th_free(&h);
+}
+
+/* --- main ----------------------------------------------------------------------------- */
+
+static void parse(int argc, char **argv, opts_t *o)
+{
+	static const struct option longopts[] = {
+		{"hidden", required_argument, 0, 'H'}, {"seed", required_argument, 0, 's'},
+		{"init", required_argument, 0, 'i'}, {"visible", required_argument, 0, 'V'},
+		{"sigma", required_argument, 0, 'S'}, {"learn-sigma", no_argument, 0, 'L'},
+		{"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'b'},
+		{"cd", required_argument, 0, 'k'}, {"pcd", no_argument, 0, 'P'},
+		{"lr-w", required_argument, 0, 'w'}, {"lr-vbias", required_argument, 0, 'v'},
+		{"lr-hbias", required_argument, 0, 'h'}, {"lr-sigma", required_argument, 0, 'g'},
+		{"momentum", required_argument, 0, 'm'}, {"decay", required_argument, 0, 'd'},
+		{"checkpoint", required_argument, 0, 'c'}, {"checkpoint-every", required_argument, 0, 'C'},
+		{"max-batches", required_argument, 0, 'x'}, {"log", required_argument, 0, 'l'},
+		{"threads", required_argument, 0, 't'}, {"data", required_argument, 0, 'D'},
+		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, '?' + 256}, {0}};
+	static const char *const visibles[] = {"binary", "gaussian", NULL};
+	*o = (opts_t){.hidden = 100, .epochs = 10, .batch = 100, .cd = 1, .max_batches = -1, .seed = 1,
+		      .visible = -1, .sigma = -1, .lr_w = 1e-3, .lr_vb = -1, .lr_hb = -1, .lr_s = -1, .m0 = 0.5,
+		      .m1 = 0.9, .m_epoch = 5, .ck_minutes = 10, .ck_batches = -1};
+	int c;
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'H': o->hidden = opt_i64("--hidden", optarg, 1, 1 << 20); break;
+		case 's': o->seed = opt_u64("--seed", optarg), o->have_seed = 1; break;
+		case 'i': o->init = optarg; break;
+		case 'V': o->visible = opt_choice("--visible", optarg, visibles); break;
+		case 'S':
+			if (!strcmp(optarg, "data"))
+				o->sigma_from_data = 1;
+			else
+				o->sigma = opt_f64("--sigma", optarg, 1e-30, 1e30);
+			break;
+		case 'L': o->learn_sigma = 1; break;
+		case 'e': o->epochs = opt_i64("--epochs", optarg, 0, 1 << 30); break;
+		case 'b': o->batch = opt_i64("--batch", optarg, 1, 1 << 20); break;
+		case 'k': o->cd = opt_i64("--cd", optarg, 1, 60); break;
+		case 'P': o->pcd = 1; break;
+		case 'w': o->lr_w = opt_f64("--lr-w", optarg, 0, 1e6); break;
+		case 'v': o->lr_vb = opt_f64("--lr-vbias", optarg, 0, 1e6); break;
+		case 'h': o->lr_hb = opt_f64("--lr-hbias", optarg, 0, 1e6); break;
+		case 'g': o->lr_s = opt_f64("--lr-sigma", optarg, 0, 1e6); break;
+		case 'm': {
+			char *comma = strchr(optarg, ','), *at = comma ? strchr(comma, '@') : NULL;
+			if (comma)
+				*comma = 0;
+			if (at)
+				*at = 0;
+			o->m0 = opt_f64("--momentum", optarg, 0, 0.999);
+			o->m1 = comma ? opt_f64("--momentum", comma + 1, 0, 0.999) : o->m0;
+			o->m_epoch = at ? opt_i64("--momentum @EPOCH", at + 1, 0, 1 << 30) : (comma ? 5 : 0);
+			break;
+		}
+		case 'd': o->decay = opt_f64("--decay", optarg, 0, 1e6); break;
+		case 'c': o->checkpoint = optarg; break;
+		case 'C': {
+			size_t n = strlen(optarg);
+			char unit = n ? optarg[n - 1] : 0;
+			if (n < 2 || (unit != 'm' && unit != 'b'))
+				usage_error("--checkpoint-every %s: expected minutes like 10m or minibatches like 50b", optarg);
+			char *num = xstrdup(optarg);
+			num[n - 1] = 0;
+			if (unit == 'm')
+				o->ck_minutes = opt_f64("--checkpoint-every", num, 0.01, 1e6), o->ck_batches = -1;
+			else
+				o->ck_batches = opt_i64("--checkpoint-every", num, 1, INT64_MAX), o->ck_minutes = -1;
+			free(num);
+			break;
+		}
+		case 'x': o->max_batches = opt_i64("--max-batches", optarg, 1, INT64_MAX); break;
+		case 'l': o->log = optarg; break;
+		case 't': o->threads = opt_i64("--threads", optarg, 1, 1024); break;
+		case 'D': o->data = optarg; break;
+		case 'q': tiny_quiet = 1; break;
+		case '?' + 256: printf("usage: %s\n", usage_line); exit(0);
+		default: usage();
+		}
+	}
+	if (argc - optind > 1 || (o->data && argc - optind > 0))
+		usage_error("expected at most one input: FILE or --data FILE");
+	o->input = optind < argc ? argv[optind] : NULL;
+	if (o->lr_vb < 0)
+		o->lr_vb = o->lr_w;
+	if (o->lr_hb < 0)
+		o->lr_hb = o->lr_w;
+	if (o->lr_s < 0)
+		o->lr_s = o->lr_w / 100;   /* the report: 100 to 1000 times smaller */
+	if (o->sigma > 0 && o->sigma_from_data)
+		usage_error("--sigma takes a number or 'data'");
+}
+
+int main(int argc, char **argv)
+{
+	opts_t o;
+	tiny_init(argc, argv, usage_line);
+	parse(argc, argv, &o);
+	if (o.threads)
+		la_set_threads((int)o.threads);
+
+	/* the starting model: a checkpoint or model, or a fresh one */
+	state_t st;
+	memset(&st, 0, sizeof st);
+	unsigned char *initrec = NULL;
+	sin_t *ini = NULL;
+	if (o.init) {
+		ini = sin_open(o.init);
+		rbm_load(&st.m, ini, &initrec);
+		if (o.visible >= 0 && o.visible != st.m.gaussian)
+			usage_error("--visible %s does not match %s, whose visibles are %s", o.visible ? "gaussian" : "binary",
+				    ini->name, st.m.gaussian ? "gaussian" : "binary");
+		const char *seed = th_attr(&ini->h, "train_seed");
+		if (!o.have_seed && seed)
+			o.seed = strtoull(seed, NULL, 10);
+	}
+	data_t d;
+	load_data(&d, &o);
+	int64_t V = d.V, N = d.N, B = o.batch < N ? o.batch : N;
+	o.batch = B;
+	if (o.init && st.m.V != V)
+		die("%s is an RBM of V = %" PRId64 " visible units; %s's x has %" PRId64 " values", o.init, st.m.V,
+		    d.in->name, V);
+	if (!o.init) {
+		int gaussian = o.visible < 0 ? 1 : o.visible;
+		rbm_alloc(&st.m, V, o.hidden, gaussian);
+		rng_t r;
+		rng_seed(&r, o.seed, STREAM_INIT);
+		for (int64_t k = 0; k < V * o.hidden; k++)
+			st.m.W[k] = 0.01f * (float)rng_normal(&r);
+	}
+	if (!st.m.gaussian && (o.learn_sigma || o.sigma > 0 || o.sigma_from_data))
+		usage_error("--sigma and --learn-sigma apply to Gaussian visibles");
+
+	/* the data's mean (visible biases of a fresh model) and average
+	 * standard deviation (--sigma data), in double, in order */
+	float *X = xmalloc_big((size_t)(B * V) * sizeof *X);
+	if (!o.init || o.sigma_from_data) {
+		double *sum = xcalloc(V, sizeof *sum), *sq = xcalloc(V, sizeof *sq);
+		int64_t *all = xmalloc((size_t)N * sizeof *all);
+		for (int64_t k = 0; k < N; k++)
+			all[k] = k;
+		for (int64_t r0 = 0; r0 < N; r0 += B) {
+			int64_t n = N - r0 < B ? N - r0 : B;
+			gather(&d, all, r0, n, X);
+			tf_check_finite_f32(X, n, V, r0, d.in->name, "x");
+			for (int64_t b = 0; b < n; b++)
+				for (int64_t i = 0; i < V; i++) {
+					sum[i] += X[b * V + i];
+					sq[i] += (double)X[b * V + i] * X[b * V + i];
+				}
+		}
+		double sd = 0;
+		for (int64_t i = 0; i < V; i++) {
+			double mean = sum[i] / N, var = sq[i] / N - mean * mean;
+			sd += sqrt(var > 0 ? var : 0) / V;
+			if (!o.init && st.m.gaussian)
+				st.m.vbias[i] = (float)mean;
+		}
+		if (o.sigma_from_data) {
+			if (!(sd > 0))
+				die("%s: the data do not vary, so --sigma data has no scale", d.in->name);
+			o.sigma = sd;
+			if (!tiny_quiet)
+				fprintf(stderr, "%s: sigma = %g, the data's average standard deviation\n", tiny_prog, sd);
+		}
+		free(sum), free(sq), free(all);
+	}
+	if (o.sigma > 0)
+		for (int64_t i = 0; i < V; i++)
+			st.m.sigma[i] = (float)o.sigma;
+
+	/* momenta, chains and position from a checkpoint, or from zero */
+	state_alloc_extra(&st, B, o.pcd);
+	int64_t nb = (N + B - 1) / B;
+	if (ini) {
+		const theader *h = &ini->h;
+		const char *ep = th_attr(h, "train_epoch"), *bt = th_attr(h, "train_batch");
+		int uw = th_find(h, "uW");
+		if (uw >= 0) {
+			tf_get_f32(&h->fields[uw], initrec, 1, h->recsize, st.uW);
+			tf_get_f32(&h->fields[th_find(h, "uvbias")], initrec, 1, h->recsize, st.uvb);
+			tf_get_f32(&h->fields[th_find(h, "uhbias")], initrec, 1, h->recsize, st.uhb);
+			tf_get_f32(&h->fields[th_find(h, "usigma")], initrec, 1, h->recsize, st.us);
+			int ch = th_find(h, "chains");
+			if (o.pcd && ch >= 0 && h->fields[ch].n == B * V)
+				tf_get_f32(&h->fields[ch], initrec, 1, h->recsize, st.chains);
+			else if (o.pcd)
+				o.pcd = 2;   /* chains start from the data below */
+			st.epoch = ep ? strtoll(ep, NULL, 10) : 0;
+			st.batch = bt ? strtoll(bt, NULL, 10) : 0;
+			if (st.batch >= nb)
+				st.epoch++, st.batch = 0;
+		}
+		free(initrec);
+		sin_close(ini);
+	}
+
+	work_t w;
+	w.Z = xmalloc_big((size_t)(2 * B * V) * sizeof *w.Z);
+	w.P = xmalloc_big((size_t)(2 * B * o.hidden > 0 ? 2 * B * st.m.H : 1) * sizeof *w.P);
+	w.G = o.learn_sigma ? xmalloc_big((size_t)(2 * B * V) * sizeof *w.G) : NULL;
+	w.h = xmalloc_big((size_t)(B * st.m.H) * sizeof *w.h);
+	w.v = xmalloc_big((size_t)(B * V) * sizeof *w.v);
+	w.X = X;
+	w.row = xmalloc((size_t)B * sizeof *w.row);
+	int64_t *perm = xmalloc((size_t)N * sizeof *perm);
+	char shape[128] = "";
+	for (int k = 0; k < d.x->rank; k++)
+		snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%" PRId64, k ? "," : "", d.x->dims[k]);
+	if (!d.x->rank)
+		snprintf(shape, sizeof shape, "1");
+
+	logrec_t *log = xcalloc((size_t)(o.epochs + 1), sizeof *log);
+	int64_t nlog = 0, done_batches = 0, since_ck = 0;
+	double last_ck = now_seconds();
+	int stopped = 0;
+	if (!tiny_quiet)
+		fprintf(stderr, "%s: V %" PRId64 " H %" PRId64 " %s visibles, N %" PRId64 ", %" PRId64
+				" minibatches of %" PRId64 ", %s\n",
+			tiny_prog, V, st.m.H, st.m.gaussian ? "Gaussian" : "binary", N, nb, B, la_info());
+	for (; st.epoch < o.epochs && !stopped; st.epoch++, st.batch = 0) {
+		rng_t r;
+		rng_seed(&r, o.seed, STREAM_SHUFFLE + (uint64_t)st.epoch);
+		for (int64_t k = 0; k < N; k++)
+			perm[k] = k;
+		for (int64_t k = N - 1; k > 0; k--) {
+			int64_t j = (int64_t)rng_below(&r, (uint64_t)k + 1), t = perm[k];
+			perm[k] = perm[j];
+			perm[j] = t;
+		}
+		double mom = st.epoch < o.m_epoch ? o.m0 : o.m1, err = 0, t0 = now_seconds();
+		int64_t seen = 0;
+		progress_t bar;
+		progress_start(&bar, "epoch", (double)(nb - st.batch));
+		for (; st.batch < nb; st.batch++) {
+			int64_t first = st.batch * B, n = N - first < B ? N - first : B;
+			if (n < B)
+				first = N - B;   /* the last minibatch is full too: it ends at N */
+			gather(&d, perm, first, B, X);
+			tf_check_finite_f32(X, B, V, first, d.in->name, "x");
+			if (o.pcd == 1 && st.epoch == 0 && st.batch == 0)
+				memcpy(st.chains, X, (size_t)(B * V) * sizeof *X);
+			if (o.pcd == 2) {
+				memcpy(st.chains, X, (size_t)(B * V) * sizeof *X);
+				o.pcd = 1;
+			}
+			double e = minibatch(&st, &o, &w, B, (uint64_t)(st.epoch * nb + st.batch), mom);
+			if (!finite_state(&st.m, e))
+				die("epoch %" PRId64 " minibatch %" PRId64 ": NaN or infinity in the parameters "
+				    "(learning rate too high?); %s", st.epoch, st.batch,
+				    o.checkpoint ? "the last checkpoint is kept" : "no checkpoint was asked for");
+			err += e;
+			seen++;
+			done_batches++;
+			since_ck++;
+			progress_update(&bar, (double)seen);
+			int ck_due = o.ck_batches > 0 ? since_ck >= o.ck_batches
+						      : (now_seconds() - last_ck) / 60 >= o.ck_minutes;
+			int stop = o.max_batches > 0 && done_batches >= o.max_batches;
+			if (o.checkpoint && (ck_due || stop) && st.batch + 1 < nb) {
+				st.batch++;
+				save(&st, &o, &d.in->h, shape, o.checkpoint, 1);
+				st.batch--;
+				since_ck = 0;
+				last_ck = now_seconds();
+			}
+			if (stop) {
+				stopped = 1;
+				st.batch++;
+				break;
+			}
+		}
+		progress_end(&bar);
+		if (stopped && st.batch < nb) {
+			if (!tiny_quiet)
+				fprintf(stderr, "%s: stopped after %" PRId64 " minibatches, in epoch %" PRId64 "%s\n", tiny_prog,
+					done_batches, st.epoch, o.checkpoint ? "; resume with --init the checkpoint" : "");
+			break;
+		}
+		double secs = now_seconds() - t0;
+		logrec_t *l = &log[nlog++];
+		l->epoch = (int32_t)st.epoch;
+		l->recon = (float)(seen ? err / seen : 0);
+		l->rate = (float)(seen * B / (secs > 0 ? secs : 1e-9));
+		l->smin = l->smax = st.m.sigma[0];
+		double sm = 0;
+		for (int64_t i = 0; i < V; i++) {
+			l->smin = st.m.sigma[i] < l->smin ? st.m.sigma[i] : l->smin;
+			l->smax = st.m.sigma[i] > l->smax ? st.m.sigma[i] : l->smax;
+			sm += st.m.sigma[i];
+		}
+		l->smean = (float)(sm / V);
+		if (!tiny_quiet) {
+			fprintf(stderr, "%s: epoch %" PRId64 " recon %.6g  %.0f examples/s", tiny_prog, st.epoch, l->recon,
+				l->rate);
+			if (o.learn_sigma)
+				fprintf(stderr, "  sigma %.4g/%.4g/%.4g", l->smin, l->smean, l->smax);
+			fputc('\n', stderr);
+		}
+		if (o.checkpoint) {
+			st.epoch++, st.batch = 0;
+			save(&st, &o, &d.in->h, shape, o.checkpoint, 1);
+			st.epoch--;
+			since_ck = 0;
+			last_ck = now_seconds();
+		}
+		if (o.log)
+			write_log(o.log, log, nlog, &d.in->h);
+		if (stopped)
+			break;
+	}
+	tf_check_finite_f32(st.m.W, 1, V * st.m.H, 0, "the trained model", "W");
+	save(&st, &o, &d.in->h, shape, NULL, 0);
+	return 0;
+}
