@@ -83,7 +83,7 @@ BINS := $(addprefix bin/tiny-,$(STAGES))
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
 LIB_A := build/libtiny.a
-TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c))
+TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
 .PHONY: all deps test demo figures dedupe-study bench fuzz clean
 all: deps $(BINS) $(TEST_TOOLS)
@@ -111,6 +111,11 @@ build/bench/%: bench/%.c $(LIB_A) lib/tiny.h
 	@mkdir -p build/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
 
+# the tests' name for tiny-from-text
+build/tests/mkstream: bin/tiny-from-text
+	@mkdir -p build/tests
+	ln -sf ../../bin/tiny-from-text $@
+
 # The header parser under libFuzzer with address and undefined-behaviour checks.
 build/fuzz/header_fuzz: fuzz/header_fuzz.c lib/header.c lib/err.c lib/tiny.h
 	@mkdir -p build/fuzz
@@ -135,9 +140,10 @@ figures: all
 dedupe-study: all
 	$(MAKE) -f pipelines/dedupe.mk SOURCE=$(SOURCE)
 
-bench: all build/bench/blasrate
+bench: all build/bench/blasrate build/bench/rbmbound
 	bench/fetch.sh
 	bench/stats.sh
+	bench/rbm.sh
 
 clean:
 	rm -rf bin build

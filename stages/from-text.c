@@ -1,7 +1,9 @@
 /*
- * mkstream - test tool: build a stream from text.
+ * tiny-from-text - build a stream from text: the way in for numbers made
+ * by other tools (awk, a spreadsheet), and how the tests write their inputs
+ * (there it is called mkstream).
  *
- * usage: mkstream [--unknown] [--attr KEY=VALUE]... 'NAME DTYPE [DIMS]'...
+ * usage: tiny-from-text [--unknown] [--attr KEY=VALUE]... 'NAME DTYPE [DIMS]'...
  *
  * Reads whitespace-separated numbers from stdin and fills records field by
  * field in header order; the count is the number of whole records read
@@ -15,7 +17,7 @@
 
 #include "tiny.h"
 
-static const char *usage_line = "mkstream [--unknown] [--attr KEY=VALUE]... 'NAME DTYPE [DIMS]'...";
+static const char *usage_line = "tiny-from-text [--unknown] [--attr KEY=VALUE]... 'NAME DTYPE [DIMS]'...";
 
 static void put(const tfield *f, unsigned char *dst, const char *tok)
 {

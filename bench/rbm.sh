@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# bench/rbm.sh - CD-1 at the report's scale: V = 3072, H = 8000, minibatch
+# 100, f32.  Prints tiny-rbm-train's examples per second and implied
+# GFLOP/s (10 V H flops an example: three products of 2 V H and the weight
+# gradient's two), the bound the five products set at their measured BLAS
+# rates (target: at least 85% of it), and a straightforward NumPy CD-1
+# measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PATH="$PWD/bin:$PATH"
+V=3072 H=${H:-8000} B=100
+tmp=build/bench/rbm
+mkdir -p "$tmp"
+echo "== CD-1, V $V H $H minibatch $B"
+build/bench/rbmbound $V $H $B | tee "$tmp/bound.txt"
+bound=$(awk '/^bound:/ { print $2 }' "$tmp/bound.txt")
+tiny-fetch -q synthetic --count 2000 >"$tmp/data.tiny"
+# validate first: a short run must make a finite model of the right shape
+tiny-rbm-train -q --hidden 16 --epochs 1 "$tmp/data.tiny" | tiny-info -q >/dev/null
+tiny-rbm-train -q --hidden $H --epochs 2 --batch $B --log "$tmp/log.tiny" "$tmp/data.tiny" >/dev/null
+rate=$(tiny-dump --fields rate "$tmp/log.tiny" | tail -1 | cut -d= -f2)
+np=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE BLIS_NUM_THREADS=$(nproc) OMP_NUM_THREADS=$(nproc) \
+	/usr/bin/python3 bench/rbm_numpy.py $V $H $B 10)
+awk -v r="$rate" -v b="$bound" -v n="$np" -v V=$V -v H=$H 'BEGIN {
+	printf "tiny-rbm-train: %.0f examples/s, %.1f GFLOP/s; %.0f%% of the bound (target >= 85%%)\n", r, r * 10 * V * H / 1e9, 100 * r / b
+	printf "NumPy CD-1:     %.0f examples/s; tiny-rbm-train is %.2fx NumPy\n", n, r / n
+}'

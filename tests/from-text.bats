@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# tiny-from-text: streams from whitespace-separated numbers.
+
+load helpers/common
+
+@test "no field, or a field that does not parse, is a usage error" {
+	run -2 tiny-from-text
+	run -2 tiny-from-text 'x u8'
+	run -2 tiny-from-text 'x f16 [2]'
+}
+
+@test "a value that does not fit its dtype, or input ending inside a record, is an error with nothing written" {
+	run -1 --separate-stderr tiny-from-text 'x u8 []' <<<'1 256'
+	[[ "$stderr" == "tiny-from-text: '256' is not a u8 value for field x" ]]
+	assert_output ""
+	run -1 --separate-stderr tiny-from-text 'a i32 []' 'b f32 [2]' <<<'1 2.5 3  4'
+	[[ "$stderr" == *"input ends inside a record"* ]]
+	run -1 tiny-from-text 'x f64 []' <<<'1 abc'
+	assert_output --partial "'abc' is not a number"
+}
+
+@test "numbers fill the fields in order, record after record, with count and attributes" {
+	run bash -c "tiny-from-text --attr 'classes=a b' 'label u8 []' 'x f32 [2]' <<<'0 1.5 2  1 -3 4e2' | tiny-dump"
+	assert_output "$(printf 'label=0 x=1.5,2\nlabel=1 x=-3,400')"
+	run bash -c "tiny-from-text --attr 'classes=a b' 'x u8 []' <<<'7' | tiny-info --json"
+	assert_output --partial '"count": 1'
+	assert_output --partial '"classes": ["a b"]'
+	run bash -c "tiny-from-text --unknown 'x u8 []' <<<'7 8' | head -2 | tail -1"
+	assert_output "count unknown"
+}
