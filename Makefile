@@ -5,6 +5,7 @@
 #   make demo       the main job on the built-in synthetic data
 #   make figures    the report's Figures 1.1-1.5, 2.2-2.4 (SOURCE=tarball)
 #   make dedupe-study  nearest CIFAR-10 pairs, for tiny-dedupe's threshold
+#   make rbm-figures   the report's RBM experiments, Figures 2.5-2.15
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
 #   make BLAS=openblas ...   link OpenBLAS instead of BLIS
@@ -85,7 +86,7 @@ LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
 LIB_A := build/libtiny.a
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
-.PHONY: all deps test demo figures dedupe-study bench fuzz clean
+.PHONY: all deps test demo figures rbm-figures dedupe-study bench fuzz clean
 all: deps $(BINS) $(TEST_TOOLS)
 
 build/lib/%.o: lib/%.c lib/tiny.h
@@ -136,6 +137,9 @@ demo: all
 
 figures: all
 	$(MAKE) -f pipelines/figures.mk SOURCE=$(SOURCE)
+
+rbm-figures: all
+	$(MAKE) -f pipelines/rbm.mk SOURCE=$(SOURCE)
 
 dedupe-study: all
 	$(MAKE) -f pipelines/dedupe.mk SOURCE=$(SOURCE)

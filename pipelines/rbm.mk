@@ -1,0 +1,135 @@
+# pipelines/rbm.mk - the report's RBM experiments (Figures 2.5-2.15) on the
+# CIFAR-10 training images:
+#
+#   patch    26 RBMs of PATCH_H hidden units on the whitened 8x8 patches of
+#            tiny-patchify --size 8 --stride 6 --subsample 8, side by side
+#            with GNU parallel (Figures 2.5, 2.6)
+#   merged   their merge (section 2.5.1) trained further (2.8, 2.9, 2.10)
+#   whole    an RBM on whole whitened images (2.11)
+#   raw      unwhitened images, sigma fixed at the data's average standard
+#            deviation, after 1 epoch and after RAW_EPOCHS (2.12, 2.13)
+#   sigma    unwhitened images, sigmas learned (2.14)
+#   second   a binary RBM on the whole RBM's features (2.15)
+#
+#   make rbm-figures [SOURCE=cifar-10-binary.tar.gz] [PATCH_H=300 ...]
+#
+# Whitening drops the DROP least significant directions (section 2.4).  The
+# defaults are sized for a 2-core machine; the report's sizes are one
+# variable away (WHOLE_H=8000, RAW_H=8192, PATCH_EPOCHS=20, ...).
+SHELL := bash
+.SHELLFLAGS := -o pipefail -ec
+.DELETE_ON_ERROR:
+
+OUT ?= results/rbm
+SOURCE ?=
+DROP ?= 1000
+JOBS ?= 2
+PATCH_H ?= 300
+PATCH_EPOCHS ?= 5
+PATCH_LR ?= 0.002
+MERGED_EPOCHS ?= 2
+MERGED_LR ?= 0.0005
+WHOLE_H ?= 1000
+WHOLE_EPOCHS ?= 5
+WHOLE_LR ?= 0.0005
+RAW_H ?= 1000
+RAW_EPOCHS ?= 5
+RAW_LR ?= 0.001
+SIGMA_LR ?= 0.00001
+SECOND_H ?= 1000
+SECOND_EPOCHS ?= 5
+SECOND_LR ?= 0.01
+SEED ?= 1
+PATH := $(CURDIR)/bin:$(PATH)
+$(info rbm: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) DROP=$(DROP) JOBS=$(JOBS) PATCH_H=$(PATCH_H) \
+	PATCH_EPOCHS=$(PATCH_EPOCHS) MERGED_EPOCHS=$(MERGED_EPOCHS) WHOLE_H=$(WHOLE_H) WHOLE_EPOCHS=$(WHOLE_EPOCHS) \
+	RAW_H=$(RAW_H) RAW_EPOCHS=$(RAW_EPOCHS) SECOND_H=$(SECOND_H) SECOND_EPOCHS=$(SECOND_EPOCHS) SEED=$(SEED))
+
+PATCHES := $(shell seq 0 25)
+TRAIN := tiny-rbm-train --seed $(SEED)
+FIGS := fig2.5-patch1-filters fig2.6-patch26-filters fig2.8-merged-patch1-filters fig2.9-merged-patch26-filters \
+	fig2.10-recon fig2.11-whole-filters fig2.12-raw-epoch1-filters fig2.13-raw-filters fig2.14-sigma-filters \
+	fig2.14-sigmas fig2.15-second-recon
+.PHONY: rbm-figures
+rbm-figures: $(addprefix $(OUT)/,$(addsuffix .png,$(FIGS)))
+
+# --- data -----------------------------------------------------------------------
+$(OUT)/train.tiny:
+	@mkdir -p $(OUT)
+	tiny-fetch -q cifar-10 --split train $(if $(SOURCE),--source $(SOURCE)) >$@
+$(OUT)/train.cov: $(OUT)/train.tiny
+	tiny-cov $< >$@
+$(OUT)/zca.tiny: $(OUT)/train.cov
+	tiny-zca --fit --drop $(DROP) $< >$@
+$(OUT)/white.tiny: $(OUT)/zca.tiny $(OUT)/train.tiny
+	tiny-zca $^ >$@
+$(OUT)/patches/%.tiny: $(OUT)/white.tiny
+	@mkdir -p $(OUT)/patches
+	tiny-patchify --size 8 --stride 6 --subsample 8 --patch $* $< >$@
+
+# --- 26 patch RBMs side by side, then their merge -----------------------------------
+$(OUT)/patch-rbms.done: $(addprefix $(OUT)/patches/,$(addsuffix .tiny,$(PATCHES)))
+	parallel --halt now,fail=1 -j $(JOBS) \
+		'$(TRAIN) -q --threads 1 --hidden $(PATCH_H) --epochs $(PATCH_EPOCHS) --lr-w $(PATCH_LR) \
+		 --log $(OUT)/patches/{}.log --checkpoint $(OUT)/patches/{}.ck $(OUT)/patches/{}.tiny \
+		 >$(OUT)/patches/{}.rbm.tmp && mv $(OUT)/patches/{}.rbm.tmp $(OUT)/patches/{}.rbm' ::: $(PATCHES)
+	touch $@
+$(OUT)/merged.rbm: $(OUT)/patch-rbms.done
+	tiny-rbm-merge $(addprefix $(OUT)/patches/,$(addsuffix .rbm,$(PATCHES))) >$@
+$(OUT)/merged-trained.rbm: $(OUT)/merged.rbm $(OUT)/white.tiny
+	$(TRAIN) --init $< --epochs $(MERGED_EPOCHS) --lr-w $(MERGED_LR) --momentum 0.9 \
+		--log $(OUT)/merged.log --checkpoint $(OUT)/merged.ck --data $(OUT)/white.tiny >$@
+
+# --- whole images ----------------------------------------------------------------------
+$(OUT)/whole.rbm: $(OUT)/white.tiny
+	$(TRAIN) --hidden $(WHOLE_H) --epochs $(WHOLE_EPOCHS) --lr-w $(WHOLE_LR) --log $(OUT)/whole.log \
+		--checkpoint $(OUT)/whole.ck --data $< >$@
+$(OUT)/raw-1.rbm: $(OUT)/train.tiny
+	$(TRAIN) --hidden $(RAW_H) --epochs 1 --sigma data --lr-w $(RAW_LR) --checkpoint $(OUT)/raw.ck \
+		--data $< >$@
+$(OUT)/raw.rbm: $(OUT)/raw-1.rbm $(OUT)/train.tiny
+	$(TRAIN) --init $(OUT)/raw.ck --epochs $(RAW_EPOCHS) --sigma data --lr-w $(RAW_LR) --log $(OUT)/raw.log \
+		--checkpoint $(OUT)/raw.ck --data $(OUT)/train.tiny >$@
+$(OUT)/sigma.rbm: $(OUT)/train.tiny
+	$(TRAIN) --hidden $(RAW_H) --epochs $(RAW_EPOCHS) --sigma data --learn-sigma --lr-w $(RAW_LR) \
+		--lr-sigma $(SIGMA_LR) --log $(OUT)/sigma.log --checkpoint $(OUT)/sigma.ck --data $< >$@
+$(OUT)/features1.tiny: $(OUT)/whole.rbm $(OUT)/white.tiny
+	tiny-features $^ >$@
+$(OUT)/second.rbm: $(OUT)/features1.tiny
+	$(TRAIN) --visible binary --hidden $(SECOND_H) --epochs $(SECOND_EPOCHS) --lr-w $(SECOND_LR) \
+		--log $(OUT)/second.log --checkpoint $(OUT)/second.ck --data $< >$@
+
+# --- pictures ----------------------------------------------------------------------------
+FILTERS := tiny-render filters --field W --cols 16
+$(OUT)/fig2.5-patch1-filters.png: $(OUT)/patch-rbms.done
+	$(FILTERS) --shape 3,8,8 --scale 4 --count 128 $(OUT)/patches/0.rbm >$@
+$(OUT)/fig2.6-patch26-filters.png: $(OUT)/patch-rbms.done
+	$(FILTERS) --shape 3,8,8 --scale 4 --count 128 $(OUT)/patches/25.rbm >$@
+$(OUT)/fig2.8-merged-patch1-filters.png: $(OUT)/merged-trained.rbm
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+$(OUT)/fig2.9-merged-patch26-filters.png: $(OUT)/merged-trained.rbm
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 --first $$(( 25 * $(PATCH_H) )) $< >$@
+$(OUT)/fig2.11-whole-filters.png: $(OUT)/whole.rbm
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+$(OUT)/fig2.12-raw-epoch1-filters.png: $(OUT)/raw-1.rbm
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+$(OUT)/fig2.13-raw-filters.png: $(OUT)/raw.rbm
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+$(OUT)/fig2.14-sigma-filters.png: $(OUT)/sigma.rbm
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+$(OUT)/fig2.14-sigmas.png: $(OUT)/sigma.rbm
+	tiny-render plot --y sigma --title "Learned visible sigmas (Fig. 2.14)" --xlabel "visible unit" $< >$@
+# Figure 2.10: the patch RBMs' mean error per epoch, then the merged RBM's,
+# each divided by its number of visible values (192 and 3072) to share a scale
+$(OUT)/recon.tiny: $(OUT)/patch-rbms.done $(OUT)/merged-trained.rbm
+	{ for k in $(PATCHES); do tiny-dump --fields epoch,recon $(OUT)/patches/$$k.log; done | \
+		tr '=' ' ' | awk '{ s[$$2] += $$4; n[$$2]++ } END { for (e in s) print e, s[e] / n[e] / 192 }' | sort -n; \
+	  tiny-dump --fields epoch,recon $(OUT)/merged.log | tr '=' ' ' | \
+		awk '{ print $$2 + $(PATCH_EPOCHS), $$4 / 3072 }'; } | \
+	tiny-from-text 'epoch i32 []' 'recon f32 []' >$@
+$(OUT)/fig2.10-recon.png: $(OUT)/recon.tiny
+	tiny-render plot --x epoch --y recon --title "Reconstruction error per value: patch RBMs, then merged (Fig. 2.10)" \
+		--xlabel epoch --ylabel "squared error / value" $< >$@
+$(OUT)/fig2.15-second-recon.png: $(OUT)/second.rbm
+	tiny-render plot --x epoch --y recon --title "Second-layer RBM reconstruction error" --xlabel epoch \
+		$(OUT)/second.log >$@
