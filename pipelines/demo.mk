@@ -1,8 +1,9 @@
 # pipelines/demo.mk - `make demo`: the main job on the built-in synthetic
 # data, offline.  The chain so far: fetch both splits, the covariance and
-# the ZCA whitening of the training images, pictures of the images, the
-# whitened images, some whitening filters and the eigenspectrum, and the
-# four orientation classes filtered out as a subset.
+# the ZCA whitening of the training images, an RBM of HIDDEN units trained
+# on 8x8 patches of the images, pictures of the images, the whitened images, some
+# whitening filters, the eigenspectrum, the RBM's filters and its
+# reconstruction error, and the four orientation classes as a subset.
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -13,9 +14,11 @@ SEED ?= 1
 DROP ?= 1000
 KEEP ?= hbar,vbar,slash,backslash
 PATH := $(CURDIR)/bin:$(PATH)
-$(info demo: OUT=$(OUT) COUNT=$(COUNT) SEED=$(SEED) DROP=$(DROP) KEEP=$(KEEP))
+$(info demo: OUT=$(OUT) COUNT=$(COUNT) SEED=$(SEED) DROP=$(DROP) KEEP=$(KEEP) HIDDEN=$(HIDDEN) EPOCHS=$(EPOCHS))
 
-PICTURES := images whitened filters eigenspectrum
+HIDDEN ?= 64
+EPOCHS ?= 5
+PICTURES := images whitened filters eigenspectrum rbm-filters rbm-recon
 .PHONY: demo
 demo: $(OUT)/train.tiny $(OUT)/test.tiny $(OUT)/orient-train.tiny $(addprefix $(OUT)/,$(addsuffix .png,$(PICTURES)))
 	tiny-info $(OUT)/orient-train.tiny
@@ -44,3 +47,16 @@ $(OUT)/filters.png: $(OUT)/zca.tiny
 	tiny-render filters --field W --rows --shape 3,32,32 --pick 64,495,1519,2543 --cols 4 --scale 4 $< > $@
 $(OUT)/eigenspectrum.png: $(OUT)/zca.tiny
 	tiny-render plot --y eigval --log --title "Eigenspectrum of the synthetic images" $< > $@
+
+# 8x8 patches of the images, Gaussian visibles with sigma the data's
+# average standard deviation (section 2.6 of the report): in a few epochs
+# the hidden units become colour detectors, one per background colour
+$(OUT)/patches.tiny: $(OUT)/train.tiny
+	tiny-patchify --size 8 --stride 8 $< > $@
+$(OUT)/rbm.tiny: $(OUT)/patches.tiny
+	tiny-rbm-train --hidden $(HIDDEN) --epochs $(EPOCHS) --sigma data --lr-w 0.01 --momentum 0.9 --seed $(SEED) \
+		--log $(OUT)/rbm-log.tiny $< > $@
+$(OUT)/rbm-filters.png: $(OUT)/rbm.tiny
+	tiny-render filters --field W --shape 3,8,8 --cols 16 --scale 5 $< > $@
+$(OUT)/rbm-recon.png: $(OUT)/rbm.tiny
+	tiny-render plot --x epoch --y recon --title "RBM reconstruction error" --xlabel epoch $(OUT)/rbm-log.tiny > $@
