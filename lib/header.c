@@ -196,8 +196,10 @@ void th_attr_add(theader *h, const char *key, const char *value)
 	h->nattrs++;
 }
 
-void th_attr_del(theader *h, const char *key)
+void th_attr_del(theader *h, const char *key_)
 {
+	/* the key may be one of the header's own strings, freed below */
+	char *key = xstrdup(key_);
 	int j = 0;
 	for (int i = 0; i < h->nattrs; i++) {
 		if (!strcmp(h->attrs[i].key, key)) {
@@ -208,6 +210,7 @@ void th_attr_del(theader *h, const char *key)
 		}
 	}
 	h->nattrs = j;
+	free(key);
 }
 
 void th_attr_set(theader *h, const char *key, const char *value)

@@ -101,6 +101,8 @@ void rbm_load(rbm_t *m, sin_t *s, unsigned char **rec_out)
 	tf_get_f32(fs, rec, 1, h->recsize, m->sigma);
 	tf_check_finite_f32(m->W, 1, m->V * m->H, 0, s->name, "W");
 	tf_check_finite_f32(m->sigma, 1, m->V, 0, s->name, "sigma");
+	tf_check_finite_f32(m->vbias, 1, m->V, 0, s->name, "vbias");
+	tf_check_finite_f32(m->hbias, 1, m->H, 0, s->name, "hbias");
 	for (int64_t i = 0; i < m->V; i++)
 		if (!(m->sigma[i] > 0))
 			die("%s: sigma[%" PRId64 "] is %g; a standard deviation must be above 0", s->name, i,
