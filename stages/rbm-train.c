@@ -397,12 +397,16 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 	return recon * rB;
 }
 
-/* Any NaN or infinity in the small parameters (a bad W shows there within
- * one minibatch) or in the error figure. */
+/* Any NaN or infinity in the parameters or in the error figure.  W is
+ * checked too: an overflow in an epoch's last minibatch would otherwise
+ * reach the checkpoint before the biases show it. */
 static int finite_state(const rbm_t *m, double recon)
 {
 	if (!isfinite(recon))
 		return 0;
+	for (int64_t k = 0; k < m->V * m->H; k++)
+		if (!isfinite(m->W[k]))
+			return 0;
 	for (int64_t j = 0; j < m->H; j++)
 		if (!isfinite(m->hbias[j]))
 			return 0;
@@ -615,7 +619,8 @@ int main(int argc, char **argv)
 		}
 		free(sum), free(sq), free(all);
 	}
-	if (o.sigma > 0)
+	/* a checkpoint's sigma is part of the state being resumed */
+	if (o.sigma > 0 && !(ini && th_find(&ini->h, "uW") >= 0))
 		for (int64_t i = 0; i < V; i++)
 			st.m.sigma[i] = (float)o.sigma;
 
@@ -687,7 +692,8 @@ int main(int argc, char **argv)
 			if (n < B)
 				first = N - B;   /* the last minibatch is full too: it ends at N */
 			gather(&d, perm, first, B, X);
-			tf_check_finite_f32(X, B, V, first, d.in->name, "x");
+			for (int64_t b = 0; b < B; b++)   /* rows in shuffled order: name the record */
+				tf_check_finite_f32(X + b * V, 1, V, perm[first + b], d.in->name, "x");
 			if (o.pcd == 1 && st.epoch == 0 && st.batch == 0)
 				memcpy(st.chains, X, (size_t)(B * V) * sizeof *X);
 			if (o.pcd == 2) {

@@ -1,0 +1,291 @@
+#!/usr/bin/env bats
+# tiny-rbm-train: CD-K and PCD against a NumPy reference, exact resume, and
+# the errors.
+
+load helpers/common
+
+REF="$TINY_ROOT/tests/helpers/rbm_ref.py"
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+}
+
+# model FILE V H gaussian|binary SIGMA SEED [WSCALE]: a random model to start
+# from (W WSCALE N(0,1), default 0.3, biases 0.1 N(0,1), every sigma SIGMA;
+# SIGMA "vary": 0.5 to 1.2)
+model() {
+	npy_ok
+	$PY -c "
+import numpy as np
+r = np.random.default_rng($6); V, H = $2, $3
+w = ${7:-0.3} * r.normal(size=(V, H)); vb = 0.1 * r.normal(size=V); hb = 0.1 * r.normal(size=H)
+s = np.linspace(0.5, 1.2, V) if '$5' == 'vary' else np.full(V, float('$5'))
+print(' '.join('%.9g' % v for v in np.concatenate([w.ravel(), vb, hb, s])))
+" | mkstream --attr rbm_visible="$4" "W f32 [$2,$3]" "vbias f32 [$2]" "hbias f32 [$3]" "sigma f32 [$2]" >"$1"
+}
+
+# data FILE N V gaussian|binary SEED: N records of x f32 [V], Gaussian
+# (N(0.3, 0.8^2)) or 0/1 (p = 0.4)
+data() {
+	npy_ok
+	$PY -c "
+import numpy as np
+r = np.random.default_rng($5); n, v = $2, $3
+x = (r.uniform(size=(n, v)) < 0.4).astype(float) if '$4' == 'binary' else 0.3 + 0.8 * r.normal(size=(n, v))
+np.savetxt(__import__('sys').stdout, x, fmt='%.9g')
+" | mkstream "x f32 [$3]" >"$1"
+}
+
+# agree INIT DATA OPTIONS...: train INIT on DATA with OPTIONS and have
+# rbm_ref.py check every parameter's change and the logged recon
+agree() {
+	local init=$1 data=$2 f
+	shift 2
+	tiny-rbm-train -q --init "$init" --log "$T/log.tiny" "$@" "$data" >"$T/out.rbm"
+	for f in W vbias hbias sigma; do
+		tiny-npy $f "$init" >"$T/init_$f.npy"
+		tiny-npy $f "$T/out.rbm" >"$T/out_$f.npy"
+	done
+	tiny-npy x "$data" >"$T/x.npy"
+	tiny-npy recon "$T/log.tiny" >"$T/log.npy"
+	$PY "$REF" agree "$T" "$@"
+}
+
+# params MODEL: the trained parameters as text, exactly
+params() {
+	tiny-dump --fields W,vbias,hbias,sigma "$1"
+}
+
+# --- usage and bad input --------------------------------------------------------
+
+@test "--hidden 0, an unknown --visible or --sigma with binary visibles is a usage error" {
+	data "$T/d.tiny" 4 3 binary 1
+	run -2 tiny-rbm-train --hidden 0 "$T/d.tiny"
+	assert_output --partial "--hidden 0: expected"
+	run -2 tiny-rbm-train --visible ternary "$T/d.tiny"
+	assert_output --partial "--visible ternary: expected one of binary, gaussian"
+	run -2 --separate-stderr tiny-rbm-train --visible binary --sigma 0.5 "$T/d.tiny"
+	[[ "$stderr" == *"--sigma and --learn-sigma apply to Gaussian visibles"* ]]
+	assert_output ""
+}
+
+@test "data whose V differs from the --init model is one error naming both, and nothing is written" {
+	model "$T/m.rbm" 4 3 gaussian 1 1
+	data "$T/d.tiny" 6 5 gaussian 1
+	run -1 --separate-stderr tiny-rbm-train --init "$T/m.rbm" "$T/d.tiny"
+	[ "$stderr" = "tiny-rbm-train: $T/m.rbm is an RBM of V = 4 visible units; $T/d.tiny's x has 5 values" ]
+	assert_output ""
+}
+
+@test "an --init stream that is not an RBM, or has a sigma of 0 or below, is rejected" {
+	data "$T/d.tiny" 6 2 gaussian 1
+	run -1 --separate-stderr tiny-rbm-train --init "$T/d.tiny" "$T/d.tiny"
+	[[ "$stderr" == "tiny-rbm-train: $T/d.tiny: not an RBM model"* ]]
+	assert_output ""
+	echo '1 1  0 0  0  0.5 0' | mkstream --attr rbm_visible=gaussian 'W f32 [2,1]' 'vbias f32 [2]' \
+		'hbias f32 [1]' 'sigma f32 [2]' >"$T/z.rbm"
+	run -1 --separate-stderr tiny-rbm-train --init "$T/z.rbm" "$T/d.tiny"
+	[ "$stderr" = "tiny-rbm-train: $T/z.rbm: sigma[1] is 0; a standard deviation must be above 0" ]
+	assert_output ""
+	echo '1 1  0 0  0  -2 1' | mkstream --attr rbm_visible=gaussian 'W f32 [2,1]' 'vbias f32 [2]' \
+		'hbias f32 [1]' 'sigma f32 [2]' >"$T/n.rbm"
+	run -1 tiny-rbm-train --init "$T/n.rbm" "$T/d.tiny"
+	assert_output --partial "sigma[0] is -2"
+}
+
+@test "NaN in the data names its record, fresh model or --init, and nothing is written" {
+	mkstream 'x f32 [2]' <<<'1 2  3 4  5 6  7 nan  9 10  11 12' >"$T/nan.tiny"
+	run -1 --separate-stderr tiny-rbm-train -q --hidden 2 --batch 2 "$T/nan.tiny"
+	[ "$stderr" = "tiny-rbm-train: $T/nan.tiny: record 3 has NaN in field 'x' (element 1)" ]
+	assert_output ""
+	# from a model the data are first seen shuffled: the record is still 3
+	model "$T/m.rbm" 2 2 gaussian 1 1
+	run -1 --separate-stderr tiny-rbm-train -q --init "$T/m.rbm" --batch 2 "$T/nan.tiny"
+	[ "$stderr" = "tiny-rbm-train: $T/nan.tiny: record 3 has NaN in field 'x' (element 1)" ]
+	assert_output ""
+}
+
+@test "a learning rate that overflows stops naming epoch and minibatch, and keeps the last checkpoint" {
+	# 30 minibatches an epoch: the overflow comes within the first epoch
+	data "$T/d.tiny" 300 4 gaussian 2
+	tiny-rbm-train -q --hidden 3 --batch 10 --epochs 2 --max-batches 1 --checkpoint "$T/ck" "$T/d.tiny" >/dev/null
+	cp "$T/ck" "$T/ck.before"
+	run -1 --separate-stderr tiny-rbm-train -q --init "$T/ck" --batch 10 --epochs 2 --lr-w 1e6 \
+		--checkpoint "$T/ck" "$T/d.tiny"
+	[[ "$stderr" =~ ^"tiny-rbm-train: epoch 0 minibatch "[0-9]+": NaN or infinity in the parameters ".*"the last checkpoint is kept"$ ]]
+	assert_output ""
+	cmp "$T/ck" "$T/ck.before"
+}
+
+@test "weights that overflow in an epoch's last minibatch never reach the checkpoint" {
+	# one minibatch an epoch, biases fixed: only W grows, by about 1e6 H a step
+	data "$T/d.tiny" 8 4 gaussian 3
+	run -1 --separate-stderr tiny-rbm-train -q --hidden 3 --batch 8 --epochs 40 --momentum 0 --lr-w 1e6 \
+		--lr-vbias 0 --lr-hbias 0 --checkpoint "$T/ck" "$T/d.tiny"
+	[[ "$stderr" =~ ^"tiny-rbm-train: epoch "[0-9]+" minibatch 0: NaN or infinity in the parameters" ]]
+	assert_output ""
+	# the checkpoint left behind is a model training can go on from
+	run -0 tiny-rbm-train -q --init "$T/ck" --epochs 0 "$T/d.tiny"
+}
+
+# --- the per-epoch line, the log, -q ----------------------------------------------
+
+@test "one stderr line an epoch, the same figures in --log, and -q silences them" {
+	data "$T/d.tiny" 30 4 gaussian 1
+	run -0 --separate-stderr tiny-rbm-train --hidden 3 --batch 10 --epochs 3 --learn-sigma --sigma 0.7 \
+		--log "$T/log.tiny" "$T/d.tiny"
+	[ "${#stderr_lines[@]}" = 4 ]
+	[[ "${stderr_lines[0]}" == "tiny-rbm-train: V 4 H 3 Gaussian visibles, N 30, 3 minibatches of 10, "* ]]
+	[[ "${stderr_lines[3]}" =~ ^"tiny-rbm-train: epoch 2 recon "[0-9.e+-]+"  "[0-9]+" examples/s  sigma "[0-9.]+/[0-9.]+/[0-9.]+$ ]]
+	run tiny-info --json "$T/log.tiny"
+	assert_output --partial '"count": 3'
+	assert_output --partial "$(printf '%s\n' '  {"name": "epoch", "dtype": "i32", "shape": []},' \
+		'  {"name": "recon", "dtype": "f32", "shape": []},' '  {"name": "rate", "dtype": "f32", "shape": []},' \
+		'  {"name": "sigma_min", "dtype": "f32", "shape": []},' '  {"name": "sigma_mean", "dtype": "f32", "shape": []},' \
+		'  {"name": "sigma_max", "dtype": "f32", "shape": []}],')"
+	# epochs 0, 1, 2; the stderr figures are the logged ones, rounded
+	paste -d' ' <(tiny-dump --fields epoch,recon,sigma_min,sigma_mean,sigma_max "$T/log.tiny" | tr '=' ' ') \
+		<(printf '%s\n' "${stderr_lines[@]:1}" | sed 's/.*recon \([^ ]*\) .*sigma \(.*\)/\1 \2/; s,/, ,g') |
+		awk 'function off(a, b, r) { return (a - b) ^ 2 > (r * a) ^ 2 }
+		     { if ($2 != NR - 1 || $6 > $8 || $8 > $10 || off($4, $11, 1e-5) || off($6, $12, 1e-3) ||
+		          off($8, $13, 1e-3) || off($10, $14, 1e-3)) { print; bad = 1 } }
+		     END { exit bad || NR != 3 }'
+	run -0 --separate-stderr tiny-rbm-train -q --hidden 3 --batch 10 --epochs 3 "$T/d.tiny"
+	[ "$stderr" = "" ]
+}
+
+@test "--epochs 0 writes the fresh model: W = 0.01 N(0,1) from stream 2^61, vbias the data's mean" {
+	data "$T/d.tiny" 7 3 gaussian 1
+	tiny-rbm-train -q --seed 5 --hidden 4 --epochs 0 "$T/d.tiny" >"$T/m.rbm"
+	tiny-npy W "$T/m.rbm" >"$T/W.npy"
+	tiny-npy vbias "$T/m.rbm" >"$T/vbias.npy"
+	tiny-npy x "$T/d.tiny" >"$T/x.npy"
+	run $PY -c "
+import sys, numpy as np; sys.path.insert(0, '$TINY_ROOT/tests/helpers'); import rbm_ref
+w = np.load('$T/W.npy')[0]; vb = np.load('$T/vbias.npy')[0]; x = np.load('$T/x.npy').astype(float)
+assert (w == rbm_ref.fresh_weights(5, 3, 4)).all(), w
+assert abs(vb - x.mean(0)).max() < 1e-6, vb
+"
+	assert_success
+}
+
+# --- agreement with the reference --------------------------------------------------
+
+@test "the reference's data terms are minus the free energy's derivatives (sigma 1.4.3.2, vbias, W)" {
+	npy_ok
+	run -0 $PY "$REF" gradcheck
+}
+
+@test "one CD-1 minibatch with Gaussian visibles of fixed sigma agrees with the reference" {
+	model "$T/m.rbm" 5 4 gaussian 0.5 11
+	data "$T/d.tiny" 8 5 gaussian 12
+	run -0 agree "$T/m.rbm" "$T/d.tiny" --visible gaussian --seed 9 --epochs 1 --batch 8 --lr-w 0.3 --lr-hbias 1
+}
+
+@test "one CD-1 minibatch with learned sigma agrees with the reference" {
+	model "$T/m.rbm" 5 4 gaussian vary 21
+	data "$T/d.tiny" 8 5 gaussian 22
+	run -0 agree "$T/m.rbm" "$T/d.tiny" --visible gaussian --seed 3 --epochs 1 --batch 8 --lr-w 0.3 --lr-hbias 1 \
+		--learn-sigma --lr-sigma 0.05
+}
+
+@test "one CD-1 minibatch with binary visibles agrees with the reference" {
+	model "$T/m.rbm" 6 4 binary 1 31 1
+	data "$T/d.tiny" 8 6 binary 32
+	run -0 agree "$T/m.rbm" "$T/d.tiny" --visible binary --seed 4 --epochs 1 --batch 8 --lr-w 1 --lr-hbias 1
+}
+
+@test "one CD-2 minibatch with learned sigma, and one with weight decay, agree with the reference" {
+	model "$T/m.rbm" 5 4 gaussian vary 41
+	data "$T/d.tiny" 8 5 gaussian 42
+	run -0 agree "$T/m.rbm" "$T/d.tiny" --visible gaussian --seed 6 --epochs 1 --batch 8 --lr-w 0.3 --lr-hbias 1 --cd 2 \
+		--learn-sigma --lr-sigma 0.05
+	model "$T/b.rbm" 6 4 binary 1 43 1
+	data "$T/b.tiny" 8 6 binary 44
+	run -0 agree "$T/b.rbm" "$T/b.tiny" --visible binary --seed 7 --epochs 1 --batch 8 --lr-w 1 --lr-hbias 1 --decay 0.5
+}
+
+@test "two epochs of three minibatches (the last one ends at N) with a momentum switch agree with the reference" {
+	model "$T/m.rbm" 4 3 gaussian vary 51
+	data "$T/d.tiny" 11 4 gaussian 52
+	run -0 agree "$T/m.rbm" "$T/d.tiny" --visible gaussian --seed 8 --epochs 2 --batch 4 --lr-w 0.05 --lr-hbias 0.3 \
+		--learn-sigma --lr-sigma 0.02 --momentum 0.5,0.9@1 --decay 0.1
+}
+
+@test "PCD with CD-2 over two epochs of two minibatches agrees with the reference" {
+	model "$T/m.rbm" 5 3 binary 1 61 1
+	data "$T/d.tiny" 8 5 binary 62
+	run -0 agree "$T/m.rbm" "$T/d.tiny" --visible binary --seed 2 --epochs 2 --batch 4 --lr-w 0.5 --lr-hbias 0.5 --pcd --cd 2
+}
+
+@test "training binary visibles raises the exact log-likelihood of the data (V 4, H 3, by enumeration)" {
+	npy_ok
+	# 200 samples of a distribution that favours 0011, 1100 and 1111
+	$PY -c "
+import numpy as np
+r = np.random.default_rng(3); p = np.ones(16); p[[3, 12, 15]] = 15; p /= p.sum()
+for k in r.choice(16, size=200, p=p): print(' '.join(str((k >> i) & 1) for i in range(4)))
+" | mkstream 'x u8 [4]' >"$T/d.tiny"
+	tiny-rbm-train -q --visible binary --hidden 3 --seed 1 --epochs 0 "$T/d.tiny" >"$T/m0.rbm"
+	tiny-rbm-train -q --init "$T/m0.rbm" --epochs 30 --batch 10 --lr-w 0.1 "$T/d.tiny" >"$T/m1.rbm"
+	tiny-npy x "$T/d.tiny" >"$T/x.npy"
+	for f in W vbias hbias; do
+		tiny-npy $f "$T/m0.rbm" >"$T/m0$f.npy"
+		tiny-npy $f "$T/m1.rbm" >"$T/m1$f.npy"
+	done
+	run -0 $PY "$REF" loglik "$T" m0 m1
+	# from 4 log 1/2 = -2.77 nats (the near-zero start) to clearly better
+	awk 'NR == 1 { a = $1 } NR == 2 { b = $1 } END { exit !(a < -2.7 && b > a + 0.3) }' <<<"$output"
+}
+
+# --- resume and threads ---------------------------------------------------------
+
+RESUME="--hidden 5 --seed 3 --batch 5 --epochs 3 --lr-w 0.05 --sigma 0.8 --learn-sigma --lr-sigma 0.01
+	--momentum 0.5,0.9@1"
+
+@test "stopped mid-epoch with --max-batches and resumed from the checkpoint: the same model" {
+	data "$T/d.tiny" 23 6 gaussian 5
+	tiny-rbm-train -q $RESUME "$T/d.tiny" >"$T/full.rbm"
+	tiny-rbm-train -q $RESUME --max-batches 7 --checkpoint "$T/ck" "$T/d.tiny" >/dev/null
+	run tiny-info "$T/ck"
+	assert_output --partial "attr train_epoch 1"
+	assert_output --partial "attr train_batch 2"
+	tiny-rbm-train -q $RESUME --init "$T/ck" --checkpoint "$T/ck" "$T/d.tiny" >"$T/resumed.rbm"
+	[ -n "$(params "$T/full.rbm")" ]
+	diff <(params "$T/full.rbm") <(params "$T/resumed.rbm")
+}
+
+@test "with --pcd the chains are in the checkpoint and the resumed run is the same" {
+	data "$T/d.tiny" 23 6 gaussian 6
+	tiny-rbm-train -q $RESUME --pcd --cd 2 "$T/d.tiny" >"$T/full.rbm"
+	tiny-rbm-train -q $RESUME --pcd --cd 2 --max-batches 8 --checkpoint "$T/ck" "$T/d.tiny" >/dev/null
+	run tiny-info --json "$T/ck"
+	assert_output --partial '{"name": "chains", "dtype": "f32", "shape": [5, 6]}'
+	tiny-rbm-train -q $RESUME --pcd --cd 2 --init "$T/ck" "$T/d.tiny" >"$T/resumed.rbm"
+	diff <(params "$T/full.rbm") <(params "$T/resumed.rbm")
+}
+
+@test "killed with -9 after a checkpoint and resumed: the same model as an uninterrupted run" {
+	data "$T/d.tiny" 500 8 gaussian 7
+	# 20000 minibatches: some seconds with a checkpoint after each
+	local opts="--hidden 6 --seed 4 --batch 5 --epochs 200 --lr-w 0.01 --learn-sigma"
+	tiny-rbm-train -q $opts "$T/d.tiny" >"$T/full.rbm"
+	tiny-rbm-train -q $opts --checkpoint "$T/ck" --checkpoint-every 1b "$T/d.tiny" >/dev/null &
+	local pid=$! k rc=0
+	for k in $(seq 1000); do [ -e "$T/ck" ] && break; sleep 0.01; done
+	kill -9 $pid
+	wait $pid || rc=$?
+	[ $rc = 137 ]   # killed, not ended
+	run tiny-info "$T/ck"
+	refute_output --partial "attr train_epoch 200"
+	tiny-rbm-train -q $opts --init "$T/ck" "$T/d.tiny" >"$T/resumed.rbm"
+	diff <(params "$T/full.rbm") <(params "$T/resumed.rbm")
+}
+
+@test "--threads 1 and --threads 2 train the same model" {
+	data "$T/d.tiny" 300 40 gaussian 8
+	local opts="-q --hidden 24 --seed 2 --batch 60 --epochs 2 --lr-w 0.01 --learn-sigma --cd 2"
+	tiny-rbm-train $opts --threads 1 "$T/d.tiny" >"$T/t1.rbm"
+	tiny-rbm-train $opts --threads 2 "$T/d.tiny" >"$T/t2.rbm"
+	diff <(params "$T/t1.rbm") <(params "$T/t2.rbm")
+}
