@@ -4,7 +4,7 @@
  *
  * usage: tiny-rbm-train [-q] [--hidden H] [--seed S] [--init MODEL]
  *          [--visible gaussian|binary] [--sigma S|data] [--learn-sigma]
- *          [--epochs E] [--batch B] [--cd K] [--pcd] [--lr-w R] [--lr-vbias R]
+ *          [--epochs E] [--batch B] [--cd K] [--pcd] [--mean-visible] [--lr-w R] [--lr-vbias R]
  *          [--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L]
  *          [--checkpoint FILE] [--checkpoint-every 10m|50b] [--max-batches N]
  *          [--log FILE] [--threads N] [--data FILE | FILE]
@@ -28,6 +28,9 @@
  * (the last only with --learn-sigma), and every parameter theta moves by
  * the momentum rule  u = m u + r (d theta - L theta [W only]),  theta += u.
  * --pcd starts the negative phase from B persistent chains instead of X.
+ * --mean-visible takes Gaussian visibles' means b^v + s (h W^T) instead of
+ * samples in the negative phase (less noise in the gradient; the
+ * reconstruction error is then that of the mean).
  * Momentum: M0 until epoch EPOCH, then M1 (default 0.5,0.9@5).
  *
  * The random numbers depend only on the seed and on where they are used,
@@ -66,7 +69,7 @@
 
 static const char *usage_line =
 	"tiny-rbm-train [-q] [--hidden H] [--seed S] [--init MODEL] [--visible gaussian|binary] "
-	"[--sigma S|data] [--learn-sigma] [--epochs E] [--batch B] [--cd K] [--pcd] [--lr-w R] [--lr-vbias R] "
+	"[--sigma S|data] [--learn-sigma] [--epochs E] [--batch B] [--cd K] [--pcd] [--mean-visible] [--lr-w R] [--lr-vbias R] "
 	"[--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L] [--checkpoint FILE] "
 	"[--checkpoint-every 10m|50b] [--max-batches N] [--log FILE] [--threads N] [--data FILE | FILE]";
 
@@ -79,7 +82,7 @@ typedef struct {
 	int64_t hidden, epochs, batch, cd, max_batches, threads, ck_batches;
 	double ck_minutes;
 	uint64_t seed;
-	int have_seed, visible, learn_sigma, pcd, sigma_from_data;
+	int have_seed, visible, learn_sigma, pcd, sigma_from_data, mean_visible;
 	double sigma, lr_w, lr_vb, lr_hb, lr_s, m0, m1, decay;
 	int64_t m_epoch;
 	const char *init, *checkpoint, *log, *data, *input;
@@ -267,7 +270,7 @@ static void sample_hidden(const float *P, int64_t B, int64_t H, uint64_t seed, u
 }
 
 /* v ~ p(v | h) into v (B,V); Zs (B,V) = v / s. */
-static void sample_visible(const rbm_t *m, const float *h, int64_t B, uint64_t seed, uint64_t g, int step, float *v,
+static void sample_visible(const rbm_t *m, const float *h, int64_t B, uint64_t seed, uint64_t g, int step, int mean, float *v,
 			   float *Zs)
 {
 	int64_t V = m->V;
@@ -279,7 +282,9 @@ static void sample_visible(const rbm_t *m, const float *h, int64_t B, uint64_t s
 		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step + 1);
 		for (int64_t i = 0; i < V; i++) {
 			float *vi = v + b * V + i;
-			if (m->gaussian)
+			if (m->gaussian && mean)
+				*vi = m->vbias[i] + m->sigma[i] * *vi;
+			else if (m->gaussian)
 				*vi = m->vbias[i] + m->sigma[i] * *vi + m->sigma[i] * (float)rng_normal(&r);
 			else
 				*vi = rng_uniform(&r) < logistic(m->vbias[i] + *vi) ? 1.0f : 0.0f;
@@ -304,7 +309,7 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 
 	/* step 0: h ~ P0, v ~ p(v | h): the reconstruction */
 	sample_hidden(P0, B, H, o->seed, g, 0, w->h);
-	sample_visible(m, w->h, B, o->seed, g, 0, w->v, Zm);
+	sample_visible(m, w->h, B, o->seed, g, 0, o->mean_visible, w->v, Zm);
 #pragma omp parallel for
 	for (int64_t b = 0; b < B; b++) {
 		double e = 0;
@@ -327,13 +332,13 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 				Zm[b * V + i] = s->chains[b * V + i] / m->sigma[i];
 		hidden_probs(m, Zm, B, Pm);
 		sample_hidden(Pm, B, H, o->seed, g, 64, w->h);
-		sample_visible(m, w->h, B, o->seed, g, 64, w->v, Zm);
+		sample_visible(m, w->h, B, o->seed, g, 64, o->mean_visible, w->v, Zm);
 		first = 65;
 	}
 	hidden_probs(m, Zm, B, Pm);
 	for (int64_t k = 2; k <= o->cd; k++, first++) {
 		sample_hidden(Pm, B, H, o->seed, g, first, w->h);
-		sample_visible(m, w->h, B, o->seed, g, first, w->v, Zm);
+		sample_visible(m, w->h, B, o->seed, g, first, o->mean_visible, w->v, Zm);
 		hidden_probs(m, Zm, B, Pm);
 	}
 	if (s->chains)
@@ -462,7 +467,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		{"sigma", required_argument, 0, 'S'}, {"learn-sigma", no_argument, 0, 'L'},
 		{"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'b'},
 		{"cd", required_argument, 0, 'k'}, {"pcd", no_argument, 0, 'P'},
-		{"lr-w", required_argument, 0, 'w'}, {"lr-vbias", required_argument, 0, 'v'},
+		{"mean-visible", no_argument, 0, 'M'}, {"lr-w", required_argument, 0, 'w'}, {"lr-vbias", required_argument, 0, 'v'},
 		{"lr-hbias", required_argument, 0, 'h'}, {"lr-sigma", required_argument, 0, 'g'},
 		{"momentum", required_argument, 0, 'm'}, {"decay", required_argument, 0, 'd'},
 		{"checkpoint", required_argument, 0, 'c'}, {"checkpoint-every", required_argument, 0, 'C'},
@@ -491,6 +496,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		case 'b': o->batch = opt_i64("--batch", optarg, 1, 1 << 20); break;
 		case 'k': o->cd = opt_i64("--cd", optarg, 1, 60); break;
 		case 'P': o->pcd = 1; break;
+		case 'M': o->mean_visible = 1; break;
 		case 'w': o->lr_w = opt_f64("--lr-w", optarg, 0, 1e6); break;
 		case 'v': o->lr_vb = opt_f64("--lr-vbias", optarg, 0, 1e6); break;
 		case 'h': o->lr_hb = opt_f64("--lr-hbias", optarg, 0, 1e6); break;

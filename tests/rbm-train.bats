@@ -205,6 +205,13 @@ assert abs(vb - x.mean(0)).max() < 1e-6, vb
 	run -0 agree "$T/b.rbm" "$T/b.tiny" --visible binary --seed 7 --epochs 1 --batch 8 --lr-w 1 --lr-hbias 1 --decay 0.5
 }
 
+@test "CD-2 with mean visible reconstructions (--mean-visible) agrees with the reference" {
+	model "$T/m.rbm" 5 4 gaussian vary 61
+	data "$T/d.tiny" 8 5 gaussian 62
+	run -0 agree "$T/m.rbm" "$T/d.tiny" --visible gaussian --seed 9 --epochs 1 --batch 8 --lr-w 0.3 --lr-hbias 1 --cd 2 \
+		--mean-visible --learn-sigma --lr-sigma 0.05
+}
+
 @test "two epochs of three minibatches (the last one ends at N) with a momentum switch agree with the reference" {
 	model "$T/m.rbm" 4 3 gaussian vary 51
 	data "$T/d.tiny" 11 4 gaussian 52

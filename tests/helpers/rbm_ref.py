@@ -137,7 +137,7 @@ def sample_hidden(P, seed, g, step):
     return h
 
 
-def sample_visible(W, vb, s, gaussian, h, seed, g, step):
+def sample_visible(W, vb, s, gaussian, h, seed, g, step, mean=False):
     B = h.shape[0]
     V = W.shape[0]
     a = h @ W.T
@@ -145,7 +145,9 @@ def sample_visible(W, vb, s, gaussian, h, seed, g, step):
     for b in range(B):
         r = sample_stream(seed, g, B, b, step, 1)
         for i in range(V):
-            if gaussian:
+            if gaussian and mean:
+                v[b, i] = vb[i] + s[i] * a[b, i]
+            elif gaussian:
                 v[b, i] = vb[i] + s[i] * a[b, i] + s[i] * r.normal()
             else:
                 v[b, i] = 1.0 if r.uniform() < logistic(vb[i] + a[b, i]) else 0.0
@@ -185,18 +187,18 @@ class Trainer:
         B = X.shape[0]
         P0 = hidden_probs(W, hb, s, X / s)
         h = sample_hidden(P0, o.seed, g, 0)
-        v = sample_visible(W, vb, s, self.gaussian, h, o.seed, g, 0)
+        v = sample_visible(W, vb, s, self.gaussian, h, o.seed, g, 0, o.mean_visible)
         recon = ((X - v) ** 2).sum() / B
         first = 1
         if o.pcd:
             Pm = hidden_probs(W, hb, s, self.chains / s)
             h = sample_hidden(Pm, o.seed, g, 64)
-            v = sample_visible(W, vb, s, self.gaussian, h, o.seed, g, 64)
+            v = sample_visible(W, vb, s, self.gaussian, h, o.seed, g, 64, o.mean_visible)
             first = 65
         Pm = hidden_probs(W, hb, s, v / s)
         for _ in range(2, o.cd + 1):
             h = sample_hidden(Pm, o.seed, g, first)
-            v = sample_visible(W, vb, s, self.gaussian, h, o.seed, g, first)
+            v = sample_visible(W, vb, s, self.gaussian, h, o.seed, g, first, o.mean_visible)
             Pm = hidden_probs(W, hb, s, v / s)
             first += 1
         if o.pcd:
@@ -255,6 +257,7 @@ def options(argv):
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--cd", type=int, default=1)
     p.add_argument("--pcd", action="store_true")
+    p.add_argument("--mean-visible", action="store_true")
     p.add_argument("--learn-sigma", action="store_true")
     p.add_argument("--lr-w", type=float, default=1e-3)
     p.add_argument("--lr-vbias", type=float)
