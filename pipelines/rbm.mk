@@ -13,7 +13,10 @@
 #
 #   make rbm-figures [SOURCE=cifar-10-binary.tar.gz] [PATCH_H=300 ...]
 #
-# Whitening drops the DROP least significant directions (section 2.4).  The
+# Whitening drops the DROP least significant directions (section 2.4).
+# RECON=--mean-visible takes Gaussian means, not samples, for the negative
+# phase: with sigma 1 on whitened data the sampling noise is as large as the
+# data and slows learning a great deal.  The
 # defaults are sized for a 2-core machine; the report's sizes are one
 # variable away (WHOLE_H=8000, RAW_H=8192, PATCH_EPOCHS=20, ...).
 SHELL := bash
@@ -25,13 +28,13 @@ SOURCE ?=
 DROP ?= 1000
 JOBS ?= 2
 PATCH_H ?= 300
-PATCH_EPOCHS ?= 5
-PATCH_LR ?= 0.002
-MERGED_EPOCHS ?= 2
+PATCH_EPOCHS ?= 20
+PATCH_LR ?= 0.01
+MERGED_EPOCHS ?= 1
 MERGED_LR ?= 0.0005
 WHOLE_H ?= 1000
 WHOLE_EPOCHS ?= 5
-WHOLE_LR ?= 0.0005
+WHOLE_LR ?= 0.002
 RAW_H ?= 1000
 RAW_EPOCHS ?= 5
 RAW_LR ?= 0.001
@@ -40,13 +43,14 @@ SECOND_H ?= 1000
 SECOND_EPOCHS ?= 5
 SECOND_LR ?= 0.01
 SEED ?= 1
+RECON ?= --mean-visible
 PATH := $(CURDIR)/bin:$(PATH)
 $(info rbm: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) DROP=$(DROP) JOBS=$(JOBS) PATCH_H=$(PATCH_H) \
 	PATCH_EPOCHS=$(PATCH_EPOCHS) MERGED_EPOCHS=$(MERGED_EPOCHS) WHOLE_H=$(WHOLE_H) WHOLE_EPOCHS=$(WHOLE_EPOCHS) \
 	RAW_H=$(RAW_H) RAW_EPOCHS=$(RAW_EPOCHS) SECOND_H=$(SECOND_H) SECOND_EPOCHS=$(SECOND_EPOCHS) SEED=$(SEED))
 
 PATCHES := $(shell seq 0 25)
-TRAIN := tiny-rbm-train --seed $(SEED)
+TRAIN := tiny-rbm-train --seed $(SEED) $(RECON)
 FIGS := fig2.5-patch1-filters fig2.6-patch26-filters fig2.8-merged-patch1-filters fig2.9-merged-patch26-filters \
 	fig2.10-recon fig2.11-whole-filters fig2.12-raw-epoch1-filters fig2.13-raw-filters fig2.14-sigma-filters \
 	fig2.14-sigmas fig2.15-second-recon

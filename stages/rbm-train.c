@@ -160,6 +160,7 @@ typedef struct {
 	float *uW, *uvb, *uhb, *us;   /* momenta */
 	float *chains;                /* (B,V) PCD chains, or NULL */
 	int64_t epoch, batch;         /* where the next minibatch is */
+	int w_finite;                 /* W all finite after the last update */
 } state_t;
 
 static void state_alloc_extra(state_t *s, int64_t B, int pcd)
@@ -386,9 +387,15 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 	}
 	la_sgemm(1, 0, (int)V, (int)H, (int)(2 * B), (float)(o->lr_w * rB), w->Z, (int)V, w->P, (int)H, beta, s->uW,
 		 (int)H);
-#pragma omp parallel for
-	for (int64_t k = 0; k < V * H; k++)
+	/* W += u, noting on the way whether any weight stopped being finite
+	 * (one pass over W, not two) */
+	int bad = 0;
+#pragma omp parallel for reduction(| : bad)
+	for (int64_t k = 0; k < V * H; k++) {
 		m->W[k] += s->uW[k];
+		bad |= !isfinite(m->W[k]);
+	}
+	s->w_finite = !bad;
 	for (int64_t j = 0; j < H; j++)
 		m->hbias[j] += s->uhb[j];
 	for (int64_t i = 0; i < V; i++) {
@@ -403,15 +410,14 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 }
 
 /* Any NaN or infinity in the parameters or in the error figure.  W is
- * checked too: an overflow in an epoch's last minibatch would otherwise
- * reach the checkpoint before the biases show it. */
-static int finite_state(const rbm_t *m, double recon)
+ * checked too (in the update's own pass, w_finite): an overflow in an
+ * epoch's last minibatch would otherwise reach the checkpoint before the
+ * biases show it. */
+static int finite_state(const state_t *s, double recon)
 {
-	if (!isfinite(recon))
+	const rbm_t *m = &s->m;
+	if (!isfinite(recon) || !s->w_finite)
 		return 0;
-	for (int64_t k = 0; k < m->V * m->H; k++)
-		if (!isfinite(m->W[k]))
-			return 0;
 	for (int64_t j = 0; j < m->H; j++)
 		if (!isfinite(m->hbias[j]))
 			return 0;
@@ -707,7 +713,7 @@ int main(int argc, char **argv)
 				o.pcd = 1;
 			}
 			double e = minibatch(&st, &o, &w, B, (uint64_t)(st.epoch * nb + st.batch), mom);
-			if (!finite_state(&st.m, e))
+			if (!finite_state(&st, e))
 				die("epoch %" PRId64 " minibatch %" PRId64 ": NaN or infinity in the parameters "
 				    "(learning rate too high?); %s", st.epoch, st.batch,
 				    o.checkpoint ? "the last checkpoint is kept" : "no checkpoint was asked for");
