@@ -155,6 +155,25 @@ void th_field(theader *h, const char *name, dtype_t dt, int rank, ...)
 		die("output header: %s", err);
 }
 
+void th_replace_field(theader *h, int index, dtype_t dt, int rank, const int64_t *dims)
+{
+	/* rebuilt field by field, so every later offset and the record size
+	 * follow, and every rule is checked again */
+	theader t;
+	char err[256];
+	th_copy(&t, h);
+	while (h->nfields)
+		th_remove_field(h, 0);
+	for (int i = 0; i < t.nfields; i++) {
+		const tfield *f = &t.fields[i];
+		int bad = i == index ? th_add_field(h, f->name, dt, rank, dims, err, sizeof err)
+				     : th_add_field(h, f->name, f->dtype, f->rank, f->dims, err, sizeof err);
+		if (bad < 0)
+			die("output header: %s", err);
+	}
+	th_free(&t);
+}
+
 void th_remove_field(theader *h, int index)
 {
 	if (index < 0 || index >= h->nfields)

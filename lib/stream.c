@@ -86,6 +86,21 @@ void tf_check_finite_f64(const double *v, int64_t B, int64_t n, int64_t rec0, co
 	CHECK_FINITE(double)
 }
 
+void tf_reassemble(const theader *in, const theader *out, int index, const unsigned char *src, int64_t B,
+		   const void *vals, unsigned char *dst)
+{
+	const tfield *f = &out->fields[index];
+	for (int64_t b = 0; b < B; b++) {
+		const unsigned char *s = src + b * in->recsize;
+		unsigned char *d = dst + b * out->recsize;
+		for (int i = 0; i < out->nfields; i++)
+			if (i == index)
+				memcpy(d + f->offset, (const unsigned char *)vals + b * f->nbytes, (size_t)f->nbytes);
+			else
+				memcpy(d + out->fields[i].offset, s + in->fields[i].offset, (size_t)out->fields[i].nbytes);
+	}
+}
+
 /* --- output ---------------------------------------------------------------- */
 
 /* A write to a pipe whose reader has gone (| head) ends the stage quietly,

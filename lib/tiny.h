@@ -109,6 +109,9 @@ int th_add_field(theader *h, const char *name, dtype_t dt, int rank, const int64
 /* Convenience for stages: dies on a broken rule (a bug, or a bound hit). */
 void th_field(theader *h, const char *name, dtype_t dt, int rank, ...);
 void th_remove_field(theader *h, int index);
+/* Give field index a new dtype and shape, keeping its name and place; the
+ * offsets after it move.  Dies if a rule would break. */
+void th_replace_field(theader *h, int index, dtype_t dt, int rank, const int64_t *dims);
 int th_find(const theader *h, const char *name);          /* -1 if absent */
 const tfield *th_need(const theader *h, const char *name, const char *input);  /* dies */
 const char *th_attr(const theader *h, const char *key);   /* first value, or NULL */
@@ -130,6 +133,11 @@ void th_words_free(char **words, int n);
 void tf_get_f32(const tfield *f, const void *recs, int64_t B, int64_t recsize, float *out);
 void tf_get_f64(const tfield *f, const void *recs, int64_t B, int64_t recsize, double *out);
 void tf_get_i64(const tfield *f, const void *recs, int64_t B, int64_t recsize, int64_t *out);
+/* B records of header out from B records of header in (the same fields,
+ * but field index replaced): index's bytes from vals (B, its nbytes), every
+ * other field copied as it was. */
+void tf_reassemble(const theader *in, const theader *out, int index, const unsigned char *src, int64_t B,
+		   const void *vals, unsigned char *dst);
 /* Store integer v into element 0 of field f in one record. */
 void tf_set_i64(const tfield *f, void *rec, int64_t v);
 int dtype_is_int(dtype_t dt);

@@ -32,27 +32,6 @@ static const char *usage_line = "tiny-features [-q] MODEL [FILE]";
 
 enum { BLOCK = 256 };   /* records per sgemm */
 
-/* --- the output header ---------------------------------------------------- */
-
-/* The input header with x replaced by x f32 [H] in its place: the fields
- * are re-added one by one so that offsets and the record size follow. */
-static void output_header(const theader *in, int xi, int64_t H, theader *h)
-{
-	char err[256];
-	th_copy(h, in);
-	while (h->nfields)
-		th_remove_field(h, 0);
-	for (int i = 0; i < in->nfields; i++) {
-		const tfield *f = &in->fields[i];
-		int64_t dims[1] = {H};
-		int bad = i == xi ? th_add_field(h, "x", DT_F32, 1, dims, err, sizeof err)
-				  : th_add_field(h, f->name, f->dtype, f->rank, f->dims, err, sizeof err);
-		if (bad < 0)
-			die("output header: %s", err);
-	}
-	th_add_history(h);
-}
-
 /* --- main ------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
@@ -90,8 +69,10 @@ int main(int argc, char **argv)
 
 	theader h;
 	int xi = th_find(&in->h, "x");
-	output_header(&in->h, xi, H, &h);
-	const tfield *ox = &h.fields[xi];
+	int64_t hdims[1] = {H};
+	th_copy(&h, &in->h);
+	th_replace_field(&h, xi, DT_F32, 1, hdims);
+	th_add_history(&h);
 
 	int64_t R = in->h.recsize, OR = h.recsize, n, done = 0;
 	unsigned char *raw = xmalloc((size_t)(BLOCK * R)), *orec = xmalloc((size_t)(BLOCK * OR));
@@ -104,18 +85,7 @@ int main(int argc, char **argv)
 		tf_get_f32(fx, raw, n, R, X);
 		tf_check_finite_f32(X, n, V, done, in->name, "x");
 		rbm_hidden_probs(&m, X, n, P, Xs);   /* P (n,H) */
-		/* reassemble: the other fields keep their bytes, x is P's row */
-		for (int64_t b = 0; b < n; b++) {
-			const unsigned char *src = raw + b * R;
-			unsigned char *dst = orec + b * OR;
-			for (int i = 0; i < h.nfields; i++) {
-				if (i == xi)
-					memcpy(dst + ox->offset, P + b * H, (size_t)H * 4);
-				else
-					memcpy(dst + h.fields[i].offset, src + in->h.fields[i].offset,
-					       (size_t)h.fields[i].nbytes);
-			}
-		}
+		tf_reassemble(&in->h, &h, xi, raw, n, P, orec);
 		sout_write(o, orec, n);
 		done += n;
 		progress_update(&bar, (double)done);

@@ -171,24 +171,8 @@ static void apply(const char *model_path, const char *path, int inverse)
 	theader h;
 	th_copy(&h, &in->h);
 	int xi = th_find(&h, "x");
-	h.fields[xi].dtype = DT_F32;
-	h.fields[xi].nbytes = D * 4;
-	{
-		/* recompute offsets and record size through a rebuild */
-		theader t;
-		th_copy(&t, &h);
-		while (h.nfields)
-			th_remove_field(&h, 0);
-		for (int i = 0; i < t.nfields; i++) {
-			char err[256];
-			if (th_add_field(&h, t.fields[i].name, t.fields[i].dtype, t.fields[i].rank, t.fields[i].dims, err,
-					 sizeof err) < 0)
-				die("output header: %s", err);
-		}
-		th_free(&t);
-	}
+	th_replace_field(&h, xi, DT_F32, fx->rank, fx->dims);
 	th_add_history(&h);
-	const tfield *ox = &h.fields[xi];
 
 	int64_t B = 1024, R = in->h.recsize, OR = h.recsize, n, done = 0;
 	unsigned char *raw = xmalloc((size_t)(B * R)), *orec = xmalloc((size_t)(B * OR));
@@ -208,17 +192,7 @@ static void apply(const char *model_path, const char *path, int inverse)
 			for (int64_t b = 0; b < n; b++)
 				for (int64_t i = 0; i < D; i++)
 					Y[b * D + i] += mean[i];
-		/* reassemble records: fields before and after x keep their bytes */
-		for (int64_t b = 0; b < n; b++) {
-			const unsigned char *src = raw + b * R;
-			unsigned char *dst = orec + b * OR;
-			for (int i = 0; i < h.nfields; i++) {
-				if (i == xi)
-					memcpy(dst + ox->offset, Y + b * D, (size_t)D * 4);
-				else
-					memcpy(dst + h.fields[i].offset, src + in->h.fields[i].offset, h.fields[i].nbytes);
-			}
-		}
+		tf_reassemble(&in->h, &h, xi, raw, n, Y, orec);
 		sout_write(o, orec, n);
 		done += n;
 		progress_update(&bar, (double)done);
