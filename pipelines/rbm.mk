@@ -52,6 +52,8 @@ $(info rbm: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) DROP=$(DROP) JOBS=$(JOBS)
 PATCHES := $(shell seq 0 25)
 TRAIN := tiny-rbm-train --seed $(SEED) $(RECON)
 FIGS := fig2.5-patch1-filters fig2.6-patch26-filters fig2.8-merged-patch1-filters fig2.9-merged-patch26-filters \
+	fig2.5-patch1-dewhitened fig2.6-patch26-dewhitened fig2.8-merged-patch1-dewhitened \
+	fig2.9-merged-patch26-dewhitened fig2.11-whole-dewhitened \
 	fig2.10-recon fig2.11-whole-filters fig2.12-raw-epoch1-filters fig2.13-raw-filters fig2.14-sigma-filters \
 	fig2.14-sigmas fig2.15-second-recon
 .PHONY: rbm-figures
@@ -123,6 +125,20 @@ $(OUT)/fig2.14-sigma-filters.png: $(OUT)/sigma.rbm
 	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
 $(OUT)/fig2.14-sigmas.png: $(OUT)/sigma.rbm
 	tiny-render plot --y sigma --title "Learned visible sigmas (Fig. 2.14)" --xlabel "visible unit" $< >$@
+# The same filters in the pixel domain: each through the dewhitening
+# matrix (the untrained merge holds the patch RBMs' filters at their place)
+DEWHITE := $(FILTERS) --shape 3,32,32 --scale 2 --count 64 --dewhiten $(OUT)/zca.tiny
+$(OUT)/fig2.5-patch1-dewhitened.png: $(OUT)/merged.rbm
+	$(DEWHITE) $< >$@
+$(OUT)/fig2.6-patch26-dewhitened.png: $(OUT)/merged.rbm
+	$(DEWHITE) --first $$(( 25 * $(PATCH_H) )) $< >$@
+$(OUT)/fig2.8-merged-patch1-dewhitened.png: $(OUT)/merged-trained.rbm
+	$(DEWHITE) $< >$@
+$(OUT)/fig2.9-merged-patch26-dewhitened.png: $(OUT)/merged-trained.rbm
+	$(DEWHITE) --first $$(( 25 * $(PATCH_H) )) $< >$@
+$(OUT)/fig2.11-whole-dewhitened.png: $(OUT)/whole.rbm
+	$(DEWHITE) $< >$@
+
 # Figure 2.10: the patch RBMs' mean error per epoch, then the merged RBM's,
 # each divided by its number of visible values (192 and 3072) to share a scale
 $(OUT)/recon.tiny: $(OUT)/patch-rbms.done $(OUT)/merged-trained.rbm

@@ -81,9 +81,9 @@ static const struct {
 } modes[] = {
 	{"images", "fcnsrh",
 	 "tiny-render images [--field F] [--cols C] [--count N] [--scale K] [--range auto|global|none] [FILE]"},
-	{"filters", "fSRCFPncsh",
+	{"filters", "fSRCFPdncsh",
 	 "tiny-render filters --field W --shape C,H,W [--rows|--columns] [--first K] [--count N] [--pick I,J,...] "
-	 "[--cols C] [--scale K] [FILE]"},
+	 "[--dewhiten ZCA] [--cols C] [--scale K] [FILE]"},
 	{"heatmap", "fbth", "tiny-render heatmap --field F [--block R0:R1,C0:C1] [--title T] [FILE]"},
 	{"plot", "yxltXYh",
 	 "tiny-render plot --y F[,F...] [--x F] [--log] [--title T] [--xlabel L] [--ylabel L] [FILE]"},
@@ -109,6 +109,7 @@ typedef struct {
 	const char *field;                 /* images, filters, heatmap */
 	int64_t cols, count, scale, first; /* images, filters */
 	int npick;                         /* filters: --pick, or 0 */
+	const char *dewhiten;              /* filters: a tiny-zca model, or NULL */
 	int64_t pick[MAX_PICK];
 	int range;                         /* RANGE_*, or -1: by dtype */
 	const char *shape_arg;             /* filters: --shape as given */
@@ -784,6 +785,30 @@ static canvas_t render_images(sin_t *s, const opts_t *o)
 	return c;
 }
 
+/* Filters learned on whitened data, shown in the pixel domain: each cell
+ * f (len values) becomes W^-1 f, with W^-1 the dewhitening matrix of a
+ * tiny-zca model (the pattern whose whitened image the filter matches). */
+static void dewhiten_cells(const char *path, const char *input, double *cells, int64_t n, int64_t len)
+{
+	sin_t *z = sin_open(path);
+	const tfield *fw = th_need(&z->h, "Winv", z->name);
+	if (z->h.count != 1 || fw->rank != 2 || fw->dims[0] != fw->dims[1])
+		die("%s: not a tiny-zca model (expected one record with Winv [D,D])", z->name);
+	if (fw->dims[0] != len)
+		die("%s: --dewhiten %s is for %" PRId64 " values, the filters of %s have %" PRId64, input, path,
+		    fw->dims[0], input, len);
+	double *Wi = xmalloc((size_t)(len * len) * sizeof *Wi), *out = xmalloc((size_t)(n * len) * sizeof *out);
+	unsigned char *rec = xmalloc((size_t)z->h.recsize);
+	if (sin_read(z, rec, 1) != 1)
+		die("%s: no record", z->name);
+	tf_get_f64(fw, rec, 1, z->h.recsize, Wi);
+	/* out (n,len) = cells (n,len) Winv^T; Winv is symmetric */
+	la_dgemm(0, 1, (int)n, (int)len, (int)len, 1.0, cells, (int)len, Wi, (int)len, 0.0, out, (int)len);
+	memcpy(cells, out, (size_t)(n * len) * sizeof *cells);
+	free(rec), free(Wi), free(out);
+	sin_close(z);
+}
+
 static canvas_t render_filters(sin_t *s, const opts_t *o)
 {
 	const tfield *f = th_need(&s->h, o->field, s->name);
@@ -825,6 +850,8 @@ static canvas_t render_filters(sin_t *s, const opts_t *o)
 	for (int64_t i = 0; i < n; i++)
 		for (int64_t k = 0; k < len; k++)
 			cells[i * len + k] = rows ? w[which[i] * Q + k] : w[k * Q + which[i]];
+	if (o->dewhiten)
+		dewhiten_cells(o->dewhiten, s->name, cells, n, len);
 	double *gain = xmalloc(n * sizeof *gain), *offset = xmalloc(n * sizeof *offset);
 	cell_gains(cells, n, len, RANGE_AUTO, gain, offset);
 	canvas_t c = draw_grid(cells, n, C, H, W, gain, offset, o->cols, o->scale);
@@ -1205,7 +1232,7 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		{"range", required_argument, 0, 'r'}, {"shape", required_argument, 0, 'S'},
 		{"rows", no_argument, 0, 'R'},         {"columns", no_argument, 0, 'C'},
 		{"first", required_argument, 0, 'F'}, {"block", required_argument, 0, 'b'},
-		{"pick", required_argument, 0, 'P'},
+		{"pick", required_argument, 0, 'P'}, {"dewhiten", required_argument, 0, 'd'},
 		{"title", required_argument, 0, 't'}, {"y", required_argument, 0, 'y'},
 		{"x", required_argument, 0, 'x'},     {"log", no_argument, 0, 'l'},
 		{"xlabel", required_argument, 0, 'X'}, {"ylabel", required_argument, 0, 'Y'},
@@ -1250,6 +1277,7 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		case 'C': columns = 1; break;
 		case 'F': o->first = opt_i64("--first", optarg, 0, TINY_DIM_MAX); break;
 		case 'b': parse_block(optarg, o); break;
+		case 'd': o->dewhiten = optarg; break;
 		case 'P': {
 			char *list = xstrdup(optarg), **w;
 			for (char *p = list; *p; p++)

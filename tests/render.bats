@@ -176,6 +176,20 @@ PYEOF
 	run -2 tiny-render filters --field W --shape 3,2,2 --pick x "$T/w.tiny"
 }
 
+@test "--dewhiten shows each filter through the model's dewhitening matrix" {
+	mkstream 'W f32 [2,1]' <<<'1 1' >"$T/f.tiny"
+	mkstream 'mean f32 [2]' 'W f32 [2,2]' 'Winv f32 [2,2]' <<<'0 0  1 0 0 1  2 0 0 1' >"$T/z.tiny"
+	tiny-render filters --field W --shape 1,1,2 --scale 1 "$T/f.tiny" >"$T/plain.png"
+	tiny-render filters --field W --shape 1,1,2 --scale 1 --dewhiten "$T/z.tiny" "$T/f.tiny" >"$T/dw.png"
+	run pixels "$T/plain.png" 0,0 1,0
+	assert_output "2x1 255,255,255 255,255,255"
+	run pixels "$T/dw.png" 0,0 1,0
+	assert_output "2x1 255,255,255 191,191,191"
+	mkstream 'mean f32 [3]' 'W f32 [3,3]' 'Winv f32 [3,3]' <<<'0 0 0  1 0 0 0 1 0 0 0 1  1 0 0 0 1 0 0 0 1' >"$T/z3.tiny"
+	run -1 tiny-render filters --field W --shape 1,1,2 --dewhiten "$T/z3.tiny" "$T/f.tiny"
+	assert_output --partial "is for 3 values, the filters of"
+}
+
 @test "--rows takes the filters from the rows of the transposed matrix" {
 	mkstream 'W f32 [12,2]' >"$T/w.tiny" <<<'1 10  0 0  0 0  0 0  0 0  -1 -10  0 0  0 0  0 0  0 0  0.5 5  0 0'
 	mkstream 'W f32 [2,12]' >"$T/wt.tiny" <<<'1 0 0 0 0 -1 0 0 0 0 0.5 0   10 0 0 0 0 -10 0 0 0 0 5 0'
