@@ -84,12 +84,13 @@ BINS := $(addprefix bin/tiny-,$(STAGES))
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
 LIB_A := build/libtiny.a
+LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
 .PHONY: all deps test demo figures rbm-figures dedupe-study bench fuzz clean
 all: deps $(BINS) $(TEST_TOOLS)
 
-build/lib/%.o: lib/%.c lib/tiny.h
+build/lib/%.o: lib/%.c $(LIB_H)
 	@mkdir -p build/lib
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -100,15 +101,15 @@ $(LIB_A): $(LIB_OBJ)
 # in every program, whichever of its functions the program calls.
 LINK_LIB = -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive
 
-bin/tiny-%: stages/%.c $(LIB_A) lib/tiny.h
+bin/tiny-%: stages/%.c $(LIB_A) $(LIB_H)
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
 
-build/tests/%: tests/tools/%.c $(LIB_A) lib/tiny.h
+build/tests/%: tests/tools/%.c $(LIB_A) $(LIB_H)
 	@mkdir -p build/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
 
-build/bench/%: bench/%.c $(LIB_A) lib/tiny.h
+build/bench/%: bench/%.c $(LIB_A) $(LIB_H)
 	@mkdir -p build/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
 
