@@ -1,0 +1,612 @@
+/*
+ * tiny-logreg - multinomial logistic regression (softmax), the classifier of
+ * chapter 3 of the report: on raw pixels and on RBM features.
+ *
+ * usage: tiny-logreg --train [-q] [--l2 L] [--epochs E] [--batch B] [--lr R]
+ *          [--valid FRACTION] [--standardize | --no-standardize] [--seed S] [FILE]
+ *        tiny-logreg [-q] MODEL [FILE]
+ *
+ * Shapes: N records, D values of x per record (any dtype and shape,
+ * flattened), K classes, B records in a minibatch.
+ *
+ * --train reads a labelled data set (field x, integer field label; the
+ * attribute classes gives the K names, else K = max label + 1) and writes
+ * the model, one record:
+ *
+ *   W  f32 [D,K]    b  f32 [K]    and, when standardising,
+ *   mu f32 [D]      sd f32 [D]    inputs become z = (x - mu) / sd
+ *
+ * with the attribute classes (0..K-1 when the data has none), the settings
+ * (logreg_settings) and results (logreg_epochs run, logreg_best_epoch,
+ * and that epoch's logreg_train_loss, logreg_train_accuracy and
+ * logreg_valid_accuracy), and the data's attributes
+ * with this stage's history line.  mu and sd are the training part's mean
+ * and standard deviation per input; an sd below 1e-6 (a constant input)
+ * is taken as 1.  Standardising is on by default (CIFAR's pixels run 0-255,
+ * far too large for a learning rate that suits features in 0-1).
+ * Defaults: --lr 0.001 (with D = 3072 standardised inputs, 0.01 overshoots:
+ * the first epoch's loss rises above log K), --l2 1e-4, --epochs 30,
+ * --batch 100, --seed 1, no --valid.
+ *
+ * The model and its loss, for a minibatch Z (B,D) with one-hot targets
+ * Y (B,K):
+ *
+ *   S = Z W + 1 b^T                    (B,K) scores, one sgemm
+ *   P = softmax(S) row by row          (B,K)
+ *   loss = -1/B sum_n log P[n, y_n] + L/2 ||W||^2       (b is not decayed)
+ *   dW = Z^T (P - Y) / B + L W         (D,K), one sgemm
+ *   db = 1^T (P - Y) / B               (K)
+ *
+ * Minibatch gradient descent with momentum 0.9 (fixed):
+ * u = 0.9 u - R d(theta), theta += u, for theta = W and b; W, b and the
+ * momenta start at zero, so the first step is exactly -R times the
+ * gradient at W = 0, b = 0 (tests/logreg.bats checks this against NumPy).
+ * Each epoch visits the training records in a Fisher-Yates order from
+ * rng stream `epoch` (0-based) of --seed; the last minibatch of an epoch may
+ * be smaller than B.
+ *
+ * --valid FRACTION shuffles all N records once (rng stream 2^62) and holds
+ * out the last floor(FRACTION N) of that order.  After every epoch the
+ * held-out accuracy is measured; the model written is that of the best
+ * epoch (the first one on a tie), and training stops after 5 epochs without
+ * an improvement.  Without --valid, the last epoch's weights are written.
+ * Each epoch prints one line on stderr (quiet with -q): the mean training
+ * loss and accuracy over the minibatches as they were seen during the
+ * epoch (before each step), and the validation accuracy.
+ *
+ * tiny-logreg MODEL [FILE] predicts: the output has the data's label (if
+ * any, same dtype and shape), pred i32 [] (the argmax of P; the first on a
+ * tie) and prob f32 [K] (P, each row summing to 1), with the model's
+ * classes and the data's other attributes plus this history line.  With a
+ * label it prints the accuracy on stderr (not with -q).
+ *
+ * Errors (nothing is written): no label field or a non-integer label for
+ * --train, a label outside 0..K-1 (or, without classes, above 65535),
+ * a NaN or infinite x (naming the record), fewer than 2 records (or an
+ * empty training or validation part), an x with another D than the model.
+ * Spec of the stream: formats/stream.md.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tiny.h"
+
+static const char *usage_line =
+	"tiny-logreg --train [-q] [--l2 L] [--epochs E] [--batch B] [--lr R] [--valid FRACTION] "
+	"[--standardize | --no-standardize] [--seed S] [FILE] | tiny-logreg [-q] MODEL [FILE]";
+
+#define MOMENTUM      0.9f
+#define PATIENCE      5          /* epochs without a better validation accuracy */
+#define SD_MIN        1e-6       /* a smaller sd is a constant input: use 1 */
+#define MAX_LABEL     65535      /* without classes, K = max label + 1 <= this + 1 */
+#define STREAM_SPLIT  ((uint64_t)1 << 62)
+
+enum { BLOCK = 1024 };   /* records per read, and per scoring sgemm */
+
+typedef struct {
+	double l2, lr, valid;
+	int64_t epochs, batch;
+	uint64_t seed;
+	int standardize;
+} opts_t;
+
+/* --- scoring --------------------------------------------------------------------- */
+
+/* P (n,K) = softmax(X W + 1 b^T) for X (n,D), W (D,K); a row's exponentials
+ * are taken after subtracting its largest score. */
+static void probs(const float *X, int64_t n, int64_t D, int64_t K, const float *W, const float *b, float *P)
+{
+	for (int64_t r = 0; r < n; r++)
+		memcpy(P + r * K, b, (size_t)K * sizeof *P);
+	la_sgemm(0, 0, (int)n, (int)K, (int)D, 1.0f, X, (int)D, W, (int)K, 1.0f, P, (int)K);
+	for (int64_t r = 0; r < n; r++) {
+		float *p = P + r * K, mx = p[0];
+		for (int64_t k = 1; k < K; k++)
+			if (p[k] > mx)
+				mx = p[k];
+		double s = 0;
+		for (int64_t k = 0; k < K; k++)
+			s += (p[k] = expf(p[k] - mx));
+		for (int64_t k = 0; k < K; k++)
+			p[k] = (float)(p[k] / s);
+	}
+}
+
+static int64_t argmax(const float *p, int64_t K)
+{
+	int64_t best = 0;
+	for (int64_t k = 1; k < K; k++)
+		if (p[k] > p[best])
+			best = k;
+	return best;
+}
+
+/* z = (x - mu) / sd for each of n rows of X (n,D); nothing when mu is NULL */
+static void standardize_rows(float *X, int64_t n, int64_t D, const float *mu, const float *sd)
+{
+	if (!mu)
+		return;
+	for (int64_t r = 0; r < n; r++)
+		for (int64_t i = 0; i < D; i++)
+			X[r * D + i] = (X[r * D + i] - mu[i]) / sd[i];
+}
+
+/* --- the training data ------------------------------------------------------------- */
+
+typedef struct {
+	sin_t *in;
+	tfield fx;            /* x as stored compactly: offset 0, record size fx.nbytes */
+	int64_t N, D, K;
+	unsigned char *xs;    /* (N, fx.nbytes): x as it came (u8 stays u8) */
+	int64_t *y;           /* (N) */
+	char *classes;        /* the K names, space-separated */
+} data_t;
+
+static void load(data_t *d, const char *path)
+{
+	memset(d, 0, sizeof *d);
+	d->in = sin_open(path);
+	const char *name = d->in->name;
+	const tfield *fx = th_need(&d->in->h, "x", name);
+	int li = th_find(&d->in->h, "label");
+	if (li < 0)
+		die("%s: no field 'label' (--train needs labelled data)", name);
+	const tfield *fl = &d->in->h.fields[li];
+	if (!dtype_is_int(fl->dtype) || fl->n != 1)
+		die("%s: label is %s with %" PRId64 " values; --train needs an integer label, one per record", name,
+		    dtype_names[fl->dtype], fl->n);
+	d->fx = *fx;
+	d->fx.offset = 0;
+	d->D = fx->n;
+	if (d->D > INT32_MAX / 4)
+		die("%s: x has %" PRId64 " values, more than BLAS can index", name, d->D);
+
+	const char *cl = th_attr(&d->in->h, "classes");
+	char **words = NULL;
+	int64_t K = cl ? th_words(cl, &words) : 0;
+	if (cl && K < 2)
+		die("%s: the attribute classes names %" PRId64 " class%s; a classifier needs at least 2", name, K,
+		    K == 1 ? "" : "es");
+	th_words_free(words, (int)K);
+
+	int64_t R = d->in->h.recsize, nb = fx->nbytes, cap = 0, n, maxlabel = -1;
+	int isfloat = !dtype_is_int(fx->dtype);
+	unsigned char *raw = xmalloc((size_t)(BLOCK * R));
+	float *X = isfloat ? xmalloc((size_t)(BLOCK * d->D) * sizeof *X) : NULL;
+	int64_t lab[BLOCK];
+	while ((n = sin_read(d->in, raw, BLOCK)) > 0) {
+		if (d->N + n > cap) {
+			cap = cap ? 2 * cap : (d->in->h.count > 0 ? d->in->h.count : 4096);
+			if (cap < d->N + n)
+				cap = d->N + n;
+			d->xs = xrealloc(d->xs, (size_t)(cap * nb));
+			d->y = xrealloc(d->y, (size_t)cap * sizeof *d->y);
+		}
+		if (isfloat) {
+			tf_get_f32(fx, raw, n, R, X);
+			tf_check_finite_f32(X, n, d->D, d->N, name, "x");
+		}
+		tf_get_i64(fl, raw, n, R, lab);
+		for (int64_t r = 0; r < n; r++) {
+			int64_t v = lab[r], rec = d->N + r;
+			if (K && (v < 0 || v >= K))
+				die("%s: record %" PRId64 ": label %" PRId64 " is outside 0..%" PRId64 " (%" PRId64
+				    " classes)",
+				    name, rec, v, K - 1, K);
+			if (!K && (v < 0 || v > MAX_LABEL))
+				die("%s: record %" PRId64 ": label %" PRId64 " is outside 0..%d (without a classes "
+				    "attribute)",
+				    name, rec, v, MAX_LABEL);
+			if (v > maxlabel)
+				maxlabel = v;
+			d->y[rec] = v;
+			memcpy(d->xs + rec * nb, raw + r * R + fx->offset, (size_t)nb);
+		}
+		d->N += n;
+	}
+	free(raw), free(X);
+	if (d->N < 2)
+		die("%s: %" PRId64 " record%s; training needs at least 2", name, d->N, d->N == 1 ? "" : "s");
+	if (!K) {
+		K = maxlabel + 1;
+		if (K < 2)
+			die("%s: every label is 0 and there is no classes attribute; a classifier needs at least 2 "
+			    "classes",
+			    name);
+		size_t len = 0, cap2 = (size_t)K * 7 + 1;
+		d->classes = xmalloc(cap2);
+		for (int64_t k = 0; k < K; k++)
+			len += (size_t)snprintf(d->classes + len, cap2 - len, k ? " %" PRId64 : "%" PRId64, k);
+	} else {
+		d->classes = xstrdup(cl);
+	}
+	d->K = K;
+	if (d->D * d->K * 4 > TINY_RECORD_MAX / 2)
+		die("%s: D = %" PRId64 " inputs x K = %" PRId64 " classes is too many weights", name, d->D, d->K);
+}
+
+/* X (n,D) f32 from the records idx[0..n) */
+static void gather(const data_t *d, const int64_t *idx, int64_t n, float *X)
+{
+	for (int64_t r = 0; r < n; r++)
+		tf_get_f32(&d->fx, d->xs + idx[r] * d->fx.nbytes, 1, d->fx.nbytes, X + r * d->D);
+}
+
+static void shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream)
+{
+	rng_t r;
+	rng_seed(&r, seed, stream);
+	for (int64_t i = n - 1; i > 0; i--) {
+		int64_t j = (int64_t)rng_below(&r, (uint64_t)i + 1), t = a[i];
+		a[i] = a[j], a[j] = t;
+	}
+}
+
+/* mu, sd (D) over the records idx[0..n), in double */
+static void moments(const data_t *d, const int64_t *idx, int64_t n, float *mu, float *sd)
+{
+	int64_t D = d->D;
+	double *s1 = xcalloc((size_t)D, sizeof *s1), *s2 = xcalloc((size_t)D, sizeof *s2);
+	float *X = xmalloc((size_t)(BLOCK * D) * sizeof *X);
+	for (int64_t pass = 0; pass < 2; pass++)
+		for (int64_t first = 0; first < n; first += BLOCK) {
+			int64_t m = n - first < BLOCK ? n - first : BLOCK;
+			gather(d, idx + first, m, X);
+			for (int64_t r = 0; r < m; r++)
+				for (int64_t i = 0; i < D; i++) {
+					if (pass == 0)
+						s1[i] += X[r * D + i];
+					else {
+						double t = X[r * D + i] - s1[i];
+						s2[i] += t * t;
+					}
+				}
+			if (pass == 0 && first + m >= n)
+				for (int64_t i = 0; i < D; i++)
+					s1[i] /= (double)n;
+		}
+	for (int64_t i = 0; i < D; i++) {
+		double s = sqrt(s2[i] / (double)n);
+		mu[i] = (float)s1[i];
+		sd[i] = s < SD_MIN ? 1.0f : (float)s;
+	}
+	free(s1), free(s2), free(X);
+}
+
+/* correct predictions among the records idx[0..n); X, P are scratch (BLOCK rows) */
+static int64_t count_correct(const data_t *d, const int64_t *idx, int64_t n, const float *W, const float *b,
+			     const float *mu, const float *sd, float *X, float *P)
+{
+	int64_t correct = 0;
+	for (int64_t first = 0; first < n; first += BLOCK) {
+		int64_t m = n - first < BLOCK ? n - first : BLOCK;
+		gather(d, idx + first, m, X);
+		standardize_rows(X, m, d->D, mu, sd);
+		probs(X, m, d->D, d->K, W, b, P);
+		for (int64_t r = 0; r < m; r++)
+			correct += argmax(P + r * d->K, d->K) == d->y[idx[first + r]];
+	}
+	return correct;
+}
+
+/* --- training -------------------------------------------------------------------------- */
+
+static void fmt_attr(theader *h, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fmt_attr(theader *h, const char *key, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	th_attr_set(h, key, buf);
+}
+
+static void train(const char *path, const opts_t *o)
+{
+	data_t d;
+	load(&d, path);
+	int64_t N = d.N, D = d.D, K = d.K, B = o->batch;
+
+	/* the split: the last floor(valid N) of a seeded order are held out */
+	int64_t *order = xmalloc((size_t)N * sizeof *order), nvalid = 0;
+	for (int64_t i = 0; i < N; i++)
+		order[i] = i;
+	if (o->valid > 0) {
+		shuffle(order, N, o->seed, STREAM_SPLIT);
+		nvalid = (int64_t)floor(o->valid * (double)N);
+		if (nvalid < 1 || nvalid > N - 1)
+			die("--valid %g of %s's %" PRId64 " records leaves %" PRId64 " for validation and %" PRId64
+			    " for training; each needs at least 1",
+			    o->valid, d.in->name, N, nvalid, N - nvalid);
+	}
+	int64_t ntrain = N - nvalid, *tr = xmalloc((size_t)ntrain * sizeof *tr);
+	const int64_t *va = order + ntrain;
+	if (B > ntrain)
+		B = ntrain;
+
+	float *mu = NULL, *sd = NULL;
+	if (o->standardize) {
+		mu = xmalloc((size_t)D * sizeof *mu), sd = xmalloc((size_t)D * sizeof *sd);
+		moments(&d, order, ntrain, mu, sd);
+	}
+
+	/* W, dW, uW (D,K); b, db, ub (K); the best epoch's W and b */
+	size_t DK = (size_t)(D * K);
+	float *W = xcalloc(DK, sizeof *W), *G = xmalloc(DK * sizeof *G), *uW = xcalloc(DK, sizeof *uW);
+	float *b = xcalloc((size_t)K, sizeof *b), *gb = xmalloc((size_t)K * sizeof *gb),
+	      *ub = xcalloc((size_t)K, sizeof *ub);
+	float *bestW = nvalid ? xcalloc(DK, sizeof *bestW) : NULL, *bestb = nvalid ? xcalloc((size_t)K, sizeof *bestb) : NULL;
+	int64_t rows = B > BLOCK ? B : BLOCK;
+	float *X = xmalloc_big((size_t)(rows * D) * sizeof *X), *P = xmalloc((size_t)(rows * K) * sizeof *P);
+
+	if (!tiny_quiet)
+		fprintf(stderr,
+			"%s: %" PRId64 " records (%" PRId64 " training, %" PRId64 " validation), D = %" PRId64
+			", K = %" PRId64 "; lr %g momentum %g l2 %g batch %" PRId64 "%s\n",
+			tiny_prog, N, ntrain, nvalid, D, K, o->lr, (double)MOMENTUM, o->l2, B,
+			o->standardize ? ", standardised" : "");
+
+	double best_acc = -1, last_loss = 0, last_tacc = 0, best_loss = 0, best_tacc = 0;
+	int64_t best_epoch = 0, epoch;
+	for (epoch = 0; epoch < o->epochs; epoch++) {
+		memcpy(tr, order, (size_t)ntrain * sizeof *tr);
+		shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
+		double loss = 0;
+		int64_t correct = 0;
+		for (int64_t first = 0; first < ntrain; first += B) {
+			int64_t n = ntrain - first < B ? ntrain - first : B;
+			gather(&d, tr + first, n, X);
+			standardize_rows(X, n, D, mu, sd);
+			probs(X, n, D, K, W, b, P);
+			/* P becomes P - Y; db its column means */
+			for (int64_t k = 0; k < K; k++)
+				gb[k] = 0;
+			for (int64_t r = 0; r < n; r++) {
+				float *p = P + r * K;
+				int64_t y = d.y[tr[first + r]];
+				loss -= log(p[y] > 1e-30f ? (double)p[y] : 1e-30);
+				correct += argmax(p, K) == y;
+				p[y] -= 1.0f;
+				for (int64_t k = 0; k < K; k++)
+					gb[k] += p[k];
+			}
+			/* G (D,K) = X^T (P - Y) / n + L W */
+			memcpy(G, W, DK * sizeof *G);
+			la_sgemm(1, 0, (int)D, (int)K, (int)n, 1.0f / (float)n, X, (int)D, P, (int)K, (float)o->l2, G,
+				 (int)K);
+			float lr = (float)o->lr;
+			for (size_t i = 0; i < DK; i++) {
+				uW[i] = MOMENTUM * uW[i] - lr * G[i];
+				W[i] += uW[i];
+			}
+			for (int64_t k = 0; k < K; k++) {
+				ub[k] = MOMENTUM * ub[k] - lr * gb[k] / (float)n;
+				b[k] += ub[k];
+			}
+		}
+		loss /= (double)ntrain;
+		if (!isfinite(loss) || !isfinite(W[0]) || !isfinite(b[0]))
+			die("epoch %" PRId64 ": the loss or the weights are no longer finite; try a smaller --lr (now %g)",
+			    epoch + 1, o->lr);
+		last_loss = loss, last_tacc = (double)correct / (double)ntrain;
+		double vacc = nvalid ? (double)count_correct(&d, va, nvalid, W, b, mu, sd, X, P) / (double)nvalid : NAN;
+		if (!tiny_quiet) {
+			fprintf(stderr, "%s: epoch %" PRId64 "/%" PRId64 ": loss %.4f, training accuracy %.4f", tiny_prog,
+				epoch + 1, o->epochs, loss, last_tacc);
+			if (nvalid)
+				fprintf(stderr, ", validation accuracy %.4f%s", vacc, vacc > best_acc ? " (best)" : "");
+			fputc('\n', stderr);
+		}
+		if (nvalid) {
+			if (vacc > best_acc) {
+				best_acc = vacc, best_epoch = epoch + 1, best_loss = last_loss, best_tacc = last_tacc;
+				memcpy(bestW, W, DK * sizeof *W);
+				memcpy(bestb, b, (size_t)K * sizeof *b);
+			} else if (epoch + 1 - best_epoch >= PATIENCE) {
+				epoch++;
+				if (!tiny_quiet)
+					fprintf(stderr, "%s: no better validation accuracy in %d epochs: stopping, keeping epoch %" PRId64 "\n",
+						tiny_prog, PATIENCE, best_epoch);
+				break;
+			}
+		}
+	}
+	if (nvalid && best_epoch > 0) {
+		memcpy(W, bestW, DK * sizeof *W);
+		memcpy(b, bestb, (size_t)K * sizeof *b);
+		last_loss = best_loss, last_tacc = best_tacc;
+	}
+
+	/* the model: one record, the data's attributes */
+	theader h;
+	th_copy(&h, &d.in->h);
+	while (h.nfields)
+		th_remove_field(&h, 0);
+	h.count = 1;
+	th_field(&h, "W", DT_F32, 2, D, K);
+	th_field(&h, "b", DT_F32, 1, K);
+	if (mu) {
+		th_field(&h, "mu", DT_F32, 1, D);
+		th_field(&h, "sd", DT_F32, 1, D);
+	}
+	th_attr_set(&h, "classes", d.classes);
+	fmt_attr(&h, "logreg_settings",
+		 "lr %g momentum %g l2 %g batch %" PRId64 " epochs %" PRId64 " valid %g standardize %s seed %" PRIu64,
+		 o->lr, (double)MOMENTUM, o->l2, o->batch, o->epochs, o->valid, o->standardize ? "yes" : "no", o->seed);
+	fmt_attr(&h, "logreg_epochs", "%" PRId64, epoch);
+	fmt_attr(&h, "logreg_best_epoch", "%" PRId64, nvalid ? best_epoch : epoch);
+	fmt_attr(&h, "logreg_train_accuracy", "%.4f", last_tacc);
+	fmt_attr(&h, "logreg_train_loss", "%.6g", last_loss);
+	if (nvalid)
+		fmt_attr(&h, "logreg_valid_accuracy", "%.4f", best_acc);
+	th_add_history(&h);
+
+	unsigned char *rec = xmalloc((size_t)h.recsize);
+	memcpy(rec + h.fields[0].offset, W, DK * sizeof *W);
+	memcpy(rec + h.fields[1].offset, b, (size_t)K * sizeof *b);
+	if (mu) {
+		memcpy(rec + h.fields[2].offset, mu, (size_t)D * sizeof *mu);
+		memcpy(rec + h.fields[3].offset, sd, (size_t)D * sizeof *sd);
+	}
+	sout_t *out = sout_open(NULL, &h);
+	sout_write(out, rec, 1);
+	sout_close(out);
+	sin_close(d.in);
+	th_free(&h);
+	free(rec), free(order), free(tr), free(mu), free(sd), free(W), free(G), free(uW), free(b), free(gb), free(ub);
+	free(bestW), free(bestb), free(X), free(P), free(d.xs), free(d.y), free(d.classes);
+}
+
+/* --- predicting ---------------------------------------------------------------------------- */
+
+static void predict(const char *model_path, const char *path)
+{
+	sin_t *ms = sin_open(model_path);
+	const tfield *fw = th_need(&ms->h, "W", ms->name), *fb = th_need(&ms->h, "b", ms->name);
+	int mi = th_find(&ms->h, "mu"), si = th_find(&ms->h, "sd");
+	const tfield *fmu = mi >= 0 ? &ms->h.fields[mi] : NULL, *fsd = si >= 0 ? &ms->h.fields[si] : NULL;
+	if (ms->h.count != 1 || fw->dtype != DT_F32 || fw->rank != 2 || fb->dtype != DT_F32 || fb->rank != 1 ||
+	    fb->n != fw->dims[1] || !fmu != !fsd ||
+	    (fmu && (fmu->dtype != DT_F32 || fsd->dtype != DT_F32 || fmu->n != fw->dims[0] || fsd->n != fw->dims[0])))
+		die("%s: not a tiny-logreg model (expected one record with W f32 [D,K], b f32 [K], "
+		    "and optionally mu, sd f32 [D])",
+		    ms->name);
+	int64_t D = fw->dims[0], K = fw->dims[1];
+	const char *classes = th_attr(&ms->h, "classes");
+
+	sin_t *in = sin_open(path);
+	const tfield *fx = th_need(&in->h, "x", in->name);
+	if (fx->n != D)
+		die("%s is a model of D = %" PRId64 " inputs; %s's x has %" PRId64 " values", ms->name, D, in->name,
+		    fx->n);
+	int li = th_find(&in->h, "label");
+	const tfield *fl = li >= 0 ? &in->h.fields[li] : NULL;
+
+	unsigned char *mrec = xmalloc((size_t)ms->h.recsize);
+	sin_read(ms, mrec, 1);
+	float *W = xmalloc((size_t)(D * K) * sizeof *W), *b = xmalloc((size_t)K * sizeof *b);
+	float *mu = fmu ? xmalloc((size_t)D * sizeof *mu) : NULL, *sd = fmu ? xmalloc((size_t)D * sizeof *sd) : NULL;
+	tf_get_f32(fw, mrec, 1, ms->h.recsize, W);
+	tf_get_f32(fb, mrec, 1, ms->h.recsize, b);
+	tf_check_finite_f32(W, 1, D * K, 0, ms->name, "W");
+	tf_check_finite_f32(b, 1, K, 0, ms->name, "b");
+	if (mu) {
+		tf_get_f32(fmu, mrec, 1, ms->h.recsize, mu);
+		tf_get_f32(fsd, mrec, 1, ms->h.recsize, sd);
+		for (int64_t i = 0; i < D; i++)
+			if (!(sd[i] > 0) || !isfinite(sd[i]) || !isfinite(mu[i]))
+				die("%s: sd[%" PRId64 "] is %g and mu[%" PRId64 "] %g; expected a finite mu and an sd above 0",
+				    ms->name, i, (double)sd[i], i, (double)mu[i]);
+	}
+	free(mrec);
+
+	/* output: label (if any), pred, prob; the data's attributes, the model's classes */
+	theader h;
+	th_copy(&h, &in->h);
+	while (h.nfields)
+		th_remove_field(&h, 0);
+	char err[256];
+	if (fl && th_add_field(&h, "label", fl->dtype, fl->rank, fl->dims, err, sizeof err) < 0)
+		die("%s", err);
+	th_field(&h, "pred", DT_I32, 0);
+	th_field(&h, "prob", DT_F32, 1, K);
+	if (classes)
+		th_attr_set(&h, "classes", classes);
+	th_add_history(&h);
+	const tfield *opred = &h.fields[th_find(&h, "pred")], *oprob = &h.fields[th_find(&h, "prob")];
+
+	int64_t R = in->h.recsize, OR = h.recsize, n, done = 0, correct = 0;
+	unsigned char *raw = xmalloc((size_t)(BLOCK * R)), *orec = xmalloc((size_t)(BLOCK * OR));
+	float *X = xmalloc((size_t)(BLOCK * D) * sizeof *X), *P = xmalloc((size_t)(BLOCK * K) * sizeof *P);
+	int64_t lab[BLOCK];
+	sout_t *o = sout_open(NULL, &h);
+	progress_t bar;
+	progress_start(&bar, "predict", in->h.count == TINY_COUNT_UNKNOWN ? 0 : (double)in->h.count);
+	while ((n = sin_read(in, raw, BLOCK)) > 0) {
+		tf_get_f32(fx, raw, n, R, X);
+		tf_check_finite_f32(X, n, D, done, in->name, "x");
+		standardize_rows(X, n, D, mu, sd);
+		probs(X, n, D, K, W, b, P);
+		if (fl && fl->n == 1 && dtype_is_int(fl->dtype))
+			tf_get_i64(fl, raw, n, R, lab);
+		for (int64_t r = 0; r < n; r++) {
+			unsigned char *dst = orec + r * OR;
+			int32_t pred = (int32_t)argmax(P + r * K, K);
+			if (fl) {
+				memcpy(dst, raw + r * R + fl->offset, (size_t)fl->nbytes);
+				if (fl->n == 1 && dtype_is_int(fl->dtype))
+					correct += lab[r] == pred;
+			}
+			memcpy(dst + opred->offset, &pred, sizeof pred);
+			memcpy(dst + oprob->offset, P + r * K, (size_t)K * sizeof *P);
+		}
+		sout_write(o, orec, n);
+		done += n;
+		progress_update(&bar, (double)done);
+	}
+	progress_end(&bar);
+	if (fl && fl->n == 1 && dtype_is_int(fl->dtype) && done && !tiny_quiet)
+		fprintf(stderr, "%s: accuracy %.4f (%" PRId64 " of %" PRId64 ")\n", tiny_prog,
+			(double)correct / (double)done, correct, done);
+	sout_close(o);
+	sin_close(in);
+	sin_close(ms);
+	th_free(&h);
+	free(raw), free(orec), free(X), free(P), free(W), free(b), free(mu), free(sd);
+}
+
+/* --- main ---------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"train", no_argument, 0, 't'}, {"l2", required_argument, 0, 'l'},
+		{"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'b'},
+		{"lr", required_argument, 0, 'r'}, {"valid", required_argument, 0, 'v'},
+		{"standardize", no_argument, 0, 'z'}, {"no-standardize", no_argument, 0, 'Z'},
+		{"seed", required_argument, 0, 's'}, {"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'}, {0}};
+	opts_t o = {.l2 = 1e-4, .lr = 0.001, .valid = 0, .epochs = 30, .batch = 100, .seed = 1, .standardize = 1};
+	int training = 0, train_opts = 0, c;
+	tiny_init(argc, argv, usage_line);
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't': training = 1; break;
+		case 'l': o.l2 = opt_f64("--l2", optarg, 0, 1e6), train_opts = 1; break;
+		case 'e': o.epochs = opt_i64("--epochs", optarg, 1, 1 << 30), train_opts = 1; break;
+		case 'b': o.batch = opt_i64("--batch", optarg, 1, 1 << 20), train_opts = 1; break;
+		case 'r': o.lr = opt_f64("--lr", optarg, 0, 1e6), train_opts = 1; break;
+		case 'v':
+			o.valid = opt_f64("--valid", optarg, 0, 1), train_opts = 1;
+			if (o.valid <= 0 || o.valid >= 1)
+				usage_error("--valid %s: expected a fraction above 0 and below 1", optarg);
+			break;
+		case 'z': o.standardize = 1, train_opts = 1; break;
+		case 'Z': o.standardize = 0, train_opts = 1; break;
+		case 's': o.seed = opt_u64("--seed", optarg), train_opts = 1; break;
+		case 'q': tiny_quiet = 1; break;
+		case 'h': printf("usage: %s\n", usage_line); return 0;
+		default: usage();
+		}
+	}
+	if (training) {
+		if (argc - optind > 1)
+			usage_error("--train reads one data stream");
+		train(optind < argc ? argv[optind] : NULL, &o);
+	} else {
+		if (train_opts)
+			usage_error("--l2, --epochs, --batch, --lr, --valid, --standardize and --seed apply to --train");
+		if (argc - optind < 1 || argc - optind > 2)
+			usage();
+		const char *model_path = argv[optind], *path = optind + 1 < argc ? argv[optind + 1] : NULL;
+		if (!strcmp(model_path, "-") && (!path || !strcmp(path, "-")))
+			usage_error("the model and the data cannot both come from stdin");
+		predict(model_path, path);
+	}
+	return 0;
+}

@@ -1,0 +1,238 @@
+#!/usr/bin/env bats
+# tiny-logreg: softmax regression, trained by minibatch gradient descent; predicts label, pred, prob.
+
+load helpers/common
+
+# NumPy's view of a stream (formats/stream.md), for the checks below
+LOAD='
+import sys
+import numpy as np
+def load(path):
+    with open(path, "rb") as f:
+        magic, version, hdrlen = f.readline().split()
+        f.seek(0)
+        lines = f.read(int(hdrlen)).decode().split("\n")
+    t = {"u8": "u1", "i32": "<i4", "u32": "<u4", "i64": "<i8", "f32": "<f4", "f64": "<f8"}
+    fields = []
+    for line in lines:
+        if line.startswith("field "):
+            _, name, dtype, shape = line.split(" ")
+            fields.append((name, t[dtype], tuple(int(d) for d in shape[1:-1].split(",") if d)))
+    return np.fromfile(path, dtype=np.dtype(fields), offset=int(hdrlen))
+'
+
+# blobs FILE N: N records of 3 classes, Gaussian blobs (sd 0.5) around
+# (0,0), (6,0), (0,6) in 2-D: linearly separable by a wide margin
+blobs() {
+	$PY -c "
+import numpy as np
+r = np.random.default_rng(7)
+c = np.array([[0, 0], [6, 0], [0, 6]])
+for i in range($2):
+    x = c[i % 3] + 0.5 * r.standard_normal(2)
+    print(i % 3, x[0], x[1])
+" | mkstream --attr 'classes=a b c' 'label u8 []' 'x f32 [2]' >"$1"
+}
+
+setup() {
+	D3="$BATS_TEST_TMPDIR/d3.tiny"
+	mkstream --attr 'classes=a b c' 'label u8 []' 'x f32 [2]' <<<'0 1 2  1 3 4  2 -1 -1  0 1.2 2.1' >"$D3"
+}
+
+@test "no arguments, a bad option, bad numbers, or training options without --train: usage errors" {
+	run -2 tiny-logreg
+	assert_output --partial "usage: tiny-logreg --train [-q]"
+	run -2 tiny-logreg --frobnicate "$D3"
+	run -2 tiny-logreg --train --epochs abc "$D3"
+	assert_output --partial "--epochs"
+	run -2 tiny-logreg --train --epochs 0 "$D3"
+	run -2 tiny-logreg --train --lr -1 "$D3"
+	run -2 tiny-logreg --train --valid 1 "$D3"
+	assert_output --partial "--valid 1: expected a fraction above 0 and below 1"
+	run -2 tiny-logreg --train "$D3" "$D3"
+	run -2 tiny-logreg --lr 0.1 "$D3" "$D3"
+	assert_output --partial "apply to --train"
+	run -2 tiny-logreg - -
+	assert_output --partial "cannot both come from stdin"
+}
+
+@test "training data without a label, or with a float label, is rejected and nothing is written" {
+	mkstream 'x f32 [2]' <<<'1 2  3 4' >"$BATS_TEST_TMPDIR/nolabel.tiny"
+	run -1 --separate-stderr tiny-logreg --train "$BATS_TEST_TMPDIR/nolabel.tiny"
+	[ "$stderr" = "tiny-logreg: $BATS_TEST_TMPDIR/nolabel.tiny: no field 'label' (--train needs labelled data)" ]
+	assert_output ""
+	mkstream 'label f32 []' 'x f32 [2]' <<<'0 1 2  1 3 4' >"$BATS_TEST_TMPDIR/flabel.tiny"
+	run -1 --separate-stderr tiny-logreg --train "$BATS_TEST_TMPDIR/flabel.tiny"
+	[[ "$stderr" == *"label is f32 with 1 values; --train needs an integer label"* ]]
+	assert_output ""
+}
+
+@test "a label outside the classes, a NaN, one record, or a single class is an error naming it, nothing written" {
+	mkstream --attr 'classes=a b' 'label u8 []' 'x f32 [2]' <<<'0 1 2  2 3 4' >"$BATS_TEST_TMPDIR/range.tiny"
+	run -1 --separate-stderr tiny-logreg --train "$BATS_TEST_TMPDIR/range.tiny"
+	[ "$stderr" = "tiny-logreg: $BATS_TEST_TMPDIR/range.tiny: record 1: label 2 is outside 0..1 (2 classes)" ]
+	assert_output ""
+	mkstream 'label u8 []' 'x f32 [2]' <<<'0 1 2  1 3 4  1 nan 0' >"$BATS_TEST_TMPDIR/nan.tiny"
+	run -1 --separate-stderr tiny-logreg --train "$BATS_TEST_TMPDIR/nan.tiny"
+	[[ "$stderr" == *"nan.tiny"*"record 2"* ]]
+	assert_output ""
+	mkstream 'label u8 []' 'x f32 [2]' <<<'1 1 2' >"$BATS_TEST_TMPDIR/one.tiny"
+	run -1 --separate-stderr tiny-logreg --train "$BATS_TEST_TMPDIR/one.tiny"
+	[[ "$stderr" == *"one.tiny: 1 record; training needs at least 2" ]]
+	mkstream 'label u8 []' 'x f32 [2]' <<<'0 1 2  0 3 4' >"$BATS_TEST_TMPDIR/zero.tiny"
+	run -1 --separate-stderr tiny-logreg --train "$BATS_TEST_TMPDIR/zero.tiny"
+	[[ "$stderr" == *"every label is 0 and there is no classes attribute"* ]]
+	assert_output ""
+}
+
+@test "data with another D than the model is one error naming both numbers, and nothing is written" {
+	tiny-logreg --train -q "$D3" >"$BATS_TEST_TMPDIR/m.tiny"
+	mkstream 'x f32 [3]' <<<'1 2 3' >"$BATS_TEST_TMPDIR/x3.tiny"
+	run -1 --separate-stderr tiny-logreg "$BATS_TEST_TMPDIR/m.tiny" "$BATS_TEST_TMPDIR/x3.tiny"
+	[ "$stderr" = "tiny-logreg: $BATS_TEST_TMPDIR/m.tiny is a model of D = 2 inputs; $BATS_TEST_TMPDIR/x3.tiny's x has 3 values" ]
+	assert_output ""
+	run -1 --separate-stderr tiny-logreg "$D3" "$D3"
+	[[ "$stderr" == *"d3.tiny: no field 'W'"* || "$stderr" == *"not a tiny-logreg model"* ]]
+	assert_output ""
+}
+
+@test "the model is W [D,K], b [K], mu and sd [D] with the classes, the settings and the history" {
+	run -0 --separate-stderr tiny-logreg --train --epochs 3 --seed 5 "$D3"
+	[ "${#stderr_lines[@]}" -eq 4 ]   # the opening line, then one per epoch
+	[[ "${stderr_lines[3]}" == "tiny-logreg: epoch 3/3: loss "*", training accuracy "* ]]
+	tiny-logreg --train -q --epochs 3 --seed 5 "$D3" >"$BATS_TEST_TMPDIR/m.tiny"
+	run tiny-info "$BATS_TEST_TMPDIR/m.tiny"
+	assert_line "field W f32 [2,3]"
+	assert_line "field b f32 [3]"
+	assert_line "field mu f32 [2]"
+	assert_line "field sd f32 [2]"
+	assert_line "attr classes a b c"
+	assert_line --partial "attr logreg_settings lr 0.001 momentum 0.9 l2 0.0001 batch 100 epochs 3"
+	assert_line "attr history tiny-logreg --train -q --epochs 3 --seed 5 $D3"
+	run -0 tiny-logreg --train -q --no-standardize "$D3"
+	refute_output --partial "field mu"
+}
+
+@test "the first step is -lr times the gradient at W = 0, which agrees with finite differences of the loss" {
+	npy_ok
+	# N = 6, D = 3, K = 3; one minibatch of all records, so epoch 1 is one step from W = b = 0
+	mkstream 'label i32 []' 'x f32 [3]' <<<'0 1 2 -1  1 0.5 -3 2  2 -1 0.5 0.25  1 2 2 2  0 -0.5 1 3  1 1.5 -2 0' \
+		>"$BATS_TEST_TMPDIR/g.tiny"
+	tiny-logreg --train -q --no-standardize --epochs 1 --batch 6 --lr 0.001 --l2 0.5 "$BATS_TEST_TMPDIR/g.tiny" \
+		>"$BATS_TEST_TMPDIR/g.model"
+	run $PY -c "$LOAD
+d, m = load('$BATS_TEST_TMPDIR/g.tiny'), load('$BATS_TEST_TMPDIR/g.model')[0]
+X, y, lr, L = d['x'].astype(np.float64), d['label'], 0.001, 0.5
+N, D, K = len(y), 3, 3
+Y = np.eye(K)[y]
+def loss(W, b):
+    S = X @ W + b
+    S = S - S.max(1, keepdims=True)
+    return -np.mean(np.sum(Y * (S - np.log(np.exp(S).sum(1, keepdims=True))), 1)) + L / 2 * np.sum(W * W)
+def grad(W, b):
+    S = X @ W + b
+    P = np.exp(S - S.max(1, keepdims=True)); P /= P.sum(1, keepdims=True)
+    return X.T @ (P - Y) / N + L * W, (P - Y).mean(0)
+# the stage's first step against the formula at W = 0, b = 0
+gW, gb = grad(np.zeros((D, K)), np.zeros(K))
+eW, eb = np.abs(m['W'] + lr * gW).max(), np.abs(m['b'] + lr * gb).max()
+assert eW < 1e-7 and eb < 1e-7, (m['W'], -lr * gW, m['b'], -lr * gb)
+# the formula against central differences of the loss, at a random point
+r = np.random.default_rng(3)
+W, b, h = r.standard_normal((D, K)), r.standard_normal(K), 1e-6
+gW, gb = grad(W, b)
+for i in range(D):
+    for k in range(K):
+        E = np.zeros((D, K)); E[i, k] = h
+        fd = (loss(W + E, b) - loss(W - E, b)) / (2 * h)
+        assert abs(fd - gW[i, k]) < 1e-6, (i, k, fd, gW[i, k])
+for k in range(K):
+    e = np.zeros(K); e[k] = h
+    fd = (loss(W, b + e) - loss(W, b - e)) / (2 * h)
+    assert abs(fd - gb[k]) < 1e-6, (k, fd, gb[k])
+print('ok')
+"
+	assert_success
+	assert_output "ok"
+}
+
+@test "three well-separated blobs in 2-D reach 100% training accuracy" {
+	blobs "$BATS_TEST_TMPDIR/b.tiny" 150
+	tiny-logreg --train -q --epochs 20 --batch 10 "$BATS_TEST_TMPDIR/b.tiny" >"$BATS_TEST_TMPDIR/b.model"
+	run -0 --separate-stderr tiny-logreg "$BATS_TEST_TMPDIR/b.model" "$BATS_TEST_TMPDIR/b.tiny"
+	[ "$stderr" = "tiny-logreg: accuracy 1.0000 (150 of 150)" ]
+}
+
+@test "predictions are label (as it came), pred i32 and prob f32 [K] rows summing to 1, with the classes" {
+	npy_ok
+	blobs "$BATS_TEST_TMPDIR/b.tiny" 30
+	tiny-logreg --train -q --epochs 5 --batch 10 "$BATS_TEST_TMPDIR/b.tiny" >"$BATS_TEST_TMPDIR/b.model"
+	tiny-logreg -q "$BATS_TEST_TMPDIR/b.model" "$BATS_TEST_TMPDIR/b.tiny" >"$BATS_TEST_TMPDIR/p.tiny"
+	run tiny-info "$BATS_TEST_TMPDIR/p.tiny"
+	assert_line "count 30"
+	assert_line "field label u8 []"
+	assert_line "field pred i32 []"
+	assert_line "field prob f32 [3]"
+	assert_line "attr classes a b c"
+	refute_line --partial "field x"
+	run $PY -c "$LOAD
+p = load('$BATS_TEST_TMPDIR/p.tiny')
+assert np.abs(p['prob'].sum(1) - 1).max() < 1e-6
+assert (p['pred'] == p['prob'].argmax(1)).all() and (p['prob'] > 0).all()
+print('ok')
+"
+	assert_output "ok"
+	# without a label: pred and prob only, and no accuracy line
+	mkstream 'x f32 [2]' <<<'0 0  6 0' >"$BATS_TEST_TMPDIR/u.tiny"
+	run -0 --separate-stderr tiny-logreg "$BATS_TEST_TMPDIR/b.model" "$BATS_TEST_TMPDIR/u.tiny"
+	[ "$stderr" = "" ]
+	run tiny-dump --fields pred <(tiny-logreg "$BATS_TEST_TMPDIR/b.model" "$BATS_TEST_TMPDIR/u.tiny")
+	assert_output $'pred=0\npred=1'
+}
+
+@test "standardising: mu and sd are the training data's, and predictions are softmax((x - mu) / sd W + b)" {
+	npy_ok
+	# the third input is constant: its sd is taken as 1
+	mkstream 'label u8 []' 'x u8 [3]' <<<'0 10 200 7  1 30 100 7  2 20 50 7  1 40 0 7  0 0 255 7' \
+		>"$BATS_TEST_TMPDIR/s.tiny"
+	tiny-logreg --train -q --epochs 10 --batch 2 "$BATS_TEST_TMPDIR/s.tiny" >"$BATS_TEST_TMPDIR/s.model"
+	tiny-logreg -q "$BATS_TEST_TMPDIR/s.model" "$BATS_TEST_TMPDIR/s.tiny" >"$BATS_TEST_TMPDIR/p.tiny"
+	run $PY -c "$LOAD
+d, m, p = load('$BATS_TEST_TMPDIR/s.tiny'), load('$BATS_TEST_TMPDIR/s.model')[0], load('$BATS_TEST_TMPDIR/p.tiny')
+X = d['x'].astype(np.float64)
+assert np.allclose(m['mu'], X.mean(0), rtol=1e-6), m['mu']
+assert np.allclose(m['sd'], [X[:, 0].std(), X[:, 1].std(), 1], rtol=1e-6), m['sd']
+S = (X - m['mu']) / m['sd'] @ m['W'] + m['b']
+P = np.exp(S - S.max(1, keepdims=True)); P /= P.sum(1, keepdims=True)
+assert np.abs(P - p['prob']).max() < 1e-5, (P, p['prob'])
+assert (p['label'] == d['label']).all()
+print('ok')
+"
+	assert_output "ok"
+}
+
+@test "--valid holds out a part, keeps the best epoch and stops early; the same seed gives the same model" {
+	blobs "$BATS_TEST_TMPDIR/b.tiny" 60
+	run -0 --separate-stderr tiny-logreg --train --valid 0.25 --epochs 40 --batch 5 "$BATS_TEST_TMPDIR/b.tiny"
+	[[ "${stderr_lines[0]}" == *"60 records (45 training, 15 validation)"* ]]
+	[[ "${stderr_lines[1]}" == *"epoch 1/40: loss "*", validation accuracy "* ]]
+	[[ "$stderr" == *"no better validation accuracy in 5 epochs: stopping, keeping epoch "* ]]
+	tiny-logreg --train -q --valid 0.25 --seed 9 "$BATS_TEST_TMPDIR/b.tiny" >"$BATS_TEST_TMPDIR/m1"
+	tiny-logreg --train -q --valid 0.25 --seed 9 "$BATS_TEST_TMPDIR/b.tiny" >"$BATS_TEST_TMPDIR/m2"
+	cmp "$BATS_TEST_TMPDIR/m1" "$BATS_TEST_TMPDIR/m2"
+	run tiny-info "$BATS_TEST_TMPDIR/m1"
+	assert_line "attr logreg_valid_accuracy 1.0000"
+	run -1 --separate-stderr tiny-logreg --train --valid 0.1 "$D3"
+	[[ "$stderr" == *"--valid 0.1 of "*"4 records leaves 0 for validation and 4 for training"* ]]
+}
+
+@test "on the synthetic images, logistic regression on raw pixels is well above chance (10%)" {
+	tiny-fetch synthetic -q --count 2000 >"$BATS_TEST_TMPDIR/train.tiny"
+	tiny-fetch synthetic -q --split test --count 500 >"$BATS_TEST_TMPDIR/test.tiny"
+	tiny-logreg --train -q "$BATS_TEST_TMPDIR/train.tiny" >"$BATS_TEST_TMPDIR/m.tiny"
+	run -0 --separate-stderr tiny-logreg "$BATS_TEST_TMPDIR/m.tiny" "$BATS_TEST_TMPDIR/test.tiny"
+	# measured: 0.184 with the defaults (seed 1); chance is 0.10 +- 0.013
+	[[ "$stderr" =~ accuracy\ 0\.([0-9]+) ]]
+	echo "test accuracy 0.${BASH_REMATCH[1]}"
+	[ "${BASH_REMATCH[1]:0:2}" -ge 15 ]
+}
