@@ -54,7 +54,8 @@
  *   2 or 5 times a power of ten); --log puts y on a log scale with ticks at
  *   powers of ten, and needs every value above 0.
  *
- * Text uses the 5x7 bitmap font below (ASCII 32..126, two pixel scale).
+ * Text uses the 5x7 bitmap font of lib/draw.c (ASCII 32..126, two pixel
+ * scale).
  * Errors (one line, nothing on stdout): exit 2 for bad usage, 1 for bad
  * data: a missing field, a field of the wrong rank for the mode, a NaN or
  * infinite value (named by field, record and index), an empty stream, a
@@ -65,10 +66,10 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <png.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "draw.h"
 #include "tiny.h"
 
 static const char *usage_line = "tiny-render images|filters|heatmap|plot [OPTIONS] [FILE]";
@@ -95,8 +96,6 @@ enum { RANGE_AUTO, RANGE_GLOBAL, RANGE_NONE };
 #define MAX_CELLS   1000          /* images or filters in one grid */
 #define MAX_LINES   10            /* --y fields */
 #define MAX_PICK    64            /* --pick indices */
-#define MAX_SIDE    32768         /* pixels, either side of a picture */
-#define MAX_PIXELS  (1 << 26)     /* pixels in a picture (192 MiB of RGB) */
 #define MAX_VALUES  ((int64_t)1 << 28)  /* values held in memory (2 GiB of f64) */
 #define HEAT_MAX    1024          /* heat-map cells a side, after averaging */
 #define HEAT_TARGET 512           /* pixels a side a small heat map is enlarged to */
@@ -125,123 +124,7 @@ typedef struct {
 	int log;
 } opts_t;
 
-/* --- font ---------------------------------------------------------------- */
-
-/* ASCII 32..126, 8 rows of 5 pixels each, bit 4 the leftmost column: rows
- * 0-6 hold capitals and digits, row 7 the descenders of g, j, p, q, y.  A
- * character advances 6 pixels. */
-#define GLYPH_W 5
-#define GLYPH_H 8
-#define ADVANCE 6
-static const unsigned char font[95][GLYPH_H] = {
-	{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}, /* ' ' */
-	{0x04, 0x04, 0x04, 0x04, 0x04, 0x00, 0x04, 0x00}, /* '!' */
-	{0x0a, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}, /* '"' */
-	{0x0a, 0x0a, 0x1f, 0x0a, 0x1f, 0x0a, 0x0a, 0x00}, /* '#' */
-	{0x04, 0x0f, 0x14, 0x0e, 0x05, 0x1e, 0x04, 0x00}, /* '$' */
-	{0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03, 0x00}, /* '%' */
-	{0x0c, 0x12, 0x14, 0x08, 0x15, 0x12, 0x0d, 0x00}, /* '&' */
-	{0x04, 0x04, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00}, /* '\'' */
-	{0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02, 0x00}, /* '(' */
-	{0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08, 0x00}, /* ')' */
-	{0x00, 0x04, 0x15, 0x0e, 0x15, 0x04, 0x00, 0x00}, /* '*' */
-	{0x00, 0x04, 0x04, 0x1f, 0x04, 0x04, 0x00, 0x00}, /* '+' */
-	{0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x04, 0x08}, /* ',' */
-	{0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00, 0x00}, /* '-' */
-	{0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c, 0x00}, /* '.' */
-	{0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00, 0x00}, /* '/' */
-	{0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e, 0x00}, /* '0' */
-	{0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e, 0x00}, /* '1' */
-	{0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f, 0x00}, /* '2' */
-	{0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e, 0x00}, /* '3' */
-	{0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02, 0x00}, /* '4' */
-	{0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e, 0x00}, /* '5' */
-	{0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e, 0x00}, /* '6' */
-	{0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08, 0x00}, /* '7' */
-	{0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e, 0x00}, /* '8' */
-	{0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c, 0x00}, /* '9' */
-	{0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00, 0x00}, /* ':' */
-	{0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x04, 0x08, 0x00}, /* ';' */
-	{0x02, 0x04, 0x08, 0x10, 0x08, 0x04, 0x02, 0x00}, /* '<' */
-	{0x00, 0x00, 0x1f, 0x00, 0x1f, 0x00, 0x00, 0x00}, /* '=' */
-	{0x08, 0x04, 0x02, 0x01, 0x02, 0x04, 0x08, 0x00}, /* '>' */
-	{0x0e, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04, 0x00}, /* '?' */
-	{0x0e, 0x11, 0x01, 0x0d, 0x15, 0x15, 0x0e, 0x00}, /* '@' */
-	{0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11, 0x00}, /* 'A' */
-	{0x1e, 0x11, 0x11, 0x1e, 0x11, 0x11, 0x1e, 0x00}, /* 'B' */
-	{0x0e, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0e, 0x00}, /* 'C' */
-	{0x1c, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1c, 0x00}, /* 'D' */
-	{0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f, 0x00}, /* 'E' */
-	{0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10, 0x00}, /* 'F' */
-	{0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f, 0x00}, /* 'G' */
-	{0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11, 0x00}, /* 'H' */
-	{0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e, 0x00}, /* 'I' */
-	{0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c, 0x00}, /* 'J' */
-	{0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11, 0x00}, /* 'K' */
-	{0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f, 0x00}, /* 'L' */
-	{0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11, 0x00}, /* 'M' */
-	{0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11, 0x00}, /* 'N' */
-	{0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e, 0x00}, /* 'O' */
-	{0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10, 0x00}, /* 'P' */
-	{0x0e, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0d, 0x00}, /* 'Q' */
-	{0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11, 0x00}, /* 'R' */
-	{0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e, 0x00}, /* 'S' */
-	{0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x00}, /* 'T' */
-	{0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e, 0x00}, /* 'U' */
-	{0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04, 0x00}, /* 'V' */
-	{0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a, 0x00}, /* 'W' */
-	{0x11, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x11, 0x00}, /* 'X' */
-	{0x11, 0x11, 0x0a, 0x04, 0x04, 0x04, 0x04, 0x00}, /* 'Y' */
-	{0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f, 0x00}, /* 'Z' */
-	{0x0e, 0x08, 0x08, 0x08, 0x08, 0x08, 0x0e, 0x00}, /* '[' */
-	{0x00, 0x10, 0x08, 0x04, 0x02, 0x01, 0x00, 0x00}, /* '\\' */
-	{0x0e, 0x02, 0x02, 0x02, 0x02, 0x02, 0x0e, 0x00}, /* ']' */
-	{0x04, 0x0a, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00}, /* '^' */
-	{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f}, /* '_' */
-	{0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}, /* '`' */
-	{0x00, 0x00, 0x0e, 0x01, 0x0f, 0x11, 0x0f, 0x00}, /* 'a' */
-	{0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x1e, 0x00}, /* 'b' */
-	{0x00, 0x00, 0x0e, 0x10, 0x10, 0x11, 0x0e, 0x00}, /* 'c' */
-	{0x01, 0x01, 0x0d, 0x13, 0x11, 0x11, 0x0f, 0x00}, /* 'd' */
-	{0x00, 0x00, 0x0e, 0x11, 0x1f, 0x10, 0x0e, 0x00}, /* 'e' */
-	{0x06, 0x09, 0x08, 0x1c, 0x08, 0x08, 0x08, 0x00}, /* 'f' */
-	{0x00, 0x00, 0x0f, 0x11, 0x11, 0x0f, 0x01, 0x0e}, /* 'g' */
-	{0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x11, 0x00}, /* 'h' */
-	{0x04, 0x00, 0x0c, 0x04, 0x04, 0x04, 0x0e, 0x00}, /* 'i' */
-	{0x02, 0x00, 0x06, 0x02, 0x02, 0x02, 0x12, 0x0c}, /* 'j' */
-	{0x10, 0x10, 0x12, 0x14, 0x18, 0x14, 0x12, 0x00}, /* 'k' */
-	{0x0c, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e, 0x00}, /* 'l' */
-	{0x00, 0x00, 0x1a, 0x15, 0x15, 0x11, 0x11, 0x00}, /* 'm' */
-	{0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11, 0x00}, /* 'n' */
-	{0x00, 0x00, 0x0e, 0x11, 0x11, 0x11, 0x0e, 0x00}, /* 'o' */
-	{0x00, 0x00, 0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10}, /* 'p' */
-	{0x00, 0x00, 0x0f, 0x11, 0x11, 0x0f, 0x01, 0x01}, /* 'q' */
-	{0x00, 0x00, 0x16, 0x19, 0x10, 0x10, 0x10, 0x00}, /* 'r' */
-	{0x00, 0x00, 0x0f, 0x10, 0x0e, 0x01, 0x1e, 0x00}, /* 's' */
-	{0x08, 0x08, 0x1c, 0x08, 0x08, 0x09, 0x06, 0x00}, /* 't' */
-	{0x00, 0x00, 0x11, 0x11, 0x11, 0x13, 0x0d, 0x00}, /* 'u' */
-	{0x00, 0x00, 0x11, 0x11, 0x11, 0x0a, 0x04, 0x00}, /* 'v' */
-	{0x00, 0x00, 0x11, 0x11, 0x15, 0x15, 0x0a, 0x00}, /* 'w' */
-	{0x00, 0x00, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x00}, /* 'x' */
-	{0x00, 0x00, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x0e}, /* 'y' */
-	{0x00, 0x00, 0x1f, 0x02, 0x04, 0x08, 0x1f, 0x00}, /* 'z' */
-	{0x02, 0x04, 0x04, 0x08, 0x04, 0x04, 0x02, 0x00}, /* '{' */
-	{0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x00}, /* '|' */
-	{0x08, 0x04, 0x04, 0x02, 0x04, 0x04, 0x08, 0x00}, /* '}' */
-	{0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00, 0x00}, /* '~' */
-};
-
-/* --- canvas -------------------------------------------------------------- */
-
-typedef struct {
-	unsigned char r, g, b;
-} rgb_t;
-
-/* px is (h, w, 3) RGB bytes, row-major, top row first. */
-typedef struct {
-	int w, h;
-	unsigned char *px;
-} canvas_t;
+/* --- colours ------------------------------------------------------------- */
 
 static const rgb_t WHITE = {255, 255, 255}, BLACK = {0, 0, 0}, SEPARATOR = {40, 40, 40},
 		   GRID = {225, 225, 225}, FRAME = {90, 90, 90};
@@ -252,220 +135,12 @@ static const rgb_t palette[MAX_LINES] = {
 	{140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207},
 };
 
-/* Every picture is bounded before its pixels are allocated. */
-static void check_size(int64_t w, int64_t h, const char *what, const char *hint)
-{
-	if (w > MAX_SIDE || h > MAX_SIDE || w * h > MAX_PIXELS)
-		die("%s would be %" PRId64 "x%" PRId64 " pixels, over the limit of %d a side and %d in all (%s)",
-		    what, w, h, MAX_SIDE, MAX_PIXELS, hint);
-}
-
-static canvas_t canvas_new(int w, int h, rgb_t bg)
-{
-	canvas_t c = {w, h, xmalloc((size_t)w * h * 3)};
-	for (size_t i = 0; i < (size_t)w * h; i++) {
-		c.px[3 * i] = bg.r;
-		c.px[3 * i + 1] = bg.g;
-		c.px[3 * i + 2] = bg.b;
-	}
-	return c;
-}
-
-/* Fill the w x h rectangle at (x, y), clipped to the canvas. */
-static void fill_rect(canvas_t *c, int x, int y, int w, int h, rgb_t col)
-{
-	int x1 = x + w, y1 = y + h;
-	if (x < 0)
-		x = 0;
-	if (y < 0)
-		y = 0;
-	if (x1 > c->w)
-		x1 = c->w;
-	if (y1 > c->h)
-		y1 = c->h;
-	for (int j = y; j < y1; j++)
-		for (int i = x; i < x1; i++) {
-			unsigned char *p = c->px + ((size_t)j * c->w + i) * 3;
-			p[0] = col.r;
-			p[1] = col.g;
-			p[2] = col.b;
-		}
-}
-
-/* A one-pixel outline just outside the w x h rectangle at (x, y). */
-static void frame_rect(canvas_t *c, int x, int y, int w, int h, rgb_t col)
-{
-	fill_rect(c, x - 1, y - 1, w + 2, 1, col);
-	fill_rect(c, x - 1, y + h, w + 2, 1, col);
-	fill_rect(c, x - 1, y, 1, h, col);
-	fill_rect(c, x + w, y, 1, h, col);
-}
-
-/* Bresenham's line from (x0, y0) to (x1, y1), drawn with a t x t pen. */
-static void draw_line(canvas_t *c, int x0, int y0, int x1, int y1, int t, rgb_t col)
-{
-	int dx = abs(x1 - x0), dy = -abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
-	int err = dx + dy;
-	for (;;) {
-		fill_rect(c, x0 - t / 2, y0 - t / 2, t, t, col);
-		if (x0 == x1 && y0 == y1)
-			break;
-		int e2 = 2 * err;
-		if (e2 >= dy) {
-			err += dy;
-			x0 += sx;
-		}
-		if (e2 <= dx) {
-			err += dx;
-			y0 += sy;
-		}
-	}
-}
-
 static unsigned char to_byte(double v)
 {
 	double r = floor(v + 0.5);
 	return r < 0 ? 0 : r > 255 ? 255 : (unsigned char)r;
 }
 
-/* --- text ---------------------------------------------------------------- */
-
-static int text_width(const char *s, int scale)
-{
-	int n = (int)strlen(s);
-	return n ? (n * ADVANCE - 1) * scale : 0;
-}
-
-static int text_height(int scale)
-{
-	return GLYPH_H * scale;
-}
-
-/* s with its top-left corner at (x, y), each font pixel a scale x scale
- * square.  With up, the text is turned a quarter left and runs upwards
- * from (x, y), its bottom-left corner.  Bytes outside ASCII show as '?'. */
-static void draw_text_dir(canvas_t *c, int x, int y, const char *s, int scale, rgb_t col, int up)
-{
-	for (int k = 0; s[k]; k++) {
-		unsigned char ch = s[k];
-		const unsigned char *g = font[(ch >= 32 && ch < 127 ? ch : '?') - 32];
-		for (int gy = 0; gy < GLYPH_H; gy++)
-			for (int gx = 0; gx < GLYPH_W; gx++) {
-				if (!(g[gy] & (0x10 >> gx)))
-					continue;
-				int along = k * ADVANCE + gx;
-				if (up)
-					fill_rect(c, x + gy * scale, y - (along + 1) * scale, scale, scale, col);
-				else
-					fill_rect(c, x + along * scale, y + gy * scale, scale, scale, col);
-			}
-	}
-}
-
-static void draw_text(canvas_t *c, int x, int y, const char *s, int scale, rgb_t col)
-{
-	draw_text_dir(c, x, y, s, scale, col, 0);
-}
-
-/* s centred on x, its top at y. */
-static void draw_text_centred(canvas_t *c, int x, int y, const char *s, int scale, rgb_t col)
-{
-	draw_text_dir(c, x - text_width(s, scale) / 2, y, s, scale, col, 0);
-}
-
-/* s running upwards, centred on y, its top edge (the glyphs' tops) at x. */
-static void draw_text_up_centred(canvas_t *c, int x, int y, const char *s, int scale, rgb_t col)
-{
-	draw_text_dir(c, x, y + text_width(s, scale) / 2, s, scale, col, 1);
-}
-
-/* --- PNG ----------------------------------------------------------------- */
-
-/* The PNG is built in memory and written to stdout in one piece at the end,
- * so a failure anywhere leaves stdout empty.  libpng reports every failure
- * through png_fail, which dies; the two constructors return NULL instead. */
-typedef struct {
-	unsigned char *buf;
-	size_t len, cap;
-} membuf_t;
-
-static void png_fail(png_structp png, png_const_charp msg)
-{
-	(void)png;
-	die("libpng: %s", msg);
-}
-
-static void png_warn(png_structp png, png_const_charp msg)
-{
-	(void)png;
-	warn("libpng: %s", msg);
-}
-
-static void png_to_mem(png_structp png, png_bytep data, size_t n)
-{
-	membuf_t *m = png_get_io_ptr(png);
-	if (m->len + n > m->cap) {
-		m->cap = 2 * (m->len + n);
-		m->buf = xrealloc(m->buf, m->cap);
-	}
-	memcpy(m->buf + m->len, data, n);
-	m->len += n;
-}
-
-static void png_flush_mem(png_structp png)
-{
-	(void)png;
-}
-
-/* The input's history and this command line, for the PNG's Comment text,
- * so the picture tells how it was made.  Caller frees. */
-static char *history_text(const theader *in)
-{
-	theader h;
-	th_copy(&h, in);
-	th_add_history(&h);
-	size_t len = 0;
-	char *text = xstrdup("");
-	for (int i = 0; i < h.nattrs; i++)
-		if (!strcmp(h.attrs[i].key, "history")) {
-			size_t n = strlen(h.attrs[i].value);
-			text = xrealloc(text, len + n + 2);
-			if (len)
-				text[len++] = '\n';
-			memcpy(text + len, h.attrs[i].value, n + 1);
-			len += n;
-		}
-	th_free(&h);
-	return text;
-}
-
-static void write_png(const canvas_t *c, char *comment)
-{
-	membuf_t m = {NULL, 0, 0};
-	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_warn);
-	if (!png)
-		die("libpng: cannot start a PNG writer (built with libpng %s, running %s)", PNG_LIBPNG_VER_STRING,
-		    png_get_libpng_ver(NULL));
-	png_infop info = png_create_info_struct(png);
-	if (!info)
-		die("libpng: out of memory for the PNG header");
-	png_set_write_fn(png, &m, png_to_mem, png_flush_mem);
-	png_set_IHDR(png, info, c->w, c->h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-		     PNG_FILTER_TYPE_DEFAULT);
-	char software[] = "Software", comment_key[] = "Comment", prog[] = "tiny-render";
-	png_text text[2] = {
-		{.compression = PNG_TEXT_COMPRESSION_NONE, .key = software, .text = prog},
-		{.compression = PNG_TEXT_COMPRESSION_zTXt, .key = comment_key, .text = comment},
-	};
-	png_set_text(png, info, text, 2);
-	png_write_info(png, info);
-	for (int y = 0; y < c->h; y++)
-		png_write_row(png, c->px + (size_t)y * c->w * 3);
-	png_write_end(png, info);
-	png_destroy_write_struct(&png, &info);
-	xfwrite(m.buf, m.len, stdout, "stdout");
-	free(m.buf);
-}
 
 /* --- reading fields ------------------------------------------------------ */
 
@@ -686,8 +361,8 @@ static int widest_label(const tick_t *t, int n, int scale)
 {
 	int w = 0;
 	for (int i = 0; i < n; i++)
-		if (text_width(t[i].label, scale) > w)
-			w = text_width(t[i].label, scale);
+		if (draw_text_width(t[i].label, scale) > w)
+			w = draw_text_width(t[i].label, scale);
 	return w;
 }
 
@@ -743,7 +418,7 @@ static canvas_t draw_grid(const double *cells, int64_t n, int64_t C, int64_t H, 
 		cols = n;
 	int64_t rows = (n + cols - 1) / cols, cw = W * K, ch = H * K;
 	int64_t w = cols * cw + (cols - 1) * K, h = rows * ch + (rows - 1) * K;
-	check_size(w, h, "the grid", "use a smaller --scale, --cols or --count");
+	canvas_check_size(w, h, "the grid", "use a smaller --scale, --cols or --count");
 	canvas_t c = canvas_new((int)w, (int)h, SEPARATOR);
 	for (int64_t i = 0; i < n; i++) {
 		const double *v = cells + i * C * H * W;
@@ -754,7 +429,7 @@ static canvas_t draw_grid(const double *cells, int64_t n, int64_t C, int64_t H, 
 				p.r = to_byte(gain[i] * v[y * W + x] + offset[i]);
 				p.g = C == 3 ? to_byte(gain[i] * v[(H + y) * W + x] + offset[i]) : p.r;
 				p.b = C == 3 ? to_byte(gain[i] * v[(2 * H + y) * W + x] + offset[i]) : p.r;
-				fill_rect(&c, x0 + (int)(x * K), y0 + (int)(y * K), (int)K, (int)K, p);
+				draw_fill(&c, x0 + (int)(x * K), y0 + (int)(y * K), (int)K, (int)K, p);
 			}
 	}
 	return c;
@@ -886,8 +561,8 @@ static void draw_x_labels(canvas_t *c, const tick_t *t, const int *x, int n, int
 {
 	int last = -1000000;
 	for (int i = 0; i < n; i++) {
-		int w = text_width(t[i].label, TEXT);
-		if (!t[i].label[0] || x[i] - w / 2 < last + 2 * TEXT * ADVANCE)
+		int w = draw_text_width(t[i].label, TEXT);
+		if (!t[i].label[0] || x[i] - w / 2 < last + 2 * TEXT * DRAW_ADVANCE)
 			continue;
 		draw_text(c, x[i] - w / 2, y, t[i].label, TEXT, BLACK);
 		last = x[i] - w / 2 + w;
@@ -960,33 +635,33 @@ static canvas_t render_heatmap(sin_t *s, const opts_t *o)
 
 	/* layout: title; row labels | matrix | colour bar | value labels;
 	 * column labels and the axis name below */
-	int th = text_height(TEXT), MW = (int)(rc * kw), MH = (int)(rr * kh);
-	int top = 16 + text_height(3) + 20;
+	int th = draw_text_height(TEXT), MW = (int)(rc * kw), MH = (int)(rr * kh);
+	int top = 16 + draw_text_height(3) + 20;
 	int left = 16 + th + 12 + widest_label(rt, nr, TEXT) + 10;
 	int bar_x = left + MW + 30, bar_w = 24, bar_h = MH < 256 ? 256 : MH;
 	int width = bar_x + bar_w + 10 + widest_label(vt, nv, TEXT) + 20;
 	int below = MH + 10 + th + 10 + th;
 	int height = top + (below > bar_h ? below : bar_h) + 20;
-	if (width < text_width(title, 3) + 32)
-		width = text_width(title, 3) + 32;
-	check_size(width, height, "the heat map", "a bug: it should fit");
+	if (width < draw_text_width(title, 3) + 32)
+		width = draw_text_width(title, 3) + 32;
+	canvas_check_size(width, height, "the heat map", "a bug: it should fit");
 	canvas_t c = canvas_new(width, height, WHITE);
 
 	for (int64_t i = 0; i < rr; i++)
 		for (int64_t j = 0; j < rc; j++) {
 			unsigned char g = hi > lo ? to_byte(255 * (cell[i * rc + j] - lo) / (hi - lo)) : 128;
-			fill_rect(&c, left + (int)(j * kw), top + (int)(i * kh), (int)kw, (int)kh, (rgb_t){g, g, g});
+			draw_fill(&c, left + (int)(j * kw), top + (int)(i * kh), (int)kw, (int)kh, (rgb_t){g, g, g});
 		}
-	frame_rect(&c, left, top, MW, MH, FRAME);
+	draw_frame(&c, left, top, MW, MH, FRAME);
 	for (int i = 0; i < nr; i++) {
 		int y = top + (int)((rt[i].at - r0 + 0.5) * ppr);
-		fill_rect(&c, left - 7, y, 6, 1, BLACK);
-		draw_text(&c, left - 10 - text_width(rt[i].label, TEXT), y - th / 2 + 1, rt[i].label, TEXT, BLACK);
+		draw_fill(&c, left - 7, y, 6, 1, BLACK);
+		draw_text(&c, left - 10 - draw_text_width(rt[i].label, TEXT), y - th / 2 + 1, rt[i].label, TEXT, BLACK);
 	}
 	int xs[MAX_TICKS];
 	for (int i = 0; i < nc; i++) {
 		xs[i] = left + (int)((ct[i].at - c0 + 0.5) * ppc);
-		fill_rect(&c, xs[i], top + MH + 1, 1, 6, BLACK);
+		draw_fill(&c, xs[i], top + MH + 1, 1, 6, BLACK);
 	}
 	draw_x_labels(&c, ct, xs, nc, top + MH + 10);
 	draw_text_centred(&c, left + MW / 2, top + MH + 10 + th + 10, "column", TEXT, BLACK);
@@ -996,12 +671,12 @@ static canvas_t render_heatmap(sin_t *s, const opts_t *o)
 	/* the colour bar: the largest value at the top */
 	for (int y = 0; y < bar_h; y++) {
 		unsigned char g = to_byte(255.0 * (bar_h - 1 - y) / (bar_h - 1));
-		fill_rect(&c, bar_x, top + y, bar_w, 1, (rgb_t){g, g, g});
+		draw_fill(&c, bar_x, top + y, bar_w, 1, (rgb_t){g, g, g});
 	}
-	frame_rect(&c, bar_x, top, bar_w, bar_h, FRAME);
+	draw_frame(&c, bar_x, top, bar_w, bar_h, FRAME);
 	for (int i = 0; i < nv; i++) {
 		int y = top + (hi > lo ? (int)((hi - vt[i].at) / (hi - lo) * (bar_h - 1)) : bar_h / 2);
-		fill_rect(&c, bar_x + bar_w + 1, y, 6, 1, BLACK);
+		draw_fill(&c, bar_x + bar_w + 1, y, 6, 1, BLACK);
 		draw_text(&c, bar_x + bar_w + 10, y - th / 2 + 1, vt[i].label, TEXT, BLACK);
 	}
 	free(cell);
@@ -1105,8 +780,8 @@ static canvas_t render_plot(sin_t *s, const opts_t *o)
 		snprintf(title, sizeof title, "%s", o->title);
 
 	/* layout: title; y label | y tick labels | plot area; x tick labels, x label */
-	int W = 960, H = 600, th = text_height(TEXT);
-	int top = 16 + text_height(3) + 20, bottom = H - 16 - th - 10 - th - 12;
+	int W = 960, H = 600, th = draw_text_height(TEXT);
+	int top = 16 + draw_text_height(3) + 20, bottom = H - 16 - th - 10 - th - 12;
 	int left = 16 + th + 12 + widest_label(yt, nyt, TEXT) + 10, right = W - 30;
 	ax.p0 = left, ax.p1 = right, ay.p0 = bottom, ay.p1 = top;
 	canvas_t c = canvas_new(W, H, WHITE);
@@ -1114,18 +789,18 @@ static canvas_t render_plot(sin_t *s, const opts_t *o)
 	int xs[MAX_TICKS];
 	for (int i = 0; i < nxt; i++) {
 		xs[i] = (int)lround(axis_at(&ax, xt[i].at));
-		fill_rect(&c, xs[i], top, 1, bottom - top, GRID);
-		fill_rect(&c, xs[i], bottom + 1, 1, 6, BLACK);
+		draw_fill(&c, xs[i], top, 1, bottom - top, GRID);
+		draw_fill(&c, xs[i], bottom + 1, 1, 6, BLACK);
 	}
 	draw_x_labels(&c, xt, xs, nxt, bottom + 12);
 	for (int i = 0; i < nyt; i++) {
 		int y = (int)lround(axis_at(&ay, yt[i].at)), major = yt[i].label[0] != 0;
 		if (major)
-			fill_rect(&c, left, y, right - left, 1, GRID);
-		fill_rect(&c, left - (major ? 7 : 4), y, major ? 6 : 3, 1, BLACK);
-		draw_text(&c, left - 10 - text_width(yt[i].label, TEXT), y - th / 2 + 1, yt[i].label, TEXT, BLACK);
+			draw_fill(&c, left, y, right - left, 1, GRID);
+		draw_fill(&c, left - (major ? 7 : 4), y, major ? 6 : 3, 1, BLACK);
+		draw_text(&c, left - 10 - draw_text_width(yt[i].label, TEXT), y - th / 2 + 1, yt[i].label, TEXT, BLACK);
 	}
-	frame_rect(&c, left, top, right - left, bottom - top, BLACK);
+	draw_frame(&c, left, top, right - left, bottom - top, BLACK);
 
 	for (int i = 0; i < o->ny; i++) {
 		int px = 0, py = 0;
@@ -1134,25 +809,25 @@ static canvas_t render_plot(sin_t *s, const opts_t *o)
 			if (j > 0)
 				draw_line(&c, px, py, x, y, 2, palette[i]);
 			if (ser[i].n <= 60)
-				fill_rect(&c, x - 3, y - 3, 7, 7, palette[i]);
+				draw_fill(&c, x - 3, y - 3, 7, 7, palette[i]);
 			px = x, py = y;
 		}
 	}
 	if (o->ny > 1) {  /* the legend, top right inside the plot area */
 		int lw = 0;
 		for (int i = 0; i < o->ny; i++)
-			lw = text_width(o->ynames[i], TEXT) > lw ? text_width(o->ynames[i], TEXT) : lw;
+			lw = draw_text_width(o->ynames[i], TEXT) > lw ? draw_text_width(o->ynames[i], TEXT) : lw;
 		int bw = 10 + 28 + 8 + lw + 10, bh = 8 + o->ny * (th + 8), bx = right - bw - 10, by = top + 10;
-		fill_rect(&c, bx, by, bw, bh, WHITE);
-		frame_rect(&c, bx, by, bw, bh, FRAME);
+		draw_fill(&c, bx, by, bw, bh, WHITE);
+		draw_frame(&c, bx, by, bw, bh, FRAME);
 		for (int i = 0; i < o->ny; i++) {
 			int y = by + 8 + i * (th + 8);
-			fill_rect(&c, bx + 10, y + th / 2 - 2, 28, 3, palette[i]);
+			draw_fill(&c, bx + 10, y + th / 2 - 2, 28, 3, palette[i]);
 			draw_text(&c, bx + 46, y, o->ynames[i], TEXT, BLACK);
 		}
 	}
 	/* a title too long for the large font takes the label font */
-	draw_text_centred(&c, W / 2, 16, title, text_width(title, 3) + 16 <= W ? 3 : TEXT, BLACK);
+	draw_text_centred(&c, W / 2, 16, title, draw_text_width(title, 3) + 16 <= W ? 3 : TEXT, BLACK);
 	draw_text_centred(&c, (left + right) / 2, H - 16 - th, xlabel, TEXT, BLACK);
 	draw_text_up_centred(&c, 16, (top + bottom) / 2, ylabel, TEXT, BLACK);
 	for (int i = 0; i < nf; i++)
@@ -1333,9 +1008,9 @@ int main(int argc, char **argv)
 	case MODE_HEATMAP: c = render_heatmap(s, &o); break;
 	default: c = render_plot(s, &o); break;
 	}
-	char *comment = history_text(&s->h);
+	char *comment = draw_history_text(&s->h);
 	sin_close(s);
-	write_png(&c, comment);
+	draw_write_png(&c, comment, stdout, "stdout");
 	free(comment);
 	free(c.px);
 	close_stdout();
