@@ -6,6 +6,7 @@
 #   make figures    the report's Figures 1.1-1.5, 2.2-2.4 (SOURCE=tarball)
 #   make dedupe-study  nearest CIFAR-10 pairs, for tiny-dedupe's threshold
 #   make rbm-figures   the report's RBM experiments, Figures 2.5-2.15
+#   make fig3.1 fig3.2 classification results so far, confusion matrix
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
 #   make BLAS=openblas ...   link OpenBLAS instead of BLIS
@@ -87,7 +88,7 @@ LIB_A := build/libtiny.a
 LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
-.PHONY: all deps test demo figures rbm-figures dedupe-study bench fuzz clean
+.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 dedupe-study bench fuzz clean
 all: deps $(BINS) $(TEST_TOOLS)
 
 build/lib/%.o: lib/%.c $(LIB_H)
@@ -138,6 +139,9 @@ demo: all
 
 figures: all
 	$(MAKE) -f pipelines/figures.mk SOURCE=$(SOURCE)
+
+fig3.1 fig3.2: all
+	$(MAKE) -f pipelines/classify.mk SOURCE=$(SOURCE) $@
 
 rbm-figures: all
 	$(MAKE) -f pipelines/rbm.mk SOURCE=$(SOURCE)
