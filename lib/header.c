@@ -244,6 +244,16 @@ void th_attr_set(theader *h, const char *key, const char *value)
 	th_attr_add(h, key, value);
 }
 
+void th_attr_setf(theader *h, const char *key, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	th_attr_set(h, key, buf);
+}
+
 /* Shell-quote an argument unless it is plainly safe; control characters
  * (which a header line cannot hold) become '?'. */
 static void append_arg(char **buf, size_t *len, size_t *cap, const char *a)

@@ -116,6 +116,7 @@ int th_find(const theader *h, const char *name);          /* -1 if absent */
 const tfield *th_need(const theader *h, const char *name, const char *input);  /* dies */
 const char *th_attr(const theader *h, const char *key);   /* first value, or NULL */
 void th_attr_set(theader *h, const char *key, const char *value);  /* replace or add */
+void th_attr_setf(theader *h, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void th_attr_add(theader *h, const char *key, const char *value);  /* always add */
 void th_attr_del(theader *h, const char *key);
 /* Append "history <command line>": the argv tiny_init saw, before getopt

@@ -69,7 +69,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,17 +294,6 @@ static int64_t count_correct(const data_t *d, const int64_t *idx, int64_t n, con
 
 /* --- training -------------------------------------------------------------------------- */
 
-static void fmt_attr(theader *h, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fmt_attr(theader *h, const char *key, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	th_attr_set(h, key, buf);
-}
-
 static void train(const char *path, const opts_t *o)
 {
 	data_t d;
@@ -435,15 +423,15 @@ static void train(const char *path, const opts_t *o)
 		th_field(&h, "sd", DT_F32, 1, D);
 	}
 	th_attr_set(&h, "classes", d.classes);
-	fmt_attr(&h, "logreg_settings",
+	th_attr_setf(&h, "logreg_settings",
 		 "lr %g momentum %g l2 %g batch %" PRId64 " epochs %" PRId64 " valid %g standardize %s seed %" PRIu64,
 		 o->lr, (double)MOMENTUM, o->l2, o->batch, o->epochs, o->valid, o->standardize ? "yes" : "no", o->seed);
-	fmt_attr(&h, "logreg_epochs", "%" PRId64, epoch);
-	fmt_attr(&h, "logreg_best_epoch", "%" PRId64, nvalid ? best_epoch : epoch);
-	fmt_attr(&h, "logreg_train_accuracy", "%.4f", last_tacc);
-	fmt_attr(&h, "logreg_train_loss", "%.6g", last_loss);
+	th_attr_setf(&h, "logreg_epochs", "%" PRId64, epoch);
+	th_attr_setf(&h, "logreg_best_epoch", "%" PRId64, nvalid ? best_epoch : epoch);
+	th_attr_setf(&h, "logreg_train_accuracy", "%.4f", last_tacc);
+	th_attr_setf(&h, "logreg_train_loss", "%.6g", last_loss);
 	if (nvalid)
-		fmt_attr(&h, "logreg_valid_accuracy", "%.4f", best_acc);
+		th_attr_setf(&h, "logreg_valid_accuracy", "%.4f", best_acc);
 	th_add_history(&h);
 
 	unsigned char *rec = xmalloc((size_t)h.recsize);

@@ -33,7 +33,6 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,19 +71,6 @@ static char *fmt_positions(const geom_t *g)
 			len += n;
 		}
 	return s;
-}
-
-static void set_attrf(theader *h, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_attrf(theader *h, const char *key, const char *fmt, ...)
-{
-	char buf[128];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	th_attr_set(h, key, buf);
 }
 
 /* --- cutting one image ----------------------------------------------------- */
@@ -219,11 +205,11 @@ int main(int argc, char **argv)
 	th_field(&h, "patch", DT_I32, 0);
 	for (int i = 0; i < in->h.nattrs; i++)
 		th_attr_add(&h, in->h.attrs[i].key, in->h.attrs[i].value);
-	set_attrf(&h, "patch_size", "%" PRId64, g.S);
-	set_attrf(&h, "patch_stride", "%" PRId64, g.T);
-	set_attrf(&h, "patch_subsample", "%" PRId64, g.S2);
-	set_attrf(&h, "patch_grid", "%" PRId64 ",%" PRId64, g.rows, g.cols);
-	set_attrf(&h, "image_shape", "%" PRId64 ",%" PRId64 ",%" PRId64, g.C, g.H, g.W);
+	th_attr_setf(&h, "patch_size", "%" PRId64, g.S);
+	th_attr_setf(&h, "patch_stride", "%" PRId64, g.T);
+	th_attr_setf(&h, "patch_subsample", "%" PRId64, g.S2);
+	th_attr_setf(&h, "patch_grid", "%" PRId64 ",%" PRId64, g.rows, g.cols);
+	th_attr_setf(&h, "image_shape", "%" PRId64 ",%" PRId64 ",%" PRId64, g.C, g.H, g.W);
 	char *positions = fmt_positions(&g);
 	th_attr_set(&h, "patch_positions", positions);
 	if (only >= 0) {
