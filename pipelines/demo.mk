@@ -1,7 +1,9 @@
 # pipelines/demo.mk - `make demo`: the main job on the built-in synthetic
 # data, offline.  The chain so far: fetch both splits, the covariance and
 # the ZCA whitening of the training images, an RBM of HIDDEN units trained
-# on 8x8 patches of the images, pictures of the images, the whitened images, some
+# on 8x8 patches of the images, logistic regression on the pixels and on
+# the features of an RBM of the whole images (a table and a confusion
+# matrix), pictures of the images, the whitened images, some
 # whitening filters, the eigenspectrum, the RBM's filters and its
 # reconstruction error, and the four orientation classes as a subset.
 SHELL := bash
@@ -18,10 +20,14 @@ $(info demo: OUT=$(OUT) COUNT=$(COUNT) SEED=$(SEED) DROP=$(DROP) KEEP=$(KEEP) HI
 
 HIDDEN ?= 64
 EPOCHS ?= 5
-PICTURES := images whitened filters eigenspectrum rbm-filters rbm-recon
+CLASS_HIDDEN ?= 256
+PICTURES := images whitened filters eigenspectrum rbm-filters rbm-recon confusion
 .PHONY: demo
-demo: $(OUT)/train.tiny $(OUT)/test.tiny $(OUT)/orient-train.tiny $(addprefix $(OUT)/,$(addsuffix .png,$(PICTURES)))
+demo: $(OUT)/train.tiny $(OUT)/test.tiny $(OUT)/orient-train.tiny $(addprefix $(OUT)/,$(addsuffix .png,$(PICTURES))) \
+	$(OUT)/table.md
 	tiny-info $(OUT)/orient-train.tiny
+	tiny-confusion $(OUT)/pred-features.tiny
+	cat $(OUT)/table.md
 	@echo "demo: pictures in $(OUT): $(addsuffix .png,$(PICTURES))"
 
 $(OUT)/train.tiny:
@@ -60,3 +66,26 @@ $(OUT)/rbm-filters.png: $(OUT)/rbm.tiny
 	tiny-render filters --field W --shape 3,8,8 --cols 16 --scale 5 $< > $@
 $(OUT)/rbm-recon.png: $(OUT)/rbm.tiny
 	tiny-render plot --x epoch --y recon --title "RBM reconstruction error" --xlabel epoch $(OUT)/rbm-log.tiny > $@
+
+# Classification: logistic regression on the pixels and on the features of
+# an RBM of CLASS_HIDDEN units trained on the whole images
+$(OUT)/class-rbm.tiny: $(OUT)/train.tiny
+	tiny-rbm-train -q --hidden $(CLASS_HIDDEN) --epochs $(EPOCHS) --sigma data --lr-w 0.001 --seed $(SEED) $< > $@
+$(OUT)/features-%.tiny: $(OUT)/class-rbm.tiny $(OUT)/%.tiny
+	tiny-features -q $^ > $@
+$(OUT)/pixels.logreg: $(OUT)/train.tiny
+	tiny-logreg -q --train --seed $(SEED) $< > $@
+$(OUT)/features.logreg: $(OUT)/features-train.tiny
+	tiny-logreg -q --train --seed $(SEED) $< > $@
+$(OUT)/pred-pixels.tiny: $(OUT)/pixels.logreg $(OUT)/test.tiny
+	tiny-logreg -q $^ > $@
+$(OUT)/pred-features.tiny: $(OUT)/features.logreg $(OUT)/features-test.tiny
+	tiny-logreg -q $^ > $@
+$(OUT)/confusion.png: $(OUT)/pred-features.tiny
+	tiny-confusion --png $@ $< > /dev/null
+$(OUT)/table.md: $(OUT)/pred-pixels.tiny $(OUT)/pred-features.tiny
+	{ echo "| logistic regression on | test accuracy |"; echo "|---|---|"; \
+	  for m in pixels features; do \
+		printf '| %s | %s%% |\n' "$$m" "$$(tiny-confusion --stream $(OUT)/pred-$$m.tiny | tiny-dump --fields accuracy | \
+			awk -F= '{ printf "%.2f", 100 * $$2 }')"; \
+	  done; } > $@
