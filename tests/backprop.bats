@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# tiny-backprop: a feed-forward net (1 or 2 logistic hidden layers, softmax output) initialised from RBMs
+# and a logistic regression, trained by backpropagation; predicts label, pred, prob.
+
+load helpers/common
+
+# NumPy's view of a stream (formats/stream.md), for the checks below
+LOAD='
+import sys
+import numpy as np
+def load(path):
+    with open(path, "rb") as f:
+        magic, version, hdrlen = f.readline().split()
+        f.seek(0)
+        lines = f.read(int(hdrlen)).decode().split("\n")
+    t = {"u8": "u1", "i32": "<i4", "u32": "<u4", "i64": "<i8", "f32": "<f4", "f64": "<f8"}
+    fields = []
+    for line in lines:
+        if line.startswith("field "):
+            _, name, dtype, shape = line.split(" ")
+            fields.append((name, t[dtype], tuple(int(d) for d in shape[1:-1].split(",") if d)))
+    return np.fromfile(path, dtype=np.dtype(fields), offset=int(hdrlen))
+'
+
+# rbm FILE V H gaussian|binary SEED: an RBM with random parameters (sigma in 0.5..2 when gaussian)
+rbm() {
+	$PY -c "
+import numpy as np
+r = np.random.default_rng($5)
+V, H = $2, $3
+s = r.uniform(0.5, 2, V) if '$4' == 'gaussian' else np.ones(V)
+print(*r.standard_normal(V * H), *r.standard_normal(V), *r.standard_normal(H), *s)
+" | mkstream --attr rbm_visible="$4" "W f32 [$2,$3]" "vbias f32 [$2]" "hbias f32 [$3]" "sigma f32 [$2]" >"$1"
+}
+
+# logreg FILE D K SEED: a tiny-logreg model with random W, b, mu, sd (sd in 0.5..2), classes a b c ...
+logreg() {
+	$PY -c "
+import numpy as np
+r = np.random.default_rng($4)
+D, K = $2, $3
+print(*r.standard_normal(D * K), *r.standard_normal(K), *(0.5 * r.standard_normal(D)), *r.uniform(0.5, 2, D))
+" | mkstream --attr "classes=$(echo a b c d e f g | cut -d' ' -f1-$3)" "W f32 [$2,$3]" "b f32 [$3]" \
+		"mu f32 [$2]" "sd f32 [$2]" >"$1"
+}
+
+# xor FILE N: 2-D points around (1,1), (-1,-1) (class 0) and (1,-1), (-1,1) (class 1), sd 0.3
+xor() {
+	$PY -c "
+import numpy as np
+r = np.random.default_rng(1)
+c = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]])
+for i in range($2):
+    x = c[i % 4] + 0.3 * r.standard_normal(2)
+    print(int(i % 4 >= 2), x[0], x[1])
+" | mkstream --attr 'classes=same differ' 'label u8 []' 'x f32 [2]' >"$1"
+}
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+	# N = 6 records, D = 3, K = 3
+	mkstream --attr 'classes=a b c' 'label i32 []' 'x f32 [3]' \
+		<<<'0 1 2 -1  1 0.5 -3 2  2 -1 0.5 0.25  1 2 2 2  0 -0.5 1 3  1 1.5 -2 0' >"$T/d.tiny"
+}
+
+@test "no arguments, a bad option, bad numbers or lists, no hidden layers, or training options without --train: usage errors" {
+	run -2 tiny-backprop
+	assert_output --partial "usage: tiny-backprop --train [-q] [--hidden H1[,H2]]"
+	run -2 tiny-backprop --frobnicate "$T/d.tiny"
+	run -2 tiny-backprop --train "$T/d.tiny"
+	assert_output --partial "--train needs --hidden or --init-rbm"
+	run -2 tiny-backprop --train --hidden 0 "$T/d.tiny"
+	run -2 tiny-backprop --train --hidden 4,3,2 "$T/d.tiny"
+	assert_output --partial "--hidden 4,3,2: at most 2 hidden layers"
+	run -2 tiny-backprop --train --hidden 4, "$T/d.tiny"
+	run -2 tiny-backprop --train --hidden 4 --epochs -3 "$T/d.tiny"
+	run -2 tiny-backprop --train --hidden 4 --momentum 1 "$T/d.tiny"
+	run -2 tiny-backprop --train --hidden 4 --valid 0 "$T/d.tiny"
+	run -2 tiny-backprop --train --hidden 4 "$T/d.tiny" "$T/d.tiny"
+	run -2 tiny-backprop --lr 0.1 "$T/d.tiny" "$T/d.tiny"
+	assert_output --partial "apply to --train"
+	run -2 tiny-backprop - -
+	run -2 tiny-backprop --train --init-rbm - <"$T/d.tiny"
+	assert_output --partial "only one of the data and the models can come from stdin"
+}
+
+@test "data with another D than RBM1, or RBM2 whose V is not RBM1's H, is one error naming both, nothing written" {
+	rbm "$T/r1.tiny" 2 4 gaussian 1
+	run -1 --separate-stderr tiny-backprop --train --init-rbm "$T/r1.tiny" "$T/d.tiny"
+	[ "$stderr" = "tiny-backprop: $T/r1.tiny is an RBM of V = 2 visible units; $T/d.tiny's x has 3" ]
+	assert_output ""
+	rbm "$T/r1.tiny" 3 4 gaussian 1
+	rbm "$T/r2.tiny" 5 2 binary 2
+	run -1 --separate-stderr tiny-backprop --train --init-rbm "$T/r1.tiny,$T/r2.tiny" "$T/d.tiny"
+	[ "$stderr" = "tiny-backprop: $T/r2.tiny is an RBM of V = 5 visible units; hidden layer 1 ($T/r1.tiny) has 4" ]
+	assert_output ""
+	run -1 --separate-stderr tiny-backprop --train --hidden 5 --init-rbm "$T/r1.tiny" "$T/d.tiny"
+	[ "$stderr" = "tiny-backprop: $T/r1.tiny has H = 4 hidden units; --hidden gives 5 for layer 1" ]
+	assert_output ""
+}
+
+@test "a logreg model whose D is not the last hidden layer's H, or whose K is not the data's, is an error, nothing written" {
+	rbm "$T/r1.tiny" 3 4 gaussian 1
+	logreg "$T/lr.tiny" 5 3 1
+	run -1 --separate-stderr tiny-backprop --train --init-rbm "$T/r1.tiny" --init-logreg "$T/lr.tiny" "$T/d.tiny"
+	[ "$stderr" = "tiny-backprop: $T/lr.tiny is a logistic regression on D = 5 inputs; the last hidden layer has H = 4" ]
+	assert_output ""
+	logreg "$T/lr.tiny" 6 2 1
+	run -1 --separate-stderr tiny-backprop --train --hidden 4,6 --init-logreg "$T/lr.tiny" "$T/d.tiny"
+	[ "$stderr" = "tiny-backprop: $T/lr.tiny is a classifier of K = 2 classes; $T/d.tiny's classes attribute names 3" ]
+	assert_output ""
+}
+
+@test "a label outside the classes, a NaN in x, or no label is an error naming the record, nothing written" {
+	mkstream --attr 'classes=a b' 'label u8 []' 'x f32 [2]' <<<'0 1 2  2 3 4' >"$T/range.tiny"
+	run -1 --separate-stderr tiny-backprop --train --hidden 3 "$T/range.tiny"
+	[ "$stderr" = "tiny-backprop: $T/range.tiny: record 1: label 2 is outside 0..1 (2 classes)" ]
+	assert_output ""
+	mkstream 'label u8 []' 'x f32 [2]' <<<'0 1 2  1 3 4  1 nan 0' >"$T/nan.tiny"
+	run -1 --separate-stderr tiny-backprop --train --hidden 3 "$T/nan.tiny"
+	[[ "$stderr" == *"nan.tiny"*"record 2"* ]]
+	assert_output ""
+	mkstream 'x f32 [2]' <<<'1 2  3 4' >"$T/nolabel.tiny"
+	run -1 --separate-stderr tiny-backprop --train --hidden 3 "$T/nolabel.tiny"
+	[ "$stderr" = "tiny-backprop: $T/nolabel.tiny: no field 'label' (--train needs labelled data)" ]
+}
+
+@test "predicting data with another D than the net, or with a model that is not a net, is an error, nothing written" {
+	tiny-backprop --train -q --hidden 4 --epochs 1 "$T/d.tiny" >"$T/m.tiny"
+	mkstream 'x f32 [2]' <<<'1 2' >"$T/x2.tiny"
+	run -1 --separate-stderr tiny-backprop "$T/m.tiny" "$T/x2.tiny"
+	[ "$stderr" = "tiny-backprop: $T/m.tiny is a net of D = 3 inputs; $T/x2.tiny's x has 2 values" ]
+	assert_output ""
+	run -1 --separate-stderr tiny-backprop "$T/d.tiny" "$T/d.tiny"
+	[ "$stderr" = "tiny-backprop: $T/d.tiny: no field 'W1' in the stream" ]
+	assert_output ""
+}
+
+@test "the model is W1, b1, W2, b2, Wo, bo with the classes, the settings and the history; predictions as tiny-logreg's" {
+	run -0 --separate-stderr tiny-backprop --train --hidden 4,2 --epochs 3 "$T/d.tiny"
+	[ "${#stderr_lines[@]}" -eq 4 ]   # the opening line, then one per epoch
+	[[ "${stderr_lines[3]}" == "tiny-backprop: epoch 3/3: loss "*", training accuracy "* ]]
+	tiny-backprop --train -q --hidden 4,2 --epochs 3 "$T/d.tiny" >"$T/m.tiny"
+	run tiny-info "$T/m.tiny"
+	assert_line "field W1 f32 [3,4]"
+	assert_line "field b1 f32 [4]"
+	assert_line "field W2 f32 [4,2]"
+	assert_line "field b2 f32 [2]"
+	assert_line "field Wo f32 [2,3]"
+	assert_line "field bo f32 [3]"
+	assert_line "attr classes a b c"
+	assert_line --partial "attr backprop_settings lr 0.01 momentum 0.9 l2 0.0001 batch 100 epochs 3"
+	assert_line "attr history tiny-backprop --train -q --hidden 4,2 --epochs 3 $T/d.tiny"
+	run -0 --separate-stderr tiny-backprop "$T/m.tiny" "$T/d.tiny"
+	[[ "$stderr" == "tiny-backprop: accuracy "*" of 6)" ]]
+	run tiny-info <(tiny-backprop -q "$T/m.tiny" "$T/d.tiny")
+	assert_line "field label i32 []"
+	assert_line "field pred i32 []"
+	assert_line "field prob f32 [3]"
+}
+
+@test "one step of two hidden layers is -lr times the gradient, which agrees with finite differences of the loss" {
+	npy_ok
+	rbm "$T/r1.tiny" 3 4 gaussian 1
+	rbm "$T/r2.tiny" 4 3 binary 2
+	logreg "$T/lr.tiny" 3 3 3
+	tiny-backprop --train -q --init-rbm "$T/r1.tiny,$T/r2.tiny" --init-logreg "$T/lr.tiny" \
+		--epochs 1 --batch 6 --lr 0.1 --l2 0.05 "$T/d.tiny" >"$T/m.tiny"
+	run $PY -c "$LOAD
+d, m = load('$T/d.tiny'), load('$T/m.tiny')[0]
+r1, r2, lr = load('$T/r1.tiny')[0], load('$T/r2.tiny')[0], load('$T/lr.tiny')[0]
+X, y, R, L = d['x'].astype(np.float64), d['label'], 0.1, 0.05
+Y = np.eye(3)[y]
+f64 = lambda a: a.astype(np.float64)
+# the initial net: sigma and the logreg standardisation folded in
+p0 = [f64(r1['W']) / f64(r1['sigma'])[:, None], f64(r1['hbias']), f64(r2['W']), f64(r2['hbias']),
+      f64(lr['W']) / f64(lr['sd'])[:, None], f64(lr['b']) - (f64(lr['mu']) / f64(lr['sd'])) @ f64(lr['W'])]
+def forward(p):
+    A = [X]
+    for l in range(2):
+        A.append(1 / (1 + np.exp(-(A[-1] @ p[2 * l] + p[2 * l + 1]))))
+    S = A[-1] @ p[4] + p[5]
+    S = S - S.max(1, keepdims=True)
+    return A, S - np.log(np.exp(S).sum(1, keepdims=True))
+def loss(p):
+    return -np.mean(np.sum(Y * forward(p)[1], 1)) + L / 2 * sum(np.sum(p[i] ** 2) for i in (0, 2, 4))
+def grad(p):
+    A, logP = forward(p)
+    delta, g = (np.exp(logP) - Y) / len(y), [None] * 6
+    for l in (2, 1, 0):
+        g[2 * l], g[2 * l + 1] = A[l].T @ delta + L * p[2 * l], delta.sum(0)
+        delta = (delta @ p[2 * l].T) * A[l] * (1 - A[l])
+    return g
+g = grad(p0)
+for name, p, gi in zip(['W1', 'b1', 'W2', 'b2', 'Wo', 'bo'], p0, g):
+    e = np.abs(m[name] - (p - R * gi)).max()
+    assert e < 1e-5, (name, e, m[name] - p, -R * gi)
+# the formula against central differences of the loss, parameter by parameter
+h = 1e-6
+for i, p in enumerate(p0):
+    for j in np.ndindex(p.shape):
+        q = [a.copy() for a in p0]; q[i][j] += h
+        s = [a.copy() for a in p0]; s[i][j] -= h
+        fd = (loss(q) - loss(s)) / (2 * h)
+        assert abs(fd - g[i][j]) < 1e-6, (i, j, fd, g[i][j])
+print('ok')
+"
+	assert_success
+	assert_output "ok"
+}
+
+@test "untrained, a net from an RBM and a logreg model predicts what tiny-features | tiny-logreg predicts" {
+	npy_ok
+	rbm "$T/r1.tiny" 3 5 gaussian 4
+	tiny-features "$T/r1.tiny" "$T/d.tiny" | tiny-logreg --train -q --epochs 5 --batch 2 --lr 0.1 >"$T/lr.tiny"
+	tiny-info "$T/lr.tiny" | grep -q "field sd f32 \[5\]"
+	tiny-backprop --train -q --init-rbm "$T/r1.tiny" --init-logreg "$T/lr.tiny" --epochs 0 "$T/d.tiny" >"$T/m.tiny"
+	tiny-backprop -q "$T/m.tiny" "$T/d.tiny" >"$T/p1.tiny"
+	tiny-features "$T/r1.tiny" "$T/d.tiny" | tiny-logreg -q "$T/lr.tiny" >"$T/p2.tiny"
+	run $PY -c "$LOAD
+a, b = load('$T/p1.tiny'), load('$T/p2.tiny')
+e = np.abs(a['prob'] - b['prob']).max()
+assert e < 1e-5 and (a['pred'] == b['pred']).all(), (e, a['prob'], b['prob'])
+print('ok')
+"
+	assert_output "ok"
+}
+
+@test "XOR-like data, beyond logistic regression, is learned by one hidden layer" {
+	xor "$T/x.tiny" 200
+	tiny-logreg --train -q --epochs 20 --batch 10 "$T/x.tiny" >"$T/lr.tiny"
+	run -0 --separate-stderr tiny-logreg "$T/lr.tiny" "$T/x.tiny"
+	[[ "$stderr" =~ accuracy\ 0\.([0-9]+) ]] && [ "${BASH_REMATCH[1]:0:2}" -lt 75 ]
+	tiny-backprop --train -q --hidden 8 --epochs 40 --batch 10 --lr 0.5 "$T/x.tiny" >"$T/m.tiny"
+	run -0 --separate-stderr tiny-backprop "$T/m.tiny" "$T/x.tiny"
+	[[ "$stderr" =~ accuracy\ (1\.0000|0\.9[5-9]) ]]
+}
+
+@test "two random hidden layers run and beat logistic regression on XOR-like data" {
+	xor "$T/x.tiny" 200
+	tiny-backprop --train -q --hidden 16,16 --epochs 50 --batch 10 --lr 0.2 "$T/x.tiny" >"$T/m.tiny"
+	run tiny-info "$T/m.tiny"
+	assert_line "field W2 f32 [16,16]"
+	# measured: 0.77 (small random weights leave a deep logistic net near-linear for a while)
+	run -0 --separate-stderr tiny-backprop "$T/m.tiny" "$T/x.tiny"
+	[[ "$stderr" =~ accuracy\ 0\.([0-9]+) ]] && [ "${BASH_REMATCH[1]:0:2}" -ge 70 ]
+}
+
+@test "--valid measures the initial net as epoch 0, keeps the best epoch and stops early" {
+	xor "$T/x.tiny" 200
+	tiny-backprop --train --hidden 8 --epochs 60 --batch 10 --lr 0.5 --valid 0.25 "$T/x.tiny" \
+		>"$T/m.tiny" 2>"$T/log"
+	run cat "$T/log"
+	assert_line --index 0 --partial "200 records (150 training, 50 validation), layers 2-8-2;"
+	assert_line --index 1 --partial "tiny-backprop: epoch 0 (the initial net): validation accuracy "
+	assert_line --partial "no better validation accuracy in 5 epochs: stopping, keeping epoch "
+	run tiny-info "$T/m.tiny"
+	assert_line --regexp "attr backprop_valid_accuracy (1.0000|0.9[5-9])"
+}
