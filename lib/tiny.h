@@ -262,6 +262,35 @@ void la_dsyevd(int n, double *A, double *w);
  * their span (QR).  Dies on failure. */
 void la_orthonormalize(int m, int n, double *A);
 
+/* --- labelled data for classifiers (labelled.c) ---------------------------- */
+
+typedef struct {
+	sin_t *in;
+	const tfield *fl;     /* label in the input's header */
+	tfield fx;            /* x as stored compactly: offset 0, record size fx.nbytes */
+	int64_t N, D, K;      /* K from the classes attribute, or after ld_read */
+	unsigned char *xs;    /* (N, fx.nbytes): x as it came (u8 stays u8) */
+	int64_t *y;           /* (N) labels */
+	char *classes;        /* the K names, space-separated; NULL without the attribute */
+} labelled_t;
+
+/* The header only: x, an integer label, the classes (at least 2). */
+void ld_open(labelled_t *d, const char *path);
+/* The records: labels in 0..K-1 (without classes, up to 65535 and then
+ * K = largest + 1), x finite, at least 2 records.  Dies naming the record. */
+void ld_read(labelled_t *d);
+/* X (n,D) f32 from the records idx[0..n). */
+void ld_gather(const labelled_t *d, const int64_t *idx, int64_t n, float *X);
+void ld_free(labelled_t *d);
+/* "0 1 ... K-1", for data without class names; caller frees. */
+char *ld_class_numbers(int64_t K);
+/* Fisher-Yates shuffle of a (n) from the stream (seed, stream). */
+void rng_shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream);
+/* Each of m rows of P (m,K) becomes the softmax of its scores (the row's
+ * largest subtracted first). */
+void softmax_rows(float *P, int64_t m, int64_t K);
+int64_t argmax_f32(const float *p, int64_t K);
+
 /* --- restricted Boltzmann machines (rbm.c) -------------------------------- */
 
 typedef struct {

@@ -86,7 +86,6 @@ static const char *usage_line =
 
 #define PATIENCE      5          /* epochs without a better validation accuracy */
 #define INIT_SD       0.01       /* random hidden weights: INIT_SD N(0,1) */
-#define MAX_LABEL     65535      /* without classes, K = max label + 1 <= this + 1 */
 #define MAX_HIDDEN    2
 #define STREAM_SPLIT  ((uint64_t)1 << 62)
 #define STREAM_INIT   ((uint64_t)1 << 61)
@@ -144,23 +143,6 @@ static int64_t net_widest(const net_t *net)
 	return w;
 }
 
-/* P (m,K) = softmax row by row of the scores in P; a row's exponentials are
- * taken after subtracting its largest score */
-static void softmax_rows(float *P, int64_t m, int64_t K)
-{
-	for (int64_t r = 0; r < m; r++) {
-		float *p = P + r * K, mx = p[0];
-		for (int64_t k = 1; k < K; k++)
-			if (p[k] > mx)
-				mx = p[k];
-		double s = 0;
-		for (int64_t k = 0; k < K; k++)
-			s += (p[k] = expf(p[k] - mx));
-		for (int64_t k = 0; k < K; k++)
-			p[k] = (float)(p[k] / s);
-	}
-}
-
 /* A[l+1] (m, n[l+1]) for l = 0..L from A[0] = X (m,D); A[L+1] is P */
 static void forward(const net_t *net, float **A, int64_t m)
 {
@@ -176,15 +158,6 @@ static void forward(const net_t *net, float **A, int64_t m)
 			for (int64_t i = 0; i < m * no; i++)
 				Z[i] = 1.0f / (1.0f + expf(-Z[i]));
 	}
-}
-
-static int64_t argmax(const float *p, int64_t K)
-{
-	int64_t best = 0;
-	for (int64_t k = 1; k < K; k++)
-		if (p[k] > p[best])
-			best = k;
-	return best;
 }
 
 /* The gradient of the mean loss over m rows into G (W's shapes) and g (b's),
@@ -224,128 +197,17 @@ static void backward(const net_t *net, float **A, const int64_t *y, int64_t m, d
 
 /* --- the training data (as tiny-logreg keeps it) --------------------------------- */
 
-typedef struct {
-	sin_t *in;
-	const tfield *fl;     /* label in the input's header */
-	tfield fx;            /* x as stored compactly: offset 0, record size fx.nbytes */
-	int64_t N, D, K;
-	unsigned char *xs;    /* (N, fx.nbytes): x as it came (u8 stays u8) */
-	int64_t *y;           /* (N) */
-	char *classes;        /* the K names, space-separated, or NULL until known */
-} data_t;
-
-/* the header only: x, an integer label, the classes */
-static void data_open(data_t *d, const char *path)
-{
-	memset(d, 0, sizeof *d);
-	d->in = sin_open(path);
-	const char *name = d->in->name;
-	const tfield *fx = th_need(&d->in->h, "x", name);
-	int li = th_find(&d->in->h, "label");
-	if (li < 0)
-		die("%s: no field 'label' (--train needs labelled data)", name);
-	d->fl = &d->in->h.fields[li];
-	if (!dtype_is_int(d->fl->dtype) || d->fl->n != 1)
-		die("%s: label is %s with %" PRId64 " values; --train needs an integer label, one per record", name,
-		    dtype_names[d->fl->dtype], d->fl->n);
-	d->fx = *fx;
-	d->fx.offset = 0;
-	d->D = fx->n;
-	if (d->D > INT32_MAX / 4)
-		die("%s: x has %" PRId64 " values, more than BLAS can index", name, d->D);
-	const char *cl = th_attr(&d->in->h, "classes");
-	if (cl) {
-		char **words = NULL;
-		d->K = th_words(cl, &words);
-		th_words_free(words, (int)d->K);
-		if (d->K < 2)
-			die("%s: the attribute classes names %" PRId64 " class%s; a classifier needs at least 2", name,
-			    d->K, d->K == 1 ? "" : "es");
-		d->classes = xstrdup(cl);
-	}
-}
-
-/* the records: labels in 0..K-1 (K = d->K, or 0: up to MAX_LABEL, then
- * K = max + 1), finite x */
-static void data_read(data_t *d)
-{
-	const char *name = d->in->name;
-	const tfield *fx = &d->in->h.fields[th_find(&d->in->h, "x")];
-	int64_t R = d->in->h.recsize, nb = fx->nbytes, cap = 0, n, maxlabel = -1, K = d->K;
-	int isfloat = !dtype_is_int(fx->dtype);
-	unsigned char *raw = xmalloc((size_t)(BLOCK * R));
-	float *X = isfloat ? xmalloc((size_t)(BLOCK * d->D) * sizeof *X) : NULL;
-	int64_t lab[BLOCK];
-	while ((n = sin_read(d->in, raw, BLOCK)) > 0) {
-		if (d->N + n > cap) {
-			cap = cap ? 2 * cap : (d->in->h.count > 0 ? d->in->h.count : 4096);
-			if (cap < d->N + n)
-				cap = d->N + n;
-			d->xs = xrealloc(d->xs, (size_t)(cap * nb));
-			d->y = xrealloc(d->y, (size_t)cap * sizeof *d->y);
-		}
-		if (isfloat) {
-			tf_get_f32(fx, raw, n, R, X);
-			tf_check_finite_f32(X, n, d->D, d->N, name, "x");
-		}
-		tf_get_i64(d->fl, raw, n, R, lab);
-		for (int64_t r = 0; r < n; r++) {
-			int64_t v = lab[r], rec = d->N + r;
-			if (K && (v < 0 || v >= K))
-				die("%s: record %" PRId64 ": label %" PRId64 " is outside 0..%" PRId64 " (%" PRId64
-				    " classes)",
-				    name, rec, v, K - 1, K);
-			if (!K && (v < 0 || v > MAX_LABEL))
-				die("%s: record %" PRId64 ": label %" PRId64 " is outside 0..%d (without a classes "
-				    "attribute)",
-				    name, rec, v, MAX_LABEL);
-			if (v > maxlabel)
-				maxlabel = v;
-			d->y[rec] = v;
-			memcpy(d->xs + rec * nb, raw + r * R + fx->offset, (size_t)nb);
-		}
-		d->N += n;
-	}
-	free(raw), free(X);
-	if (d->N < 2)
-		die("%s: %" PRId64 " record%s; training needs at least 2", name, d->N, d->N == 1 ? "" : "s");
-	if (!K) {
-		d->K = maxlabel + 1;
-		if (d->K < 2)
-			die("%s: every label is 0 and there is no classes attribute; a classifier needs at least 2 "
-			    "classes",
-			    name);
-	}
-}
-
-/* X (n,D) f32 from the records idx[0..n) */
-static void gather(const data_t *d, const int64_t *idx, int64_t n, float *X)
-{
-	for (int64_t r = 0; r < n; r++)
-		tf_get_f32(&d->fx, d->xs + idx[r] * d->fx.nbytes, 1, d->fx.nbytes, X + r * d->D);
-}
-
-static void shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream)
-{
-	rng_t r;
-	rng_seed(&r, seed, stream);
-	for (int64_t i = n - 1; i > 0; i--) {
-		int64_t j = (int64_t)rng_below(&r, (uint64_t)i + 1), t = a[i];
-		a[i] = a[j], a[j] = t;
-	}
-}
-
 /* correct predictions among the records idx[0..n); A are forward()'s buffers
  * (BLOCK rows at least) */
-static int64_t count_correct(const data_t *d, const net_t *net, const int64_t *idx, int64_t n, float **A)
+static int64_t count_correct(const labelled_t *d, const net_t *net, const int64_t *idx, int64_t n, float **A)
 {
 	int64_t correct = 0, K = net->n[net->L + 1];
 	for (int64_t first = 0; first < n; first += BLOCK) {
 		int64_t m = n - first < BLOCK ? n - first : BLOCK;
-		gather(d, idx + first, m, A[0]);
+		ld_gather(d, idx + first, m, A[0]);
 		forward(net, A, m);
 		for (int64_t r = 0; r < m; r++)
-			correct += argmax(A[net->L + 1] + r * K, K) == d->y[idx[first + r]];
+			correct += argmax_f32(A[net->L + 1] + r * K, K) == d->y[idx[first + r]];
 	}
 	return correct;
 }
@@ -449,8 +311,8 @@ static void init_from_logreg(net_t *net, const char *path, char **classes)
 
 static void train(const char *path, const opts_t *o)
 {
-	data_t d;
-	data_open(&d, path);
+	labelled_t d;
+	ld_open(&d, path);
 
 	/* the shapes and the initial net; every check before the first record */
 	net_t net = {.L = o->nhidden > o->nrbm ? o->nhidden : o->nrbm};
@@ -480,7 +342,7 @@ static void train(const char *path, const opts_t *o)
 			    o->logreg, net.n[L + 1], d.in->name, d.K);
 		d.K = net.n[L + 1];
 	}
-	data_read(&d);
+	ld_read(&d);
 	int64_t N = d.N, D = d.D, K = d.K, B = o->batch;
 	net.n[L + 1] = K;
 	for (int l = 0; l < L; l++)
@@ -507,7 +369,7 @@ static void train(const char *path, const opts_t *o)
 	for (int64_t i = 0; i < N; i++)
 		order[i] = i;
 	if (o->valid > 0) {
-		shuffle(order, N, o->seed, STREAM_SPLIT);
+		rng_shuffle(order, N, o->seed, STREAM_SPLIT);
 		nvalid = (int64_t)floor(o->valid * (double)N);
 		if (nvalid < 1 || nvalid > N - 1)
 			die("--valid %g of %s's %" PRId64 " records leaves %" PRId64 " for validation and %" PRId64
@@ -556,18 +418,18 @@ static void train(const char *path, const opts_t *o)
 	float lr = (float)o->lr, mo = (float)o->momentum;
 	for (epoch = 0; epoch < o->epochs; epoch++) {
 		memcpy(tr, order, (size_t)ntrain * sizeof *tr);
-		shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
+		rng_shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
 		double loss = 0;
 		int64_t correct = 0;
 		for (int64_t first = 0; first < ntrain; first += B) {
 			int64_t n = ntrain - first < B ? ntrain - first : B;
-			gather(&d, tr + first, n, A[0]);
+			ld_gather(&d, tr + first, n, A[0]);
 			forward(&net, A, n);
 			for (int64_t r = 0; r < n; r++) {
 				const float *p = A[L + 1] + r * K;
 				int64_t y = yb[r] = d.y[tr[first + r]];
 				loss -= log(p[y] > 1e-30f ? (double)p[y] : 1e-30);
-				correct += argmax(p, K) == y;
+				correct += argmax_f32(p, K) == y;
 			}
 			backward(&net, A, yb, n, o->l2, G, g, dA, dB);
 			for (int l = 0; l <= L; l++) {
@@ -750,7 +612,7 @@ static void predict(const char *model_path, const char *path)
 			tf_get_i64(fl, raw, n, R, lab);
 		for (int64_t r = 0; r < n; r++) {
 			unsigned char *dst = orec + r * OR;
-			int32_t pred = (int32_t)argmax(P + r * K, K);
+			int32_t pred = (int32_t)argmax_f32(P + r * K, K);
 			if (fl) {
 				memcpy(dst, raw + r * R + fl->offset, (size_t)fl->nbytes);
 				if (intlabel)

@@ -81,7 +81,6 @@ static const char *usage_line =
 #define MOMENTUM      0.9f
 #define PATIENCE      5          /* epochs without a better validation accuracy */
 #define SD_MIN        1e-6       /* a smaller sd is a constant input: use 1 */
-#define MAX_LABEL     65535      /* without classes, K = max label + 1 <= this + 1 */
 #define STREAM_SPLIT  ((uint64_t)1 << 62)
 
 enum { BLOCK = 1024 };   /* records per read, and per scoring sgemm */
@@ -102,26 +101,7 @@ static void probs(const float *X, int64_t n, int64_t D, int64_t K, const float *
 	for (int64_t r = 0; r < n; r++)
 		memcpy(P + r * K, b, (size_t)K * sizeof *P);
 	la_sgemm(0, 0, (int)n, (int)K, (int)D, 1.0f, X, (int)D, W, (int)K, 1.0f, P, (int)K);
-	for (int64_t r = 0; r < n; r++) {
-		float *p = P + r * K, mx = p[0];
-		for (int64_t k = 1; k < K; k++)
-			if (p[k] > mx)
-				mx = p[k];
-		double s = 0;
-		for (int64_t k = 0; k < K; k++)
-			s += (p[k] = expf(p[k] - mx));
-		for (int64_t k = 0; k < K; k++)
-			p[k] = (float)(p[k] / s);
-	}
-}
-
-static int64_t argmax(const float *p, int64_t K)
-{
-	int64_t best = 0;
-	for (int64_t k = 1; k < K; k++)
-		if (p[k] > p[best])
-			best = k;
-	return best;
+	softmax_rows(P, n, K);
 }
 
 /* z = (x - mu) / sd for each of n rows of X (n,D); nothing when mu is NULL */
@@ -136,117 +116,8 @@ static void standardize_rows(float *X, int64_t n, int64_t D, const float *mu, co
 
 /* --- the training data ------------------------------------------------------------- */
 
-typedef struct {
-	sin_t *in;
-	tfield fx;            /* x as stored compactly: offset 0, record size fx.nbytes */
-	int64_t N, D, K;
-	unsigned char *xs;    /* (N, fx.nbytes): x as it came (u8 stays u8) */
-	int64_t *y;           /* (N) */
-	char *classes;        /* the K names, space-separated */
-} data_t;
-
-static void load(data_t *d, const char *path)
-{
-	memset(d, 0, sizeof *d);
-	d->in = sin_open(path);
-	const char *name = d->in->name;
-	const tfield *fx = th_need(&d->in->h, "x", name);
-	int li = th_find(&d->in->h, "label");
-	if (li < 0)
-		die("%s: no field 'label' (--train needs labelled data)", name);
-	const tfield *fl = &d->in->h.fields[li];
-	if (!dtype_is_int(fl->dtype) || fl->n != 1)
-		die("%s: label is %s with %" PRId64 " values; --train needs an integer label, one per record", name,
-		    dtype_names[fl->dtype], fl->n);
-	d->fx = *fx;
-	d->fx.offset = 0;
-	d->D = fx->n;
-	if (d->D > INT32_MAX / 4)
-		die("%s: x has %" PRId64 " values, more than BLAS can index", name, d->D);
-
-	const char *cl = th_attr(&d->in->h, "classes");
-	char **words = NULL;
-	int64_t K = cl ? th_words(cl, &words) : 0;
-	if (cl && K < 2)
-		die("%s: the attribute classes names %" PRId64 " class%s; a classifier needs at least 2", name, K,
-		    K == 1 ? "" : "es");
-	th_words_free(words, (int)K);
-
-	int64_t R = d->in->h.recsize, nb = fx->nbytes, cap = 0, n, maxlabel = -1;
-	int isfloat = !dtype_is_int(fx->dtype);
-	unsigned char *raw = xmalloc((size_t)(BLOCK * R));
-	float *X = isfloat ? xmalloc((size_t)(BLOCK * d->D) * sizeof *X) : NULL;
-	int64_t lab[BLOCK];
-	while ((n = sin_read(d->in, raw, BLOCK)) > 0) {
-		if (d->N + n > cap) {
-			cap = cap ? 2 * cap : (d->in->h.count > 0 ? d->in->h.count : 4096);
-			if (cap < d->N + n)
-				cap = d->N + n;
-			d->xs = xrealloc(d->xs, (size_t)(cap * nb));
-			d->y = xrealloc(d->y, (size_t)cap * sizeof *d->y);
-		}
-		if (isfloat) {
-			tf_get_f32(fx, raw, n, R, X);
-			tf_check_finite_f32(X, n, d->D, d->N, name, "x");
-		}
-		tf_get_i64(fl, raw, n, R, lab);
-		for (int64_t r = 0; r < n; r++) {
-			int64_t v = lab[r], rec = d->N + r;
-			if (K && (v < 0 || v >= K))
-				die("%s: record %" PRId64 ": label %" PRId64 " is outside 0..%" PRId64 " (%" PRId64
-				    " classes)",
-				    name, rec, v, K - 1, K);
-			if (!K && (v < 0 || v > MAX_LABEL))
-				die("%s: record %" PRId64 ": label %" PRId64 " is outside 0..%d (without a classes "
-				    "attribute)",
-				    name, rec, v, MAX_LABEL);
-			if (v > maxlabel)
-				maxlabel = v;
-			d->y[rec] = v;
-			memcpy(d->xs + rec * nb, raw + r * R + fx->offset, (size_t)nb);
-		}
-		d->N += n;
-	}
-	free(raw), free(X);
-	if (d->N < 2)
-		die("%s: %" PRId64 " record%s; training needs at least 2", name, d->N, d->N == 1 ? "" : "s");
-	if (!K) {
-		K = maxlabel + 1;
-		if (K < 2)
-			die("%s: every label is 0 and there is no classes attribute; a classifier needs at least 2 "
-			    "classes",
-			    name);
-		size_t len = 0, cap2 = (size_t)K * 7 + 1;
-		d->classes = xmalloc(cap2);
-		for (int64_t k = 0; k < K; k++)
-			len += (size_t)snprintf(d->classes + len, cap2 - len, k ? " %" PRId64 : "%" PRId64, k);
-	} else {
-		d->classes = xstrdup(cl);
-	}
-	d->K = K;
-	if (d->D * d->K * 4 > TINY_RECORD_MAX / 2)
-		die("%s: D = %" PRId64 " inputs x K = %" PRId64 " classes is too many weights", name, d->D, d->K);
-}
-
-/* X (n,D) f32 from the records idx[0..n) */
-static void gather(const data_t *d, const int64_t *idx, int64_t n, float *X)
-{
-	for (int64_t r = 0; r < n; r++)
-		tf_get_f32(&d->fx, d->xs + idx[r] * d->fx.nbytes, 1, d->fx.nbytes, X + r * d->D);
-}
-
-static void shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream)
-{
-	rng_t r;
-	rng_seed(&r, seed, stream);
-	for (int64_t i = n - 1; i > 0; i--) {
-		int64_t j = (int64_t)rng_below(&r, (uint64_t)i + 1), t = a[i];
-		a[i] = a[j], a[j] = t;
-	}
-}
-
 /* mu, sd (D) over the records idx[0..n), in double */
-static void moments(const data_t *d, const int64_t *idx, int64_t n, float *mu, float *sd)
+static void moments(const labelled_t *d, const int64_t *idx, int64_t n, float *mu, float *sd)
 {
 	int64_t D = d->D;
 	double *s1 = xcalloc((size_t)D, sizeof *s1), *s2 = xcalloc((size_t)D, sizeof *s2);
@@ -254,7 +125,7 @@ static void moments(const data_t *d, const int64_t *idx, int64_t n, float *mu, f
 	for (int64_t pass = 0; pass < 2; pass++)
 		for (int64_t first = 0; first < n; first += BLOCK) {
 			int64_t m = n - first < BLOCK ? n - first : BLOCK;
-			gather(d, idx + first, m, X);
+			ld_gather(d, idx + first, m, X);
 			for (int64_t r = 0; r < m; r++)
 				for (int64_t i = 0; i < D; i++) {
 					if (pass == 0)
@@ -277,17 +148,17 @@ static void moments(const data_t *d, const int64_t *idx, int64_t n, float *mu, f
 }
 
 /* correct predictions among the records idx[0..n); X, P are scratch (BLOCK rows) */
-static int64_t count_correct(const data_t *d, const int64_t *idx, int64_t n, const float *W, const float *b,
+static int64_t count_correct(const labelled_t *d, const int64_t *idx, int64_t n, const float *W, const float *b,
 			     const float *mu, const float *sd, float *X, float *P)
 {
 	int64_t correct = 0;
 	for (int64_t first = 0; first < n; first += BLOCK) {
 		int64_t m = n - first < BLOCK ? n - first : BLOCK;
-		gather(d, idx + first, m, X);
+		ld_gather(d, idx + first, m, X);
 		standardize_rows(X, m, d->D, mu, sd);
 		probs(X, m, d->D, d->K, W, b, P);
 		for (int64_t r = 0; r < m; r++)
-			correct += argmax(P + r * d->K, d->K) == d->y[idx[first + r]];
+			correct += argmax_f32(P + r * d->K, d->K) == d->y[idx[first + r]];
 	}
 	return correct;
 }
@@ -296,8 +167,13 @@ static int64_t count_correct(const data_t *d, const int64_t *idx, int64_t n, con
 
 static void train(const char *path, const opts_t *o)
 {
-	data_t d;
-	load(&d, path);
+	labelled_t d;
+	ld_open(&d, path);
+	ld_read(&d);
+	if (!d.classes)
+		d.classes = ld_class_numbers(d.K);
+	if (d.D * d.K * 4 > TINY_RECORD_MAX / 2)
+		die("%s: D = %" PRId64 " inputs x K = %" PRId64 " classes is too many weights", d.in->name, d.D, d.K);
 	int64_t N = d.N, D = d.D, K = d.K, B = o->batch;
 
 	/* the split: the last floor(valid N) of a seeded order are held out */
@@ -305,7 +181,7 @@ static void train(const char *path, const opts_t *o)
 	for (int64_t i = 0; i < N; i++)
 		order[i] = i;
 	if (o->valid > 0) {
-		shuffle(order, N, o->seed, STREAM_SPLIT);
+		rng_shuffle(order, N, o->seed, STREAM_SPLIT);
 		nvalid = (int64_t)floor(o->valid * (double)N);
 		if (nvalid < 1 || nvalid > N - 1)
 			die("--valid %g of %s's %" PRId64 " records leaves %" PRId64 " for validation and %" PRId64
@@ -343,12 +219,12 @@ static void train(const char *path, const opts_t *o)
 	int64_t best_epoch = 0, epoch;
 	for (epoch = 0; epoch < o->epochs; epoch++) {
 		memcpy(tr, order, (size_t)ntrain * sizeof *tr);
-		shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
+		rng_shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
 		double loss = 0;
 		int64_t correct = 0;
 		for (int64_t first = 0; first < ntrain; first += B) {
 			int64_t n = ntrain - first < B ? ntrain - first : B;
-			gather(&d, tr + first, n, X);
+			ld_gather(&d, tr + first, n, X);
 			standardize_rows(X, n, D, mu, sd);
 			probs(X, n, D, K, W, b, P);
 			/* P becomes P - Y; db its column means */
@@ -358,7 +234,7 @@ static void train(const char *path, const opts_t *o)
 				float *p = P + r * K;
 				int64_t y = d.y[tr[first + r]];
 				loss -= log(p[y] > 1e-30f ? (double)p[y] : 1e-30);
-				correct += argmax(p, K) == y;
+				correct += argmax_f32(p, K) == y;
 				p[y] -= 1.0f;
 				for (int64_t k = 0; k < K; k++)
 					gb[k] += p[k];
@@ -524,7 +400,7 @@ static void predict(const char *model_path, const char *path)
 			tf_get_i64(fl, raw, n, R, lab);
 		for (int64_t r = 0; r < n; r++) {
 			unsigned char *dst = orec + r * OR;
-			int32_t pred = (int32_t)argmax(P + r * K, K);
+			int32_t pred = (int32_t)argmax_f32(P + r * K, K);
 			if (fl) {
 				memcpy(dst, raw + r * R + fl->offset, (size_t)fl->nbytes);
 				if (fl->n == 1 && dtype_is_int(fl->dtype))

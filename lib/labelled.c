@@ -1,0 +1,157 @@
+/*
+ * labelled.c - a labelled data set held in memory for a classifier
+ * (tiny-logreg, tiny-backprop): x as it came (u8 stays u8, converted a
+ * minibatch at a time), an integer label per record, and the class names.
+ * Also the small pieces both classifiers use: softmax rows, argmax, a
+ * seeded shuffle.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tiny.h"
+
+#define LD_BLOCK 1024
+#define LD_MAX_LABEL 65535   /* largest label accepted without a classes attribute */
+
+void ld_open(labelled_t *d, const char *path)
+{
+	memset(d, 0, sizeof *d);
+	d->in = sin_open(path);
+	const char *name = d->in->name;
+	const tfield *fx = th_need(&d->in->h, "x", name);
+	int li = th_find(&d->in->h, "label");
+	if (li < 0)
+		die("%s: no field 'label' (--train needs labelled data)", name);
+	d->fl = &d->in->h.fields[li];
+	if (!dtype_is_int(d->fl->dtype) || d->fl->n != 1)
+		die("%s: label is %s with %" PRId64 " values; --train needs an integer label, one per record", name,
+		    dtype_names[d->fl->dtype], d->fl->n);
+	d->fx = *fx;
+	d->fx.offset = 0;
+	d->D = fx->n;
+	if (d->D > INT32_MAX / 4)
+		die("%s: x has %" PRId64 " values, more than BLAS can index", name, d->D);
+	const char *cl = th_attr(&d->in->h, "classes");
+	if (cl) {
+		char **words = NULL;
+		d->K = th_words(cl, &words);
+		th_words_free(words, (int)d->K);
+		if (d->K < 2)
+			die("%s: the attribute classes names %" PRId64 " class%s; a classifier needs at least 2", name,
+			    d->K, d->K == 1 ? "" : "es");
+		d->classes = xstrdup(cl);
+	}
+}
+
+void ld_read(labelled_t *d)
+{
+	const char *name = d->in->name;
+	const tfield *fx = &d->in->h.fields[th_find(&d->in->h, "x")];
+	int64_t R = d->in->h.recsize, nb = fx->nbytes, cap = 0, n, maxlabel = -1, K = d->K;
+	int isfloat = !dtype_is_int(fx->dtype);
+	unsigned char *raw = xmalloc((size_t)(LD_BLOCK * R));
+	float *X = isfloat ? xmalloc((size_t)(LD_BLOCK * d->D) * sizeof *X) : NULL;
+	int64_t lab[LD_BLOCK];
+	while ((n = sin_read(d->in, raw, LD_BLOCK)) > 0) {
+		if (d->N + n > cap) {
+			cap = cap ? 2 * cap : (d->in->h.count > 0 ? d->in->h.count : 4096);
+			if (cap < d->N + n)
+				cap = d->N + n;
+			d->xs = xrealloc(d->xs, (size_t)(cap * nb));
+			d->y = xrealloc(d->y, (size_t)cap * sizeof *d->y);
+		}
+		if (isfloat) {
+			tf_get_f32(fx, raw, n, R, X);
+			tf_check_finite_f32(X, n, d->D, d->N, name, "x");
+		}
+		tf_get_i64(d->fl, raw, n, R, lab);
+		for (int64_t r = 0; r < n; r++) {
+			int64_t v = lab[r], rec = d->N + r;
+			if (K && (v < 0 || v >= K))
+				die("%s: record %" PRId64 ": label %" PRId64 " is outside 0..%" PRId64 " (%" PRId64
+				    " classes)",
+				    name, rec, v, K - 1, K);
+			if (!K && (v < 0 || v > LD_MAX_LABEL))
+				die("%s: record %" PRId64 ": label %" PRId64 " is outside 0..%d (without a classes "
+				    "attribute)",
+				    name, rec, v, LD_MAX_LABEL);
+			if (v > maxlabel)
+				maxlabel = v;
+			d->y[rec] = v;
+			memcpy(d->xs + rec * nb, raw + r * R + fx->offset, (size_t)nb);
+		}
+		d->N += n;
+	}
+	free(raw), free(X);
+	if (d->N < 2)
+		die("%s: %" PRId64 " record%s; training needs at least 2", name, d->N, d->N == 1 ? "" : "s");
+	if (!K) {
+		d->K = maxlabel + 1;
+		if (d->K < 2)
+			die("%s: every label is 0 and there is no classes attribute; a classifier needs at least 2 "
+			    "classes",
+			    name);
+	}
+}
+
+char *ld_class_numbers(int64_t K)
+{
+	size_t len = 0, cap = (size_t)K * 21 + 1;
+	char *s = xmalloc(cap);
+	s[0] = 0;
+	for (int64_t k = 0; k < K; k++)
+		len += (size_t)snprintf(s + len, cap - len, k ? " %" PRId64 : "%" PRId64, k);
+	return s;
+}
+
+void ld_gather(const labelled_t *d, const int64_t *idx, int64_t n, float *X)
+{
+	for (int64_t r = 0; r < n; r++)
+		tf_get_f32(&d->fx, d->xs + idx[r] * d->fx.nbytes, 1, d->fx.nbytes, X + r * d->D);
+}
+
+void ld_free(labelled_t *d)
+{
+	if (d->in)
+		sin_close(d->in);
+	free(d->xs);
+	free(d->y);
+	free(d->classes);
+	memset(d, 0, sizeof *d);
+}
+
+void rng_shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream)
+{
+	rng_t r;
+	rng_seed(&r, seed, stream);
+	for (int64_t i = n - 1; i > 0; i--) {
+		int64_t j = (int64_t)rng_below(&r, (uint64_t)i + 1), t = a[i];
+		a[i] = a[j], a[j] = t;
+	}
+}
+
+void softmax_rows(float *P, int64_t m, int64_t K)
+{
+	for (int64_t r = 0; r < m; r++) {
+		float *p = P + r * K, mx = p[0];
+		for (int64_t k = 1; k < K; k++)
+			if (p[k] > mx)
+				mx = p[k];
+		double s = 0;
+		for (int64_t k = 0; k < K; k++)
+			s += (p[k] = expf(p[k] - mx));
+		for (int64_t k = 0; k < K; k++)
+			p[k] = (float)(p[k] / s);
+	}
+}
+
+int64_t argmax_f32(const float *p, int64_t K)
+{
+	int64_t best = 0;
+	for (int64_t k = 1; k < K; k++)
+		if (p[k] > p[best])
+			best = k;
+	return best;
+}
