@@ -5,7 +5,7 @@
  * regression on their features (section 3.2).
  *
  * usage: tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]]
- *          [--init-logreg LOGREG] [--epochs E] [--batch B] [--lr R] [--momentum M]
+ *          [--init-logreg LOGREG] [--epochs E] [--batch B] [--lr R] [--lr-input R] [--momentum M]
  *          [--l2 L] [--valid FRACTION] [--seed S] [FILE]
  *        tiny-backprop [-q] MODEL [FILE]
  *
@@ -30,7 +30,10 @@
  * initial parameters (tests/backprop.bats checks this against NumPy).
  * Each epoch visits the training records in a Fisher-Yates order from rng
  * stream `epoch` of --seed (as tiny-logreg); the last minibatch may be
- * smaller than B.  Defaults: --lr 0.01, --momentum 0.9, --l2 1e-4,
+ * smaller than B.  --lr-input sets the first layer's weights' rate apart
+ * (default --lr): its gradient grows with the inputs' square, so raw
+ * 0..255 pixels want a rate about 10^4 times smaller than the layers above.
+ * Defaults: --lr 0.01, --momentum 0.9, --l2 1e-4,
  * --epochs 30, --batch 100, --seed 1.  --epochs 0 writes the initial net.
  *
  * Initialisation.  Hidden layer k comes from RBM k of --init-rbm (lib/rbm.c):
@@ -81,7 +84,7 @@
 
 static const char *usage_line =
 	"tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]] [--init-logreg LOGREG] "
-	"[--epochs E] [--batch B] [--lr R] [--momentum M] [--l2 L] [--valid FRACTION] [--seed S] [FILE] | "
+	"[--epochs E] [--batch B] [--lr R] [--lr-input R] [--momentum M] [--l2 L] [--valid FRACTION] [--seed S] [FILE] | "
 	"tiny-backprop [-q] MODEL [FILE]";
 
 #define PATIENCE      5          /* epochs without a better validation accuracy */
@@ -93,7 +96,7 @@ static const char *usage_line =
 enum { BLOCK = 1024 };   /* records per read, and per scoring pass */
 
 typedef struct {
-	double l2, lr, momentum, valid;
+	double l2, lr, lr_input, momentum, valid;
 	int64_t epochs, batch;
 	uint64_t seed;
 	int nhidden, nrbm;
@@ -416,6 +419,7 @@ static void train(const char *path, const opts_t *o)
 			fprintf(stderr, "%s: epoch 0 (the initial net): validation accuracy %.4f\n", tiny_prog, best_acc);
 	}
 	float lr = (float)o->lr, mo = (float)o->momentum;
+	float lr0 = o->lr_input >= 0 ? (float)o->lr_input : lr;   /* the first layer's */
 	for (epoch = 0; epoch < o->epochs; epoch++) {
 		memcpy(tr, order, (size_t)ntrain * sizeof *tr);
 		rng_shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
@@ -435,8 +439,9 @@ static void train(const char *path, const opts_t *o)
 			for (int l = 0; l <= L; l++) {
 				int64_t nw = net.n[l] * net.n[l + 1], nb = net.n[l + 1];
 				float *W = net.W[l], *uW = mom.W[l], *b = net.b[l], *ub = mom.b[l];
+				float r = l == 0 ? lr0 : lr;
 				for (int64_t i = 0; i < nw; i++) {
-					uW[i] = mo * uW[i] - lr * G[l][i];
+					uW[i] = mo * uW[i] - r * G[l][i];
 					W[i] += uW[i];
 				}
 				for (int64_t k = 0; k < nb; k++) {
@@ -662,10 +667,11 @@ int main(int argc, char **argv)
 		{"init-rbm", required_argument, 0, 'R'}, {"init-logreg", required_argument, 0, 'G'},
 		{"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'b'},
 		{"lr", required_argument, 0, 'r'}, {"momentum", required_argument, 0, 'm'},
+		{"lr-input", required_argument, 0, 'I'},
 		{"l2", required_argument, 0, 'l'}, {"valid", required_argument, 0, 'v'},
 		{"seed", required_argument, 0, 's'}, {"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'}, {0}};
-	opts_t o = {.l2 = 1e-4, .lr = 0.01, .momentum = 0.9, .epochs = 30, .batch = 100, .seed = 1};
+	opts_t o = {.l2 = 1e-4, .lr = 0.01, .lr_input = -1, .momentum = 0.9, .epochs = 30, .batch = 100, .seed = 1};
 	int training = 0, train_opts = 0, c;
 	char *parts[MAX_HIDDEN];
 	tiny_init(argc, argv, usage_line);
@@ -684,6 +690,7 @@ int main(int argc, char **argv)
 		case 'e': o.epochs = opt_i64("--epochs", optarg, 0, 1 << 30), train_opts = 1; break;
 		case 'b': o.batch = opt_i64("--batch", optarg, 1, 1 << 20), train_opts = 1; break;
 		case 'r': o.lr = opt_f64("--lr", optarg, 0, 1e6), train_opts = 1; break;
+		case 'I': o.lr_input = opt_f64("--lr-input", optarg, 0, 1e6), train_opts = 1; break;
 		case 'm':
 			o.momentum = opt_f64("--momentum", optarg, 0, 1), train_opts = 1;
 			if (o.momentum >= 1)

@@ -257,3 +257,14 @@ print('ok')
 	run tiny-info "$T/m.tiny"
 	assert_line --regexp "attr backprop_valid_accuracy (1.0000|0.9[5-9])"
 }
+
+@test "--lr-input gives the first layer its own rate: 0 leaves it as the RBM made it" {
+	rbm "$T/r1.tiny" 3 4 gaussian 7
+	logreg "$T/lr.tiny" 4 3 8
+	tiny-backprop --train -q --init-rbm "$T/r1.tiny" --init-logreg "$T/lr.tiny" --epochs 0 "$T/d.tiny" >"$T/m0.tiny"
+	tiny-backprop --train -q --init-rbm "$T/r1.tiny" --init-logreg "$T/lr.tiny" --epochs 2 --batch 3 --lr 0.1 \
+		--lr-input 0 "$T/d.tiny" >"$T/m1.tiny"
+	[ "$(tiny-dump --fields W1 "$T/m0.tiny")" = "$(tiny-dump --fields W1 "$T/m1.tiny")" ]
+	[ "$(tiny-dump --fields Wo "$T/m0.tiny")" != "$(tiny-dump --fields Wo "$T/m1.tiny")" ]
+	run -2 tiny-backprop --train --lr-input -1 "$T/d.tiny"
+}
