@@ -155,3 +155,64 @@ int64_t argmax_f32(const float *p, int64_t K)
 			best = k;
 	return best;
 }
+
+/* --- predictions ------------------------------------------------------------ */
+
+void pred_open(pred_out_t *p, const sin_t *in, int64_t K, const char *classes)
+{
+	memset(p, 0, sizeof *p);
+	p->in = in;
+	p->K = K;
+	int li = th_find(&in->h, "label");
+	p->fl = li >= 0 ? &in->h.fields[li] : NULL;
+	p->intlabel = p->fl && p->fl->n == 1 && dtype_is_int(p->fl->dtype);
+	th_copy(&p->h, &in->h);
+	while (p->h.nfields)
+		th_remove_field(&p->h, 0);
+	char err[256];
+	if (p->fl && th_add_field(&p->h, "label", p->fl->dtype, p->fl->rank, p->fl->dims, err, sizeof err) < 0)
+		die("%s", err);
+	th_field(&p->h, "pred", DT_I32, 0);
+	th_field(&p->h, "prob", DT_F32, 1, K);
+	if (classes)
+		th_attr_set(&p->h, "classes", classes);
+	th_add_history(&p->h);
+	p->out = sout_open(NULL, &p->h);
+}
+
+void pred_write(pred_out_t *p, const unsigned char *raw, int64_t n, const float *P)
+{
+	const tfield *opred = &p->h.fields[th_find(&p->h, "pred")], *oprob = &p->h.fields[th_find(&p->h, "prob")];
+	int64_t R = p->in->h.recsize, OR = p->h.recsize, K = p->K;
+	if (n > p->cap) {
+		p->orec = xrealloc(p->orec, (size_t)(n * OR));
+		p->cap = n;
+	}
+	for (int64_t r = 0; r < n; r++) {
+		unsigned char *dst = p->orec + r * OR;
+		int32_t pred = (int32_t)argmax_f32(P + r * K, K);
+		if (p->fl) {
+			memcpy(dst, raw + r * R + p->fl->offset, (size_t)p->fl->nbytes);
+			if (p->intlabel) {
+				int64_t lab;
+				tf_get_i64(p->fl, raw + r * R, 1, R, &lab);
+				p->correct += lab == pred;
+			}
+		}
+		memcpy(dst + opred->offset, &pred, sizeof pred);
+		memcpy(dst + oprob->offset, P + r * K, (size_t)K * sizeof *P);
+	}
+	sout_write(p->out, p->orec, n);
+	p->done += n;
+}
+
+void pred_close(pred_out_t *p)
+{
+	if (p->intlabel && p->done && !tiny_quiet)
+		fprintf(stderr, "%s: accuracy %.4f (%" PRId64 " of %" PRId64 ")\n", tiny_prog,
+			(double)p->correct / (double)p->done, p->correct, p->done);
+	sout_close(p->out);
+	th_free(&p->h);
+	free(p->orec);
+	memset(p, 0, sizeof *p);
+}

@@ -291,6 +291,23 @@ void rng_shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream);
 void softmax_rows(float *P, int64_t m, int64_t K);
 int64_t argmax_f32(const float *p, int64_t K);
 
+/* Predictions on stdout: the input's label (when it has one), pred i32 [],
+ * prob f32 [K]; the input's attributes, the model's classes.  pred_close
+ * prints the accuracy when the labels are integers (not with -q). */
+typedef struct {
+	const sin_t *in;
+	const tfield *fl;
+	int intlabel;
+	int64_t K, done, correct, cap;
+	theader h;
+	sout_t *out;
+	unsigned char *orec;
+} pred_out_t;
+void pred_open(pred_out_t *p, const sin_t *in, int64_t K, const char *classes);
+/* n input records (raw, as read) and their probabilities P (n,K). */
+void pred_write(pred_out_t *p, const unsigned char *raw, int64_t n, const float *P);
+void pred_close(pred_out_t *p);
+
 /* --- restricted Boltzmann machines (rbm.c) -------------------------------- */
 
 typedef struct {

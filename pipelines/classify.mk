@@ -12,6 +12,8 @@
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
+# every file is worth keeping: a long run resumes where it stopped
+.SECONDARY:
 
 OUT ?= results/classify
 RBM_OUT ?= results/rbm

@@ -9,6 +9,8 @@
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
+# every file is worth keeping: a long run resumes where it stopped
+.SECONDARY:
 
 OUT ?= results/demo
 COUNT ?= 5000

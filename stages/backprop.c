@@ -580,68 +580,32 @@ static void predict(const char *model_path, const char *path)
 	if (fx->n != D)
 		die("%s is a net of D = %" PRId64 " inputs; %s's x has %" PRId64 " values", ms->name, D, in->name,
 		    fx->n);
-	int li = th_find(&in->h, "label");
-	const tfield *fl = li >= 0 ? &in->h.fields[li] : NULL;
-	int intlabel = fl && fl->n == 1 && dtype_is_int(fl->dtype);
 
-	/* output: label (if any), pred, prob; the data's attributes, the model's classes */
-	theader h;
-	th_copy(&h, &in->h);
-	while (h.nfields)
-		th_remove_field(&h, 0);
-	char err[256];
-	if (fl && th_add_field(&h, "label", fl->dtype, fl->rank, fl->dims, err, sizeof err) < 0)
-		die("%s", err);
-	th_field(&h, "pred", DT_I32, 0);
-	th_field(&h, "prob", DT_F32, 1, K);
-	if (classes)
-		th_attr_set(&h, "classes", classes);
-	th_add_history(&h);
-	const tfield *opred = &h.fields[th_find(&h, "pred")], *oprob = &h.fields[th_find(&h, "prob")];
-
-	int64_t R = in->h.recsize, OR = h.recsize, n, done = 0, correct = 0;
-	unsigned char *raw = xmalloc((size_t)(BLOCK * R)), *orec = xmalloc((size_t)(BLOCK * OR));
+	pred_out_t po;
+	pred_open(&po, in, K, classes);
+	int64_t R = in->h.recsize, n, done = 0;
+	unsigned char *raw = xmalloc((size_t)(BLOCK * R));
 	float *A[MAX_HIDDEN + 2];
 	for (int l = 0; l <= L + 1; l++)
 		A[l] = xmalloc((size_t)(BLOCK * net.n[l]) * sizeof(float));
-	const float *P = A[L + 1];
-	int64_t lab[BLOCK];
-	sout_t *o = sout_open(NULL, &h);
 	progress_t bar;
 	progress_start(&bar, "predict", in->h.count == TINY_COUNT_UNKNOWN ? 0 : (double)in->h.count);
 	while ((n = sin_read(in, raw, BLOCK)) > 0) {
 		tf_get_f32(fx, raw, n, R, A[0]);
 		tf_check_finite_f32(A[0], n, D, done, in->name, "x");
 		forward(&net, A, n);
-		if (intlabel)
-			tf_get_i64(fl, raw, n, R, lab);
-		for (int64_t r = 0; r < n; r++) {
-			unsigned char *dst = orec + r * OR;
-			int32_t pred = (int32_t)argmax_f32(P + r * K, K);
-			if (fl) {
-				memcpy(dst, raw + r * R + fl->offset, (size_t)fl->nbytes);
-				if (intlabel)
-					correct += lab[r] == pred;
-			}
-			memcpy(dst + opred->offset, &pred, sizeof pred);
-			memcpy(dst + oprob->offset, P + r * K, (size_t)K * sizeof *P);
-		}
-		sout_write(o, orec, n);
+		pred_write(&po, raw, n, A[L + 1]);
 		done += n;
 		progress_update(&bar, (double)done);
 	}
 	progress_end(&bar);
-	if (intlabel && done && !tiny_quiet)
-		fprintf(stderr, "%s: accuracy %.4f (%" PRId64 " of %" PRId64 ")\n", tiny_prog,
-			(double)correct / (double)done, correct, done);
-	sout_close(o);
+	pred_close(&po);
 	sin_close(in);
 	sin_close(ms);
-	th_free(&h);
 	for (int l = 0; l <= L + 1; l++)
 		free(A[l]);
 	net_free(&net);
-	free(raw), free(orec);
+	free(raw);
 }
 
 /* --- main ---------------------------------------------------------------------------------- */

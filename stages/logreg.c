@@ -348,8 +348,6 @@ static void predict(const char *model_path, const char *path)
 	if (fx->n != D)
 		die("%s is a model of D = %" PRId64 " inputs; %s's x has %" PRId64 " values", ms->name, D, in->name,
 		    fx->n);
-	int li = th_find(&in->h, "label");
-	const tfield *fl = li >= 0 ? &in->h.fields[li] : NULL;
 
 	unsigned char *mrec = xmalloc((size_t)ms->h.recsize);
 	sin_read(ms, mrec, 1);
@@ -369,26 +367,11 @@ static void predict(const char *model_path, const char *path)
 	}
 	free(mrec);
 
-	/* output: label (if any), pred, prob; the data's attributes, the model's classes */
-	theader h;
-	th_copy(&h, &in->h);
-	while (h.nfields)
-		th_remove_field(&h, 0);
-	char err[256];
-	if (fl && th_add_field(&h, "label", fl->dtype, fl->rank, fl->dims, err, sizeof err) < 0)
-		die("%s", err);
-	th_field(&h, "pred", DT_I32, 0);
-	th_field(&h, "prob", DT_F32, 1, K);
-	if (classes)
-		th_attr_set(&h, "classes", classes);
-	th_add_history(&h);
-	const tfield *opred = &h.fields[th_find(&h, "pred")], *oprob = &h.fields[th_find(&h, "prob")];
-
-	int64_t R = in->h.recsize, OR = h.recsize, n, done = 0, correct = 0;
-	unsigned char *raw = xmalloc((size_t)(BLOCK * R)), *orec = xmalloc((size_t)(BLOCK * OR));
+	pred_out_t po;
+	pred_open(&po, in, K, classes);
+	int64_t R = in->h.recsize, n, done = 0;
+	unsigned char *raw = xmalloc((size_t)(BLOCK * R));
 	float *X = xmalloc((size_t)(BLOCK * D) * sizeof *X), *P = xmalloc((size_t)(BLOCK * K) * sizeof *P);
-	int64_t lab[BLOCK];
-	sout_t *o = sout_open(NULL, &h);
 	progress_t bar;
 	progress_start(&bar, "predict", in->h.count == TINY_COUNT_UNKNOWN ? 0 : (double)in->h.count);
 	while ((n = sin_read(in, raw, BLOCK)) > 0) {
@@ -396,32 +379,15 @@ static void predict(const char *model_path, const char *path)
 		tf_check_finite_f32(X, n, D, done, in->name, "x");
 		standardize_rows(X, n, D, mu, sd);
 		probs(X, n, D, K, W, b, P);
-		if (fl && fl->n == 1 && dtype_is_int(fl->dtype))
-			tf_get_i64(fl, raw, n, R, lab);
-		for (int64_t r = 0; r < n; r++) {
-			unsigned char *dst = orec + r * OR;
-			int32_t pred = (int32_t)argmax_f32(P + r * K, K);
-			if (fl) {
-				memcpy(dst, raw + r * R + fl->offset, (size_t)fl->nbytes);
-				if (fl->n == 1 && dtype_is_int(fl->dtype))
-					correct += lab[r] == pred;
-			}
-			memcpy(dst + opred->offset, &pred, sizeof pred);
-			memcpy(dst + oprob->offset, P + r * K, (size_t)K * sizeof *P);
-		}
-		sout_write(o, orec, n);
+		pred_write(&po, raw, n, P);
 		done += n;
 		progress_update(&bar, (double)done);
 	}
 	progress_end(&bar);
-	if (fl && fl->n == 1 && dtype_is_int(fl->dtype) && done && !tiny_quiet)
-		fprintf(stderr, "%s: accuracy %.4f (%" PRId64 " of %" PRId64 ")\n", tiny_prog,
-			(double)correct / (double)done, correct, done);
-	sout_close(o);
+	pred_close(&po);
 	sin_close(in);
 	sin_close(ms);
-	th_free(&h);
-	free(raw), free(orec), free(X), free(P), free(W), free(b), free(mu), free(sd);
+	free(raw), free(X), free(P), free(W), free(b), free(mu), free(sd);
 }
 
 /* --- main ---------------------------------------------------------------------------------- */
