@@ -108,12 +108,50 @@ char *ld_class_numbers(int64_t K)
 
 void ld_gather(const labelled_t *d, const int64_t *idx, int64_t n, float *X)
 {
-	for (int64_t r = 0; r < n; r++)
-		tf_get_f32(&d->fx, d->xs + idx[r] * d->fx.nbytes, 1, d->fx.nbytes, X + r * d->D);
+	for (int64_t r = 0; r < n; r++) {
+		float *x = X + r * d->D;
+		tf_get_f32(&d->fx, d->xs + idx[r] * d->fx.nbytes, 1, d->fx.nbytes, x);
+		if (d->mu)
+			for (int64_t i = 0; i < d->D; i++)
+				x[i] = (x[i] - d->mu[i]) / d->sd[i];
+	}
+}
+
+void ld_moments(const labelled_t *d, const int64_t *idx, int64_t n, float *mu, float *sd)
+{
+	enum { BL = 1024 };
+	int64_t D = d->D;
+	double *s1 = xcalloc((size_t)D, sizeof *s1), *s2 = xcalloc((size_t)D, sizeof *s2);
+	float *X = xmalloc((size_t)(BL * D) * sizeof *X);
+	for (int64_t pass = 0; pass < 2; pass++)
+		for (int64_t first = 0; first < n; first += BL) {
+			int64_t m = n - first < BL ? n - first : BL;
+			ld_gather(d, idx + first, m, X);
+			for (int64_t r = 0; r < m; r++)
+				for (int64_t i = 0; i < D; i++) {
+					if (pass == 0) {
+						s1[i] += X[r * D + i];
+					} else {
+						double t = X[r * D + i] - s1[i];
+						s2[i] += t * t;
+					}
+				}
+			if (pass == 0 && first + m >= n)
+				for (int64_t i = 0; i < D; i++)
+					s1[i] /= (double)n;
+		}
+	for (int64_t i = 0; i < D; i++) {
+		double s = sqrt(s2[i] / (double)n);
+		mu[i] = (float)s1[i];
+		sd[i] = s < 1e-6 ? 1.0f : (float)s;   /* a constant input keeps its scale */
+	}
+	free(s1), free(s2), free(X);
 }
 
 void ld_free(labelled_t *d)
 {
+	free(d->mu);
+	free(d->sd);
 	if (d->in)
 		sin_close(d->in);
 	free(d->xs);

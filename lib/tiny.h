@@ -272,6 +272,7 @@ typedef struct {
 	unsigned char *xs;    /* (N, fx.nbytes): x as it came (u8 stays u8) */
 	int64_t *y;           /* (N) labels */
 	char *classes;        /* the K names, space-separated; NULL without the attribute */
+	float *mu, *sd;       /* (D) when set, ld_gather gives (x - mu) / sd */
 } labelled_t;
 
 /* The header only: x, an integer label, the classes (at least 2). */
@@ -279,8 +280,11 @@ void ld_open(labelled_t *d, const char *path);
 /* The records: labels in 0..K-1 (without classes, up to 65535 and then
  * K = largest + 1), x finite, at least 2 records.  Dies naming the record. */
 void ld_read(labelled_t *d);
-/* X (n,D) f32 from the records idx[0..n). */
+/* X (n,D) f32 from the records idx[0..n) (standardised when d->mu is set). */
 void ld_gather(const labelled_t *d, const int64_t *idx, int64_t n, float *X);
+/* mu, sd (D) of what ld_gather gives over the records idx[0..n), in double;
+ * an sd below 1e-6 (a constant input) becomes 1. */
+void ld_moments(const labelled_t *d, const int64_t *idx, int64_t n, float *mu, float *sd);
 void ld_free(labelled_t *d);
 /* "0 1 ... K-1", for data without class names; caller frees. */
 char *ld_class_numbers(int64_t K);

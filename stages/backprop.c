@@ -5,7 +5,7 @@
  * regression on their features (section 3.2).
  *
  * usage: tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]]
- *          [--init-logreg LOGREG] [--epochs E] [--batch B] [--lr R] [--lr-input R] [--momentum M]
+ *          [--init-logreg LOGREG] [--epochs E] [--batch B] [--lr R] [--lr-input R] [--standardize] [--momentum M]
  *          [--l2 L] [--valid FRACTION] [--seed S] [FILE]
  *        tiny-backprop [-q] MODEL [FILE]
  *
@@ -30,7 +30,9 @@
  * initial parameters (tests/backprop.bats checks this against NumPy).
  * Each epoch visits the training records in a Fisher-Yates order from rng
  * stream `epoch` of --seed (as tiny-logreg); the last minibatch may be
- * smaller than B.  --lr-input sets the first layer's weights' rate apart
+ * smaller than B.  --standardize trains on (x - mu)/sd of the training
+ * part instead and folds it into the first layer of the saved net (which
+ * then takes raw inputs as before).  --lr-input sets the first layer's weights' rate apart
  * (default --lr): its gradient grows with the inputs' square, so raw
  * 0..255 pixels want a rate about 10^4 times smaller than the layers above.
  * Defaults: --lr 0.01, --momentum 0.9, --l2 1e-4,
@@ -84,7 +86,7 @@
 
 static const char *usage_line =
 	"tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]] [--init-logreg LOGREG] "
-	"[--epochs E] [--batch B] [--lr R] [--lr-input R] [--momentum M] [--l2 L] [--valid FRACTION] [--seed S] [FILE] | "
+	"[--epochs E] [--batch B] [--lr R] [--lr-input R] [--standardize] [--momentum M] [--l2 L] [--valid FRACTION] [--seed S] [FILE] | "
 	"tiny-backprop [-q] MODEL [FILE]";
 
 #define PATIENCE      5          /* epochs without a better validation accuracy */
@@ -97,6 +99,7 @@ enum { BLOCK = 1024 };   /* records per read, and per scoring pass */
 
 typedef struct {
 	double l2, lr, lr_input, momentum, valid;
+	int standardize;
 	int64_t epochs, batch;
 	uint64_t seed;
 	int nhidden, nrbm;
@@ -384,6 +387,22 @@ static void train(const char *path, const opts_t *o)
 	if (B > ntrain)
 		B = ntrain;
 
+	/* --standardize: train on z = (x - mu)/sd of the training part, with the
+	 * first layer rewritten to compute the same function of z
+	 * (W1z = diag(sd) W1, b1z = b1 + mu W1) and folded back before saving */
+	float *mu = NULL, *sd = NULL;
+	if (o->standardize) {
+		mu = xmalloc((size_t)D * sizeof *mu), sd = xmalloc((size_t)D * sizeof *sd);
+		ld_moments(&d, order, ntrain, mu, sd);
+		int64_t H1 = net.n[1];
+		for (int64_t i = 0; i < D; i++)
+			for (int64_t j = 0; j < H1; j++) {
+				net.b[0][j] += mu[i] * net.W[0][i * H1 + j];
+				net.W[0][i * H1 + j] *= sd[i];
+			}
+		d.mu = mu, d.sd = sd;
+	}
+
 	/* activations A[0..L+1] (rows, n[l]); gradients, momenta and the best net in W's shapes */
 	int64_t rows = B > BLOCK ? B : BLOCK, wide = net_widest(&net);
 	float *A[MAX_HIDDEN + 2], *G[MAX_HIDDEN + 1], *g[MAX_HIDDEN + 1];
@@ -479,7 +498,16 @@ static void train(const char *path, const opts_t *o)
 			}
 		}
 	}
-	const net_t *keep = nvalid ? &best : &net;
+	net_t *keep = nvalid ? &best : &net;
+	if (o->standardize) {
+		/* back to raw inputs: W1 = diag(1/sd) W1z, b1 = b1z - (mu/sd) W1z */
+		int64_t H1 = keep->n[1];
+		for (int64_t i = 0; i < D; i++)
+			for (int64_t j = 0; j < H1; j++) {
+				keep->W[0][i * H1 + j] /= sd[i];
+				keep->b[0][j] -= mu[i] * keep->W[0][i * H1 + j];
+			}
+	}
 	if (nvalid)
 		last_loss = best_loss, last_tacc = best_tacc;
 
@@ -524,7 +552,7 @@ static void train(const char *path, const opts_t *o)
 	for (int l = 0; l <= L; l++)
 		free(G[l]), free(g[l]);
 	net_free(&net), net_free(&mom), net_free(&best);
-	free(rec), free(order), free(tr), free(dA), free(dB), free(yb), free(d.xs), free(d.y), free(d.classes);
+	free(rec), free(order), free(tr), free(dA), free(dB), free(yb), free(d.xs), free(d.y), free(d.classes), free(mu), free(sd);
 }
 
 /* --- predicting ---------------------------------------------------------------------------- */
@@ -631,7 +659,7 @@ int main(int argc, char **argv)
 		{"init-rbm", required_argument, 0, 'R'}, {"init-logreg", required_argument, 0, 'G'},
 		{"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'b'},
 		{"lr", required_argument, 0, 'r'}, {"momentum", required_argument, 0, 'm'},
-		{"lr-input", required_argument, 0, 'I'},
+		{"lr-input", required_argument, 0, 'I'}, {"standardize", no_argument, 0, 'Z'},
 		{"l2", required_argument, 0, 'l'}, {"valid", required_argument, 0, 'v'},
 		{"seed", required_argument, 0, 's'}, {"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'}, {0}};
@@ -655,6 +683,7 @@ int main(int argc, char **argv)
 		case 'b': o.batch = opt_i64("--batch", optarg, 1, 1 << 20), train_opts = 1; break;
 		case 'r': o.lr = opt_f64("--lr", optarg, 0, 1e6), train_opts = 1; break;
 		case 'I': o.lr_input = opt_f64("--lr-input", optarg, 0, 1e6), train_opts = 1; break;
+		case 'Z': o.standardize = 1, train_opts = 1; break;
 		case 'm':
 			o.momentum = opt_f64("--momentum", optarg, 0, 1), train_opts = 1;
 			if (o.momentum >= 1)

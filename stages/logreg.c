@@ -80,7 +80,6 @@ static const char *usage_line =
 
 #define MOMENTUM      0.9f
 #define PATIENCE      5          /* epochs without a better validation accuracy */
-#define SD_MIN        1e-6       /* a smaller sd is a constant input: use 1 */
 #define STREAM_SPLIT  ((uint64_t)1 << 62)
 
 enum { BLOCK = 1024 };   /* records per read, and per scoring sgemm */
@@ -115,37 +114,6 @@ static void standardize_rows(float *X, int64_t n, int64_t D, const float *mu, co
 }
 
 /* --- the training data ------------------------------------------------------------- */
-
-/* mu, sd (D) over the records idx[0..n), in double */
-static void moments(const labelled_t *d, const int64_t *idx, int64_t n, float *mu, float *sd)
-{
-	int64_t D = d->D;
-	double *s1 = xcalloc((size_t)D, sizeof *s1), *s2 = xcalloc((size_t)D, sizeof *s2);
-	float *X = xmalloc((size_t)(BLOCK * D) * sizeof *X);
-	for (int64_t pass = 0; pass < 2; pass++)
-		for (int64_t first = 0; first < n; first += BLOCK) {
-			int64_t m = n - first < BLOCK ? n - first : BLOCK;
-			ld_gather(d, idx + first, m, X);
-			for (int64_t r = 0; r < m; r++)
-				for (int64_t i = 0; i < D; i++) {
-					if (pass == 0)
-						s1[i] += X[r * D + i];
-					else {
-						double t = X[r * D + i] - s1[i];
-						s2[i] += t * t;
-					}
-				}
-			if (pass == 0 && first + m >= n)
-				for (int64_t i = 0; i < D; i++)
-					s1[i] /= (double)n;
-		}
-	for (int64_t i = 0; i < D; i++) {
-		double s = sqrt(s2[i] / (double)n);
-		mu[i] = (float)s1[i];
-		sd[i] = s < SD_MIN ? 1.0f : (float)s;
-	}
-	free(s1), free(s2), free(X);
-}
 
 /* correct predictions among the records idx[0..n); X, P are scratch (BLOCK rows) */
 static int64_t count_correct(const labelled_t *d, const int64_t *idx, int64_t n, const float *W, const float *b,
@@ -196,7 +164,7 @@ static void train(const char *path, const opts_t *o)
 	float *mu = NULL, *sd = NULL;
 	if (o->standardize) {
 		mu = xmalloc((size_t)D * sizeof *mu), sd = xmalloc((size_t)D * sizeof *sd);
-		moments(&d, order, ntrain, mu, sd);
+		ld_moments(&d, order, ntrain, mu, sd);
 	}
 
 	/* W, dW, uW (D,K); b, db, ub (K); the best epoch's W and b */

@@ -268,3 +268,31 @@ print('ok')
 	[ "$(tiny-dump --fields Wo "$T/m0.tiny")" != "$(tiny-dump --fields Wo "$T/m1.tiny")" ]
 	run -2 tiny-backprop --train --lr-input -1 "$T/d.tiny"
 }
+
+@test "--standardize trains on standardised inputs and saves a net for raw ones: untrained, it predicts the same" {
+	rbm "$T/r1.tiny" 3 4 gaussian 9
+	logreg "$T/lr.tiny" 4 3 10
+	tiny-backprop --train -q --init-rbm "$T/r1.tiny" --init-logreg "$T/lr.tiny" --epochs 0 "$T/d.tiny" >"$T/a.tiny"
+	tiny-backprop --train -q --init-rbm "$T/r1.tiny" --init-logreg "$T/lr.tiny" --epochs 0 --standardize "$T/d.tiny" >"$T/b.tiny"
+	tiny-backprop -q "$T/a.tiny" "$T/d.tiny" >"$T/pa.tiny"
+	tiny-backprop -q "$T/b.tiny" "$T/d.tiny" >"$T/pb.tiny"
+	run $PY -c "$LOAD
+a, b = load('$T/pa.tiny'), load('$T/pb.tiny')
+e = np.abs(a['prob'] - b['prob']).max()
+assert e < 1e-5, e
+print('ok')
+"
+	assert_output "ok"
+	# and it learns XOR-like data with inputs far from 0
+	$PY -c "
+import numpy as np
+r = np.random.default_rng(2)
+c = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]])
+for i in range(400):
+    x = 100 + 50 * (c[i % 4] + 0.3 * r.standard_normal(2))
+    print(int(i % 4 >= 2), x[0], x[1])
+" | mkstream --attr 'classes=same differ' 'label u8 []' 'x f32 [2]' >"$T/far.tiny"
+	tiny-backprop --train -q --standardize --hidden 8 --epochs 200 --batch 10 --lr 0.5 "$T/far.tiny" >"$T/n.tiny"
+	run --separate-stderr tiny-backprop "$T/n.tiny" "$T/far.tiny"
+	[[ "$stderr" =~ accuracy\ (0\.9[5-9]|1\.0) ]]
+}
