@@ -3,7 +3,8 @@
 # unwhitened pixels (a, b) and on the features of RBMs trained on whitened
 # and unwhitened images (c, d); the backprop net initialised from the
 # unwhitened RBM and the logistic regression of (d) (e); the confusion
-# matrix of (d) (Figure 3.2).  Methods (f)-(j) are still to come.
+# matrix of (d) (Figure 3.2); a randomly initialised net on the pixels (f).
+# Methods (g)-(j) are still to come.
 #
 #   make fig3.1 [SOURCE=cifar-10-binary.tar.gz]
 #
@@ -23,6 +24,9 @@ LR_VALID ?= 0.1
 BP_EPOCHS ?= 10
 BP_LR ?= 0.001
 BP_LR_INPUT ?= 0.0000002
+F_HIDDEN ?= 1000
+F_EPOCHS ?= 20
+F_LR ?= 0.01
 PATH := $(CURDIR)/bin:$(PATH)
 $(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) SOURCE=$(or $(SOURCE),download) LR_EPOCHS=$(LR_EPOCHS) LR_VALID=$(LR_VALID) \
 	BP_EPOCHS=$(BP_EPOCHS) BP_LR=$(BP_LR) BP_LR_INPUT=$(BP_LR_INPUT))
@@ -79,7 +83,14 @@ $(OUT)/e.backprop: $(RBM_OUT)/raw.rbm $(OUT)/d.logreg $(RBM_OUT)/train.tiny
 $(OUT)/e-pred.tiny: $(OUT)/e.backprop $(OUT)/test.tiny
 	tiny-backprop -q $^ >$@
 
-METHODS := a b c d e
+# (f): a net of F_HIDDEN random hidden units on the (standardised) pixels
+$(OUT)/f.backprop: $(RBM_OUT)/train.tiny
+	tiny-backprop --train --hidden $(F_HIDDEN) --standardize --epochs $(F_EPOCHS) --lr $(F_LR) \
+		--valid $(LR_VALID) $< >$@ 2>$(OUT)/f.backprop.log
+$(OUT)/f-pred.tiny: $(OUT)/f.backprop $(OUT)/test.tiny
+	tiny-backprop -q $^ >$@
+
+METHODS := a b c d e f
 $(OUT)/fig3.1.md: $(addprefix $(OUT)/,$(addsuffix -score.txt,$(METHODS)))
 	{ echo "| method | input to logistic regression | test accuracy | report |"; \
 	  echo "|---|---|---|---|"; \
@@ -88,6 +99,7 @@ $(OUT)/fig3.1.md: $(addprefix $(OUT)/,$(addsuffix -score.txt,$(METHODS)))
 	  echo "| (c) | features of an RBM on whitened images ($$(tiny-info --json $(RBM_OUT)/whole.rbm | grep -o '\"W\", \"dtype\": \"f32\", \"shape\": \[3072, [0-9]*' | grep -o '[0-9]*$$') hidden) | $$(cat $(OUT)/c-score.txt)% | |"; \
 	  echo "| (d) | features of an RBM on unwhitened images ($$(tiny-info --json $(RBM_OUT)/raw.rbm | grep -o '\"W\", \"dtype\": \"f32\", \"shape\": \[3072, [0-9]*' | grep -o '[0-9]*$$') hidden) | $$(cat $(OUT)/d-score.txt)% | |"; \
 	  echo "| (e) | backprop net initialised from the RBM of (d) and the logistic regression of (d) | $$(cat $(OUT)/e-score.txt)% | 64.84% |"; \
+	  echo "| (f) | backprop net, $(F_HIDDEN) random hidden units, on standardised unwhitened pixels | $$(cat $(OUT)/f-score.txt)% | 51.53% |"; \
 	  echo; \
 	  echo "Made by \`make fig3.1\` at commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown);"; \
 	  echo "logistic regression: $(LOGREG)."; } >$@
