@@ -148,6 +148,23 @@ void ld_moments(const labelled_t *d, const int64_t *idx, int64_t n, float *mu, f
 	free(s1), free(s2), free(X);
 }
 
+int64_t *ld_split(const labelled_t *d, double valid, uint64_t seed, int64_t *nvalid)
+{
+	int64_t N = d->N, *order = xmalloc((size_t)N * sizeof *order);
+	for (int64_t i = 0; i < N; i++)
+		order[i] = i;
+	*nvalid = 0;
+	if (valid > 0) {
+		rng_shuffle(order, N, seed, (uint64_t)1 << 62);
+		*nvalid = (int64_t)floor(valid * (double)N);
+		if (*nvalid < 1 || *nvalid > N - 1)
+			die("--valid %g of %s's %" PRId64 " records leaves %" PRId64 " for validation and %" PRId64
+			    " for training; each needs at least 1",
+			    valid, d->in->name, N, *nvalid, N - *nvalid);
+	}
+	return order;
+}
+
 void ld_free(labelled_t *d)
 {
 	free(d->mu);

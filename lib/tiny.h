@@ -286,6 +286,10 @@ void ld_gather(const labelled_t *d, const int64_t *idx, int64_t n, float *X);
  * an sd below 1e-6 (a constant input) becomes 1. */
 void ld_moments(const labelled_t *d, const int64_t *idx, int64_t n, float *mu, float *sd);
 void ld_free(labelled_t *d);
+/* The records 0..N-1, or with valid > 0 in a seeded order (stream 2^62)
+ * whose last floor(valid N) are held out: *nvalid of them.  Dies when
+ * either part would be empty.  Caller frees. */
+int64_t *ld_split(const labelled_t *d, double valid, uint64_t seed, int64_t *nvalid);
 /* "0 1 ... K-1", for data without class names; caller frees. */
 char *ld_class_numbers(int64_t K);
 /* Fisher-Yates shuffle of a (n) from the stream (seed, stream). */

@@ -92,7 +92,6 @@ static const char *usage_line =
 #define PATIENCE      5          /* epochs without a better validation accuracy */
 #define INIT_SD       0.01       /* random hidden weights: INIT_SD N(0,1) */
 #define MAX_HIDDEN    2
-#define STREAM_SPLIT  ((uint64_t)1 << 62)
 #define STREAM_INIT   ((uint64_t)1 << 61)
 
 enum { BLOCK = 1024 };   /* records per read, and per scoring pass */
@@ -371,17 +370,7 @@ static void train(const char *path, const opts_t *o)
 	free(lr_classes);
 
 	/* the split: the last floor(valid N) of a seeded order are held out */
-	int64_t *order = xmalloc((size_t)N * sizeof *order), nvalid = 0;
-	for (int64_t i = 0; i < N; i++)
-		order[i] = i;
-	if (o->valid > 0) {
-		rng_shuffle(order, N, o->seed, STREAM_SPLIT);
-		nvalid = (int64_t)floor(o->valid * (double)N);
-		if (nvalid < 1 || nvalid > N - 1)
-			die("--valid %g of %s's %" PRId64 " records leaves %" PRId64 " for validation and %" PRId64
-			    " for training; each needs at least 1",
-			    o->valid, d.in->name, N, nvalid, N - nvalid);
-	}
+	int64_t nvalid, *order = ld_split(&d, o->valid, o->seed, &nvalid);
 	int64_t ntrain = N - nvalid, *tr = xmalloc((size_t)ntrain * sizeof *tr);
 	const int64_t *va = order + ntrain;
 	if (B > ntrain)
