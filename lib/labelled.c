@@ -271,3 +271,77 @@ void pred_close(pred_out_t *p)
 	free(p->orec);
 	memset(p, 0, sizeof *p);
 }
+
+/* --- logistic regression models ------------------------------------------------ */
+
+void lr_load(lr_model_t *m, sin_t *ms)
+{
+	memset(m, 0, sizeof *m);
+	const tfield *fw = th_need(&ms->h, "W", ms->name), *fb = th_need(&ms->h, "b", ms->name);
+	int mi = th_find(&ms->h, "mu"), si = th_find(&ms->h, "sd");
+	const tfield *fmu = mi >= 0 ? &ms->h.fields[mi] : NULL, *fsd = si >= 0 ? &ms->h.fields[si] : NULL;
+	if (ms->h.count != 1 || fw->dtype != DT_F32 || fw->rank != 2 || fb->dtype != DT_F32 || fb->rank != 1 ||
+	    fb->n != fw->dims[1] || !fmu != !fsd ||
+	    (fmu && (fmu->dtype != DT_F32 || fsd->dtype != DT_F32 || fmu->n != fw->dims[0] || fsd->n != fw->dims[0])))
+		die("%s: not a tiny-logreg model (expected one record with W f32 [D,K], b f32 [K], "
+		    "and optionally mu, sd f32 [D])",
+		    ms->name);
+	int64_t D = m->D = fw->dims[0], K = m->K = fw->dims[1];
+	const char *cl = th_attr(&ms->h, "classes");
+	m->classes = cl ? xstrdup(cl) : NULL;
+	unsigned char *rec = xmalloc((size_t)ms->h.recsize);
+	if (sin_read(ms, rec, 1) != 1)
+		die("%s: no record", ms->name);
+	m->W = xmalloc((size_t)(D * K) * sizeof *m->W);
+	m->b = xmalloc((size_t)K * sizeof *m->b);
+	tf_get_f32(fw, rec, 1, ms->h.recsize, m->W);
+	tf_get_f32(fb, rec, 1, ms->h.recsize, m->b);
+	tf_check_finite_f32(m->W, 1, D * K, 0, ms->name, "W");
+	tf_check_finite_f32(m->b, 1, K, 0, ms->name, "b");
+	if (fmu) {
+		m->mu = xmalloc((size_t)D * sizeof *m->mu);
+		m->sd = xmalloc((size_t)D * sizeof *m->sd);
+		tf_get_f32(fmu, rec, 1, ms->h.recsize, m->mu);
+		tf_get_f32(fsd, rec, 1, ms->h.recsize, m->sd);
+		for (int64_t i = 0; i < D; i++)
+			if (!(m->sd[i] > 0) || !isfinite(m->sd[i]) || !isfinite(m->mu[i]))
+				die("%s: sd[%" PRId64 "] is %g and mu[%" PRId64 "] %g; expected a finite mu and an sd above 0",
+				    ms->name, i, (double)m->sd[i], i, (double)m->mu[i]);
+	}
+	free(rec);
+}
+
+void lr_fold(lr_model_t *m)
+{
+	if (!m->mu)
+		return;
+	/* z W + b with z = (a - mu)/sd is a (W/sd) + (b - (mu/sd) W) */
+	int64_t D = m->D, K = m->K;
+	double *shift = xcalloc((size_t)K, sizeof *shift);
+	for (int64_t i = 0; i < D; i++)
+		for (int64_t k = 0; k < K; k++) {
+			shift[k] += (double)m->mu[i] / m->sd[i] * m->W[i * K + k];
+			m->W[i * K + k] /= m->sd[i];
+		}
+	for (int64_t k = 0; k < K; k++)
+		m->b[k] = (float)(m->b[k] - shift[k]);
+	free(shift);
+	free(m->mu), free(m->sd);
+	m->mu = m->sd = NULL;
+}
+
+void lr_free(lr_model_t *m)
+{
+	free(m->W), free(m->b), free(m->mu), free(m->sd), free(m->classes);
+	memset(m, 0, sizeof *m);
+}
+
+void model_and_data(int argc, char **argv, int first, const char **model, const char **data)
+{
+	if (argc - first < 1 || argc - first > 2)
+		usage();
+	*model = argv[first];
+	*data = first + 1 < argc ? argv[first + 1] : NULL;
+	if (!strcmp(*model, "-") && (!*data || !strcmp(*data, "-")))
+		usage_error("the model and the data cannot both come from stdin");
+}

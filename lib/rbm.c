@@ -118,14 +118,10 @@ static inline float logistic(float x)
 	return 1.0f / (1.0f + expf(-x));
 }
 
-void rbm_hidden_probs(const rbm_t *m, const float *X, int64_t B, float *P, float *Xs)
+void rbm_hidden_scaled(const rbm_t *m, const float *Xs, int64_t B, float *P)
 {
 	int64_t V = m->V, H = m->H;
-	/* Xs = X / sigma, then P = logistic(Xs W + hbias) */
-#pragma omp parallel for
-	for (int64_t b = 0; b < B; b++)
-		for (int64_t i = 0; i < V; i++)
-			Xs[b * V + i] = X[b * V + i] / m->sigma[i];
+	/* P = logistic(Xs W + hbias) */
 #pragma omp parallel for
 	for (int64_t b = 0; b < B; b++)
 		memcpy(P + b * H, m->hbias, (size_t)H * sizeof *P);
@@ -133,4 +129,19 @@ void rbm_hidden_probs(const rbm_t *m, const float *X, int64_t B, float *P, float
 #pragma omp parallel for
 	for (int64_t k = 0; k < B * H; k++)
 		P[k] = logistic(P[k]);
+}
+
+void rbm_scale(const rbm_t *m, const float *X, int64_t B, float *Xs)
+{
+	int64_t V = m->V;
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++)
+		for (int64_t i = 0; i < V; i++)
+			Xs[b * V + i] = X[b * V + i] / m->sigma[i];
+}
+
+void rbm_hidden_probs(const rbm_t *m, const float *X, int64_t B, float *P, float *Xs)
+{
+	rbm_scale(m, X, B, Xs);
+	rbm_hidden_scaled(m, Xs, B, P);
 }

@@ -316,6 +316,23 @@ void pred_open(pred_out_t *p, const sin_t *in, int64_t K, const char *classes);
 void pred_write(pred_out_t *p, const unsigned char *raw, int64_t n, const float *P);
 void pred_close(pred_out_t *p);
 
+/* A tiny-logreg model: W (D,K), b (K), and mu, sd (D) when it standardises
+ * its inputs (NULL otherwise); the class names or NULL. */
+typedef struct {
+	int64_t D, K;
+	float *W, *b, *mu, *sd;
+	char *classes;
+} lr_model_t;
+/* Read and check one (dies naming the stream if it is not a logreg model). */
+void lr_load(lr_model_t *m, sin_t *ms);
+/* Fold mu, sd into W and b, so the model takes raw inputs. */
+void lr_fold(lr_model_t *m);
+void lr_free(lr_model_t *m);
+
+/* The arguments MODEL [FILE] from argv[first..]: usage() if not one or two,
+ * a usage error if both would be stdin. */
+void model_and_data(int argc, char **argv, int first, const char **model, const char **data);
+
 /* --- restricted Boltzmann machines (rbm.c) -------------------------------- */
 
 typedef struct {
@@ -334,7 +351,10 @@ void rbm_load(rbm_t *m, sin_t *s, unsigned char **rec);
 /* Add the fields W, vbias, hbias, sigma (count 1, attribute rbm_visible). */
 void rbm_fields(const rbm_t *m, theader *h);
 void rbm_pack(const rbm_t *m, const theader *h, unsigned char *rec);
-/* P (B,H) = p(h = 1 | X) for X (B,V); Xs (B,V) is scratch (X / sigma). */
+/* P (B,H) = p(h = 1 | X) for X (B,V); Xs (B,V) gets X / sigma. */
 void rbm_hidden_probs(const rbm_t *m, const float *X, int64_t B, float *P, float *Xs);
+/* Xs (B,V) = X / sigma, and P from an Xs already divided. */
+void rbm_scale(const rbm_t *m, const float *X, int64_t B, float *Xs);
+void rbm_hidden_scaled(const rbm_t *m, const float *Xs, int64_t B, float *P);
 
 #endif

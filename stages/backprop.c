@@ -260,55 +260,17 @@ static void init_from_logreg(net_t *net, const char *path, char **classes)
 {
 	int L = net->L;
 	sin_t *ms = sin_open(path);
-	const tfield *fw = th_need(&ms->h, "W", ms->name), *fb = th_need(&ms->h, "b", ms->name);
-	int mi = th_find(&ms->h, "mu"), si = th_find(&ms->h, "sd");
-	const tfield *fmu = mi >= 0 ? &ms->h.fields[mi] : NULL, *fsd = si >= 0 ? &ms->h.fields[si] : NULL;
-	if (ms->h.count != 1 || fw->dtype != DT_F32 || fw->rank != 2 || fb->dtype != DT_F32 || fb->rank != 1 ||
-	    fb->n != fw->dims[1] || !fmu != !fsd ||
-	    (fmu && (fmu->dtype != DT_F32 || fsd->dtype != DT_F32 || fmu->n != fw->dims[0] || fsd->n != fw->dims[0])))
-		die("%s: not a tiny-logreg model (expected one record with W f32 [D,K], b f32 [K], "
-		    "and optionally mu, sd f32 [D])",
-		    ms->name);
-	int64_t H = fw->dims[0], K = fw->dims[1];
-	if (H != net->n[L])
+	lr_model_t lr;
+	lr_load(&lr, ms);
+	if (lr.D != net->n[L])
 		die("%s is a logistic regression on D = %" PRId64 " inputs; the last hidden layer has H = %" PRId64,
-		    ms->name, H, net->n[L]);
-	if (K < 2)
-		die("%s: a classifier of %" PRId64 " class; expected at least 2", ms->name, K);
-	const char *cl = th_attr(&ms->h, "classes");
-	*classes = cl ? xstrdup(cl) : NULL;
-
-	unsigned char *rec = xmalloc((size_t)ms->h.recsize);
-	if (sin_read(ms, rec, 1) != 1)
-		die("%s: no record", ms->name);
-	float *W = xmalloc((size_t)(H * K) * sizeof *W), *b = xmalloc((size_t)K * sizeof *b);
-	tf_get_f32(fw, rec, 1, ms->h.recsize, W);
-	tf_get_f32(fb, rec, 1, ms->h.recsize, b);
-	tf_check_finite_f32(W, 1, H * K, 0, ms->name, "W");
-	tf_check_finite_f32(b, 1, K, 0, ms->name, "b");
-	float *mu = NULL, *sd = NULL;
-	if (fmu) {
-		mu = xmalloc((size_t)H * sizeof *mu), sd = xmalloc((size_t)H * sizeof *sd);
-		tf_get_f32(fmu, rec, 1, ms->h.recsize, mu);
-		tf_get_f32(fsd, rec, 1, ms->h.recsize, sd);
-		for (int64_t i = 0; i < H; i++)
-			if (!(sd[i] > 0) || !isfinite(sd[i]) || !isfinite(mu[i]))
-				die("%s: sd[%" PRId64 "] is %g and mu[%" PRId64 "] %g; expected a finite mu and an sd above 0",
-				    ms->name, i, (double)sd[i], i, (double)mu[i]);
-		/* z W + b with z = (a - mu)/sd is a (W/sd) + (b - (mu/sd) W) */
-		double *shift = xcalloc((size_t)K, sizeof *shift);
-		for (int64_t i = 0; i < H; i++)
-			for (int64_t k = 0; k < K; k++) {
-				shift[k] += (double)mu[i] / sd[i] * W[i * K + k];
-				W[i * K + k] /= sd[i];
-			}
-		for (int64_t k = 0; k < K; k++)
-			b[k] = (float)(b[k] - shift[k]);
-		free(shift);
-	}
-	net->n[L + 1] = K;
-	net->W[L] = W, net->b[L] = b;
-	free(rec), free(mu), free(sd);
+		    ms->name, lr.D, net->n[L]);
+	if (lr.K < 2)
+		die("%s: a classifier of %" PRId64 " class; expected at least 2", ms->name, lr.K);
+	lr_fold(&lr);
+	net->n[L + 1] = lr.K;
+	net->W[L] = lr.W, net->b[L] = lr.b;
+	*classes = lr.classes;
 	sin_close(ms);
 }
 
@@ -708,11 +670,8 @@ int main(int argc, char **argv)
 		if (train_opts)
 			usage_error("--hidden, --init-rbm, --init-logreg, --epochs, --batch, --lr, --momentum, --l2, "
 				    "--valid and --seed apply to --train");
-		if (argc - optind < 1 || argc - optind > 2)
-			usage();
-		const char *model_path = argv[optind], *path = optind + 1 < argc ? argv[optind + 1] : NULL;
-		if (!strcmp(model_path, "-") && (!path || !strcmp(path, "-")))
-			usage_error("the model and the data cannot both come from stdin");
+		const char *model_path, *path;
+		model_and_data(argc, argv, optind, &model_path, &path);
 		predict(model_path, path);
 	}
 	return 0;

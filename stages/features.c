@@ -47,11 +47,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (argc - optind < 1 || argc - optind > 2)
-		usage();
-	const char *model_path = argv[optind], *path = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (!strcmp(model_path, "-") && (!path || !strcmp(path, "-")))
-		usage_error("the model and the data cannot both come from stdin");
+	const char *model_path, *path;
+	model_and_data(argc, argv, optind, &model_path, &path);
 
 	/* the model, then the data's header: every check before any output */
 	sin_t *ms = sin_open(model_path);

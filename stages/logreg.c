@@ -288,41 +288,17 @@ static void train(const char *path, const opts_t *o)
 static void predict(const char *model_path, const char *path)
 {
 	sin_t *ms = sin_open(model_path);
-	const tfield *fw = th_need(&ms->h, "W", ms->name), *fb = th_need(&ms->h, "b", ms->name);
-	int mi = th_find(&ms->h, "mu"), si = th_find(&ms->h, "sd");
-	const tfield *fmu = mi >= 0 ? &ms->h.fields[mi] : NULL, *fsd = si >= 0 ? &ms->h.fields[si] : NULL;
-	if (ms->h.count != 1 || fw->dtype != DT_F32 || fw->rank != 2 || fb->dtype != DT_F32 || fb->rank != 1 ||
-	    fb->n != fw->dims[1] || !fmu != !fsd ||
-	    (fmu && (fmu->dtype != DT_F32 || fsd->dtype != DT_F32 || fmu->n != fw->dims[0] || fsd->n != fw->dims[0])))
-		die("%s: not a tiny-logreg model (expected one record with W f32 [D,K], b f32 [K], "
-		    "and optionally mu, sd f32 [D])",
-		    ms->name);
-	int64_t D = fw->dims[0], K = fw->dims[1];
-	const char *classes = th_attr(&ms->h, "classes");
+	lr_model_t lr;
+	lr_load(&lr, ms);
+	int64_t D = lr.D, K = lr.K;
+	const float *W = lr.W, *b = lr.b, *mu = lr.mu, *sd = lr.sd;
+	const char *classes = lr.classes;
 
 	sin_t *in = sin_open(path);
 	const tfield *fx = th_need(&in->h, "x", in->name);
 	if (fx->n != D)
 		die("%s is a model of D = %" PRId64 " inputs; %s's x has %" PRId64 " values", ms->name, D, in->name,
 		    fx->n);
-
-	unsigned char *mrec = xmalloc((size_t)ms->h.recsize);
-	sin_read(ms, mrec, 1);
-	float *W = xmalloc((size_t)(D * K) * sizeof *W), *b = xmalloc((size_t)K * sizeof *b);
-	float *mu = fmu ? xmalloc((size_t)D * sizeof *mu) : NULL, *sd = fmu ? xmalloc((size_t)D * sizeof *sd) : NULL;
-	tf_get_f32(fw, mrec, 1, ms->h.recsize, W);
-	tf_get_f32(fb, mrec, 1, ms->h.recsize, b);
-	tf_check_finite_f32(W, 1, D * K, 0, ms->name, "W");
-	tf_check_finite_f32(b, 1, K, 0, ms->name, "b");
-	if (mu) {
-		tf_get_f32(fmu, mrec, 1, ms->h.recsize, mu);
-		tf_get_f32(fsd, mrec, 1, ms->h.recsize, sd);
-		for (int64_t i = 0; i < D; i++)
-			if (!(sd[i] > 0) || !isfinite(sd[i]) || !isfinite(mu[i]))
-				die("%s: sd[%" PRId64 "] is %g and mu[%" PRId64 "] %g; expected a finite mu and an sd above 0",
-				    ms->name, i, (double)sd[i], i, (double)mu[i]);
-	}
-	free(mrec);
 
 	pred_out_t po;
 	pred_open(&po, in, K, classes);
@@ -344,7 +320,8 @@ static void predict(const char *model_path, const char *path)
 	pred_close(&po);
 	sin_close(in);
 	sin_close(ms);
-	free(raw), free(X), free(P), free(W), free(b), free(mu), free(sd);
+	free(raw), free(X), free(P);
+	lr_free(&lr);
 }
 
 /* --- main ---------------------------------------------------------------------------------- */
@@ -388,11 +365,8 @@ int main(int argc, char **argv)
 	} else {
 		if (train_opts)
 			usage_error("--l2, --epochs, --batch, --lr, --valid, --standardize and --seed apply to --train");
-		if (argc - optind < 1 || argc - optind > 2)
-			usage();
-		const char *model_path = argv[optind], *path = optind + 1 < argc ? argv[optind + 1] : NULL;
-		if (!strcmp(model_path, "-") && (!path || !strcmp(path, "-")))
-			usage_error("the model and the data cannot both come from stdin");
+		const char *model_path, *path;
+		model_and_data(argc, argv, optind, &model_path, &path);
 		predict(model_path, path);
 	}
 	return 0;

@@ -85,6 +85,17 @@ static void cut_raw(const geom_t *g, int es, const unsigned char *src, int64_t r
 			       (size_t)(g->S * es));
 }
 
+/* Element k of an f32 or f64 field at dst holds v. */
+static void put_real(dtype_t odt, unsigned char *dst, int64_t k, double v)
+{
+	if (odt == DT_F32) {
+		float f = (float)v;
+		memcpy(dst + 4 * k, &f, 4);
+	} else {
+		memcpy(dst + 8 * k, &v, 8);
+	}
+}
+
 /* Grid patch (r, c) of the image img [C,H,W] (as double) to dst as f32 or f64. */
 static void cut_conv(const geom_t *g, dtype_t odt, const double *img, int64_t r, int64_t c, unsigned char *dst)
 {
@@ -93,12 +104,7 @@ static void cut_conv(const geom_t *g, dtype_t odt, const double *img, int64_t r,
 			for (int64_t b = 0; b < g->S; b++) {
 				double v = img[(ch * g->H + r + a) * g->W + c + b];
 				int64_t k = (ch * g->S + a) * g->S + b;
-				if (odt == DT_F32) {
-					float f = (float)v;
-					memcpy(dst + 4 * k, &f, 4);
-				} else {
-					memcpy(dst + 8 * k, &v, 8);
-				}
+				put_real(odt, dst, k, v);
 			}
 }
 
@@ -115,12 +121,7 @@ static void subsample(const geom_t *g, dtype_t odt, const double *img, unsigned 
 						sum += img[(ch * g->H + i * bh + a) * g->W + j * bw + b];
 				double v = sum / (double)(bh * bw);
 				int64_t k = (ch * g->S2 + i) * g->S2 + j;
-				if (odt == DT_F32) {
-					float f = (float)v;
-					memcpy(dst + 4 * k, &f, 4);
-				} else {
-					memcpy(dst + 8 * k, &v, 8);
-				}
+				put_real(odt, dst, k, v);
 			}
 }
 

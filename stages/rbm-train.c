@@ -246,19 +246,6 @@ static inline float logistic(float x)
 	return 1.0f / (1.0f + expf(-x));
 }
 
-/* P (B,H) = f(Zs W + b^h) for Zs (B,V) already divided by sigma. */
-static void hidden_probs(const rbm_t *m, const float *Zs, int64_t B, float *P)
-{
-	int64_t H = m->H;
-#pragma omp parallel for
-	for (int64_t b = 0; b < B; b++)
-		memcpy(P + b * H, m->hbias, (size_t)H * sizeof *P);
-	la_sgemm(0, 0, (int)B, (int)H, (int)m->V, 1.0f, Zs, (int)m->V, m->W, (int)H, 1.0f, P, (int)H);
-#pragma omp parallel for
-	for (int64_t k = 0; k < B * H; k++)
-		P[k] = logistic(P[k]);
-}
-
 static void sample_hidden(const float *P, int64_t B, int64_t H, uint64_t seed, uint64_t g, int step, float *h)
 {
 #pragma omp parallel for
@@ -302,11 +289,7 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 	rbm_t *m = &s->m;
 	int64_t V = m->V, H = m->H;
 	float *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * H;
-#pragma omp parallel for
-	for (int64_t b = 0; b < B; b++)
-		for (int64_t i = 0; i < V; i++)
-			Zd[b * V + i] = w->X[b * V + i] / m->sigma[i];
-	hidden_probs(m, Zd, B, P0);
+	rbm_hidden_probs(m, w->X, B, P0, Zd);
 
 	/* step 0: h ~ P0, v ~ p(v | h): the reconstruction */
 	sample_hidden(P0, B, H, o->seed, g, 0, w->h);
@@ -327,20 +310,16 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 	int first = 1;   /* the CD step whose hidden sample comes next */
 	if (s->chains) {
 		/* PCD: the negative phase runs from the chains instead, on steps 64.. */
-#pragma omp parallel for
-		for (int64_t b = 0; b < B; b++)
-			for (int64_t i = 0; i < V; i++)
-				Zm[b * V + i] = s->chains[b * V + i] / m->sigma[i];
-		hidden_probs(m, Zm, B, Pm);
+		rbm_hidden_probs(m, s->chains, B, Pm, Zm);
 		sample_hidden(Pm, B, H, o->seed, g, 64, w->h);
 		sample_visible(m, w->h, B, o->seed, g, 64, o->mean_visible, w->v, Zm);
 		first = 65;
 	}
-	hidden_probs(m, Zm, B, Pm);
+	rbm_hidden_scaled(m, Zm, B, Pm);
 	for (int64_t k = 2; k <= o->cd; k++, first++) {
 		sample_hidden(Pm, B, H, o->seed, g, first, w->h);
 		sample_visible(m, w->h, B, o->seed, g, first, o->mean_visible, w->v, Zm);
-		hidden_probs(m, Zm, B, Pm);
+		rbm_hidden_scaled(m, Zm, B, Pm);
 	}
 	if (s->chains)
 		memcpy(s->chains, w->v, (size_t)(B * V) * sizeof *s->chains);

@@ -40,3 +40,21 @@ small() {
 npy_ok() {
 	$PY -c 'import numpy' 2>/dev/null || skip "python3-numpy is absent"
 }
+
+# NumPy's view of a stream (formats/stream.md), for Python checks: $PY -c "$LOAD ..."
+LOAD='
+import sys
+import numpy as np
+def load(path):
+    with open(path, "rb") as f:
+        magic, version, hdrlen = f.readline().split()
+        f.seek(0)
+        lines = f.read(int(hdrlen)).decode().split("\n")
+    t = {"u8": "u1", "i32": "<i4", "u32": "<u4", "i64": "<i8", "f32": "<f4", "f64": "<f8"}
+    fields = []
+    for line in lines:
+        if line.startswith("field "):
+            _, name, dtype, shape = line.split(" ")
+            fields.append((name, t[dtype], tuple(int(d) for d in shape[1:-1].split(",") if d)))
+    return np.fromfile(path, dtype=np.dtype(fields), offset=int(hdrlen))
+'
