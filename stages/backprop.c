@@ -139,6 +139,15 @@ static void net_free(net_t *net)
 		free(net->W[l]), free(net->b[l]);
 }
 
+/* dst's weights and biases = src's (the same shapes) */
+static void net_copy(net_t *dst, const net_t *src)
+{
+	for (int l = 0; l <= src->L; l++) {
+		memcpy(dst->W[l], src->W[l], (size_t)(src->n[l] * src->n[l + 1]) * sizeof(float));
+		memcpy(dst->b[l], src->b[l], (size_t)src->n[l + 1] * sizeof(float));
+	}
+}
+
 static int64_t net_widest(const net_t *net)
 {
 	int64_t w = 0;
@@ -381,10 +390,7 @@ static void train(const char *path, const opts_t *o)
 	int64_t best_epoch = 0, epoch;
 	if (nvalid) {
 		best_acc = (double)count_correct(&d, &net, va, nvalid, A) / (double)nvalid;
-		for (int l = 0; l <= L; l++) {
-			memcpy(best.W[l], net.W[l], (size_t)(net.n[l] * net.n[l + 1]) * sizeof(float));
-			memcpy(best.b[l], net.b[l], (size_t)net.n[l + 1] * sizeof(float));
-		}
+		net_copy(&best, &net);
 		if (!tiny_quiet)
 			fprintf(stderr, "%s: epoch 0 (the initial net): validation accuracy %.4f\n", tiny_prog, best_acc);
 	}
@@ -436,10 +442,7 @@ static void train(const char *path, const opts_t *o)
 		if (nvalid) {
 			if (vacc > best_acc) {
 				best_acc = vacc, best_epoch = epoch + 1, best_loss = last_loss, best_tacc = last_tacc;
-				for (int l = 0; l <= L; l++) {
-					memcpy(best.W[l], net.W[l], (size_t)(net.n[l] * net.n[l + 1]) * sizeof(float));
-					memcpy(best.b[l], net.b[l], (size_t)net.n[l + 1] * sizeof(float));
-				}
+				net_copy(&best, &net);
 			} else if (epoch + 1 - best_epoch >= PATIENCE) {
 				epoch++;
 				if (!tiny_quiet)
