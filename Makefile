@@ -6,7 +6,7 @@
 #   make figures    the report's Figures 1.1-1.5, 2.2-2.4 (SOURCE=tarball)
 #   make dedupe-study  nearest CIFAR-10 pairs, for tiny-dedupe's threshold
 #   make rbm-figures   the report's RBM experiments, Figures 2.5-2.15
-#   make fig3.1 fig3.2 classification results so far, confusion matrix
+#   make fig3.1 fig3.2 the classification table (methods a-j), confusion matrix
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
 #   make BLAS=openblas ...   link OpenBLAS instead of BLIS
@@ -33,6 +33,8 @@ endif
 PKGS := gcc make pkgconf $(BLAS_PKG) liblapacke-dev libarchive-dev libcurl4-openssl-dev \
 	nettle-dev libpng-dev bats bats-assert bats-support parallel python3 python3-numpy \
 	python3-pil clang libclang-rt-14-dev
+# scikit-learn: the reference logistic regression of tests/logreg.bats and bench
+PKGS += python3-sklearn
 
 # build/config-$(BLAS).mk is made by the deps step: it installs what is
 # missing, then records where the BLAS headers and libraries are.  make
@@ -153,6 +155,7 @@ bench: all build/bench/blasrate build/bench/rbmbound
 	bench/fetch.sh
 	bench/stats.sh
 	bench/rbm.sh
+	bench/classify.sh
 
 clean:
 	rm -rf bin build

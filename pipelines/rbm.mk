@@ -58,6 +58,8 @@ $(info rbm: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) DROP=$(DROP) JOBS=$(JOBS)
 
 PATCHES := $(shell seq 0 25)
 TRAIN := tiny-rbm-train --seed $(SEED) $(RECON)
+# each model's training time goes to MODEL.seconds (for the tables)
+TIMED = pipelines/timed $@
 FIGS := fig2.5-patch1-filters fig2.6-patch26-filters fig2.8-merged-patch1-filters fig2.9-merged-patch26-filters \
 	fig2.5-patch1-dewhitened fig2.6-patch26-dewhitened fig2.8-merged-patch1-dewhitened \
 	fig2.9-merged-patch26-dewhitened fig2.11-whole-dewhitened \
@@ -69,13 +71,13 @@ rbm-figures: $(addprefix $(OUT)/,$(addsuffix .png,$(FIGS)))
 # --- data -----------------------------------------------------------------------
 $(OUT)/train.tiny:
 	@mkdir -p $(OUT)
-	tiny-fetch -q cifar-10 --split train $(if $(SOURCE),--source $(SOURCE)) >$@
+	$(TIMED) tiny-fetch -q cifar-10 --split train $(if $(SOURCE),--source $(SOURCE)) >$@
 $(OUT)/train.cov: $(OUT)/train.tiny
-	tiny-cov $< >$@
+	$(TIMED) tiny-cov $< >$@
 $(OUT)/zca.tiny: $(OUT)/train.cov
-	tiny-zca --fit --drop $(DROP) $< >$@
+	$(TIMED) tiny-zca --fit --drop $(DROP) $< >$@
 $(OUT)/white.tiny: $(OUT)/zca.tiny $(OUT)/train.tiny
-	tiny-zca $^ >$@
+	$(TIMED) tiny-zca $^ >$@
 $(OUT)/patches/%.tiny: $(OUT)/white.tiny
 	@mkdir -p $(OUT)/patches
 	tiny-patchify --size 8 --stride 6 --subsample 8 --patch $* $< >$@
@@ -91,26 +93,26 @@ $(OUT)/patch-rbms.done: $(addprefix $(OUT)/patches/,$(addsuffix .tiny,$(PATCHES)
 $(OUT)/merged.rbm: $(OUT)/patch-rbms.done
 	tiny-rbm-merge $(addprefix $(OUT)/patches/,$(addsuffix .rbm,$(PATCHES))) >$@
 $(OUT)/merged-trained.rbm: $(OUT)/merged.rbm $(OUT)/white.tiny
-	$(TRAIN) --init $< --epochs $(MERGED_EPOCHS) --lr-w $(MERGED_LR) --momentum 0.9 \
+	$(TIMED) $(TRAIN) --init $< --epochs $(MERGED_EPOCHS) --lr-w $(MERGED_LR) --momentum 0.9 \
 		--log $(OUT)/merged.log --checkpoint $(OUT)/merged.ck --data $(OUT)/white.tiny >$@
 
 # --- whole images ----------------------------------------------------------------------
 $(OUT)/whole.rbm: $(OUT)/white.tiny
-	$(TRAIN) --hidden $(WHOLE_H) --epochs $(WHOLE_EPOCHS) --lr-w $(WHOLE_LR) --log $(OUT)/whole.log \
+	$(TIMED) $(TRAIN) --hidden $(WHOLE_H) --epochs $(WHOLE_EPOCHS) --lr-w $(WHOLE_LR) --log $(OUT)/whole.log \
 		--checkpoint $(OUT)/whole.ck --data $< >$@
 $(OUT)/raw-1.rbm: $(OUT)/train.tiny
-	$(TRAIN) --hidden $(RAW_H) --epochs 1 --sigma data --lr-w $(RAW_LR) --checkpoint $(OUT)/raw.ck \
+	$(TIMED) $(TRAIN) --hidden $(RAW_H) --epochs 1 --sigma data --lr-w $(RAW_LR) --checkpoint $(OUT)/raw.ck \
 		--data $< >$@
 $(OUT)/raw.rbm: $(OUT)/raw-1.rbm $(OUT)/train.tiny
-	$(TRAIN) --init $(OUT)/raw.ck --epochs $(RAW_EPOCHS) --sigma data --lr-w $(RAW_LR) --log $(OUT)/raw.log \
+	$(TIMED) $(TRAIN) --init $(OUT)/raw.ck --epochs $(RAW_EPOCHS) --sigma data --lr-w $(RAW_LR) --log $(OUT)/raw.log \
 		--checkpoint $(OUT)/raw.ck --data $(OUT)/train.tiny >$@
 $(OUT)/sigma.rbm: $(OUT)/train.tiny
-	$(TRAIN) --hidden $(RAW_H) --epochs $(RAW_EPOCHS) --sigma data --learn-sigma --lr-w $(RAW_LR) \
+	$(TIMED) $(TRAIN) --hidden $(RAW_H) --epochs $(RAW_EPOCHS) --sigma data --learn-sigma --lr-w $(RAW_LR) \
 		--lr-sigma $(SIGMA_LR) --log $(OUT)/sigma.log --checkpoint $(OUT)/sigma.ck --data $< >$@
 $(OUT)/features1.tiny: $(OUT)/whole.rbm $(OUT)/white.tiny
 	tiny-features $^ >$@
 $(OUT)/second.rbm: $(OUT)/features1.tiny
-	$(TRAIN) --visible binary --hidden $(SECOND_H) --epochs $(SECOND_EPOCHS) --lr-w $(SECOND_LR) \
+	$(TIMED) $(TRAIN) --visible binary --hidden $(SECOND_H) --epochs $(SECOND_EPOCHS) --lr-w $(SECOND_LR) \
 		--log $(OUT)/second.log --checkpoint $(OUT)/second.ck --data $< >$@
 
 # --- pictures ----------------------------------------------------------------------------

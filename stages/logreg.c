@@ -3,7 +3,8 @@
  * chapter 3 of the report: on raw pixels and on RBM features.
  *
  * usage: tiny-logreg --train [-q] [--l2 L] [--epochs E] [--batch B] [--lr R]
- *          [--valid FRACTION] [--standardize | --no-standardize] [--seed S] [FILE]
+ *          [--valid FRACTION] [--standardize | --no-standardize] [--seed S]
+ *          [--target-loss L] [FILE]
  *        tiny-logreg [-q] MODEL [FILE]
  *
  * Shapes: N records, D values of x per record (any dtype and shape,
@@ -50,6 +51,10 @@
  * held-out accuracy is measured; the model written is that of the best
  * epoch (the first one on a tie), and training stops after 5 epochs without
  * an improvement.  Without --valid, the last epoch's weights are written.
+ * --target-loss L also computes, after every epoch, the objective (the
+ * loss above, its mean over the whole training part at the epoch's end,
+ * plus L2/2 ||W||^2) and stops once it is at most L (make bench uses it to
+ * time the training to scikit-learn's final loss).
  * Each epoch prints one line on stderr (quiet with -q): the mean training
  * loss and accuracy over the minibatches as they were seen during the
  * epoch (before each step), and the validation accuracy.
@@ -76,7 +81,7 @@
 
 static const char *usage_line =
 	"tiny-logreg --train [-q] [--l2 L] [--epochs E] [--batch B] [--lr R] [--valid FRACTION] "
-	"[--standardize | --no-standardize] [--seed S] [FILE] | tiny-logreg [-q] MODEL [FILE]";
+	"[--standardize | --no-standardize] [--seed S] [--target-loss L] [FILE] | tiny-logreg [-q] MODEL [FILE]";
 
 #define MOMENTUM      0.9f
 #define PATIENCE      5          /* epochs without a better validation accuracy */
@@ -84,7 +89,7 @@ static const char *usage_line =
 enum { BLOCK = 1024 };   /* records per read, and per scoring sgemm */
 
 typedef struct {
-	double l2, lr, valid;
+	double l2, lr, valid, target;
 	int64_t epochs, batch;
 	uint64_t seed;
 	int standardize;
@@ -114,18 +119,26 @@ static void standardize_rows(float *X, int64_t n, int64_t D, const float *mu, co
 
 /* --- the training data ------------------------------------------------------------- */
 
-/* correct predictions among the records idx[0..n); X, P are scratch (BLOCK rows) */
+/* correct predictions among the records idx[0..n), and (when loss is not
+ * NULL) the sum of their -log P[n, y_n]; X, P are scratch (BLOCK rows) */
 static int64_t count_correct(const labelled_t *d, const int64_t *idx, int64_t n, const float *W, const float *b,
-			     const float *mu, const float *sd, float *X, float *P)
+			     const float *mu, const float *sd, float *X, float *P, double *loss)
 {
 	int64_t correct = 0;
+	if (loss)
+		*loss = 0;
 	for (int64_t first = 0; first < n; first += BLOCK) {
 		int64_t m = n - first < BLOCK ? n - first : BLOCK;
 		ld_gather(d, idx + first, m, X);
 		standardize_rows(X, m, d->D, mu, sd);
 		probs(X, m, d->D, d->K, W, b, P);
-		for (int64_t r = 0; r < m; r++)
-			correct += argmax_f32(P + r * d->K, d->K) == d->y[idx[first + r]];
+		for (int64_t r = 0; r < m; r++) {
+			const float *p = P + r * d->K;
+			int64_t y = d->y[idx[first + r]];
+			correct += argmax_f32(p, d->K) == y;
+			if (loss)
+				*loss -= log(p[y] > 1e-30f ? (double)p[y] : 1e-30);
+		}
 	}
 	return correct;
 }
@@ -215,13 +228,35 @@ static void train(const char *path, const opts_t *o)
 			die("epoch %" PRId64 ": the loss or the weights are no longer finite; try a smaller --lr (now %g)",
 			    epoch + 1, o->lr);
 		last_loss = loss, last_tacc = (double)correct / (double)ntrain;
-		double vacc = nvalid ? (double)count_correct(&d, va, nvalid, W, b, mu, sd, X, P) / (double)nvalid : NAN;
+		double vacc = nvalid ? (double)count_correct(&d, va, nvalid, W, b, mu, sd, X, P, NULL) / (double)nvalid : NAN;
+		double objective = NAN;
+		if (o->target > 0) {
+			/* the objective at this epoch's end, on the whole training part */
+			count_correct(&d, order, ntrain, W, b, mu, sd, X, P, &objective);
+			double w2 = 0;
+			for (size_t i = 0; i < DK; i++)
+				w2 += (double)W[i] * W[i];
+			objective = objective / (double)ntrain + o->l2 / 2 * w2;
+		}
 		if (!tiny_quiet) {
 			fprintf(stderr, "%s: epoch %" PRId64 "/%" PRId64 ": loss %.4f, training accuracy %.4f", tiny_prog,
 				epoch + 1, o->epochs, loss, last_tacc);
 			if (nvalid)
 				fprintf(stderr, ", validation accuracy %.4f%s", vacc, vacc > best_acc ? " (best)" : "");
+			if (o->target > 0)
+				fprintf(stderr, ", objective %.6f", objective);
 			fputc('\n', stderr);
+		}
+		if (objective <= o->target) {
+			epoch++;
+			if (!tiny_quiet)
+				fprintf(stderr, "%s: the objective reached --target-loss %g: stopping\n", tiny_prog, o->target);
+			if (nvalid && vacc > best_acc) {
+				best_acc = vacc, best_epoch = epoch, best_loss = last_loss, best_tacc = last_tacc;
+				memcpy(bestW, W, DK * sizeof *W);
+				memcpy(bestb, b, (size_t)K * sizeof *b);
+			}
+			break;
 		}
 		if (nvalid) {
 			if (vacc > best_acc) {
@@ -333,8 +368,8 @@ int main(int argc, char **argv)
 		{"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'b'},
 		{"lr", required_argument, 0, 'r'}, {"valid", required_argument, 0, 'v'},
 		{"standardize", no_argument, 0, 'z'}, {"no-standardize", no_argument, 0, 'Z'},
-		{"seed", required_argument, 0, 's'}, {"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'}, {0}};
+		{"seed", required_argument, 0, 's'}, {"target-loss", required_argument, 0, 'T'},
+		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
 	opts_t o = {.l2 = 1e-4, .lr = 0.001, .valid = 0, .epochs = 30, .batch = 100, .seed = 1, .standardize = 1};
 	int training = 0, train_opts = 0, c;
 	tiny_init(argc, argv, usage_line);
@@ -353,6 +388,7 @@ int main(int argc, char **argv)
 		case 'z': o.standardize = 1, train_opts = 1; break;
 		case 'Z': o.standardize = 0, train_opts = 1; break;
 		case 's': o.seed = opt_u64("--seed", optarg), train_opts = 1; break;
+		case 'T': o.target = opt_f64("--target-loss", optarg, 0, 1e6), train_opts = 1; break;
 		case 'q': tiny_quiet = 1; break;
 		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
@@ -364,7 +400,7 @@ int main(int argc, char **argv)
 		train(optind < argc ? argv[optind] : NULL, &o);
 	} else {
 		if (train_opts)
-			usage_error("--l2, --epochs, --batch, --lr, --valid, --standardize and --seed apply to --train");
+			usage_error("--l2, --epochs, --batch, --lr, --valid, --standardize, --seed and --target-loss apply to --train");
 		const char *model_path, *path;
 		model_and_data(argc, argv, optind, &model_path, &path);
 		predict(model_path, path);

@@ -218,3 +218,62 @@ print('ok')
 	echo "test accuracy 0.${BASH_REMATCH[1]}"
 	[ "${BASH_REMATCH[1]:0:2}" -ge 15 ]
 }
+
+# overlap FILE N SEED: N records of 4 overlapping Gaussian classes in 10-D
+overlap() {
+	$PY -c "
+import numpy as np
+r = np.random.default_rng($3)
+c = np.random.default_rng(5).standard_normal((4, 10)) * 1.2
+for i in range($2):
+    x = c[i % 4] + r.standard_normal(10)
+    print(i % 4, *x)
+" | mkstream --attr 'classes=a b c d' 'label u8 []' 'x f32 [10]' >"$1"
+}
+
+@test "--target-loss stops at the first epoch whose objective (mean loss + L2/2 |W|^2) is at most L" {
+	npy_ok
+	overlap "$BATS_TEST_TMPDIR/o.tiny" 400 1
+	tiny-logreg --train --epochs 200 --batch 20 --l2 0.001 --target-loss 0.6 "$BATS_TEST_TMPDIR/o.tiny" \
+		>"$BATS_TEST_TMPDIR/m.tiny" 2>"$BATS_TEST_TMPDIR/err"
+	grep -q "the objective reached --target-loss 0.6: stopping" "$BATS_TEST_TMPDIR/err"
+	# every epoch but the last ends above 0.6, the last at or below it
+	grep -o 'objective [0-9][0-9.]*' "$BATS_TEST_TMPDIR/err" | awk '{ o[NR] = $2 } END {
+		for (i = 1; i < NR; i++) if (o[i] <= 0.6) exit 1; exit !(NR > 1 && o[NR] <= 0.6) }'
+	last=$(grep -o 'objective [0-9][0-9.]*' "$BATS_TEST_TMPDIR/err" | tail -1 | cut -d' ' -f2)
+	# the written model's objective, recomputed in NumPy, is the one printed last
+	run $PY -c "$LOAD
+d, m = load('$BATS_TEST_TMPDIR/o.tiny'), load('$BATS_TEST_TMPDIR/m.tiny')[0]
+Z = (d['x'].astype(np.float64) - m['mu']) / m['sd']
+S = Z @ m['W'] + m['b']
+S = S - S.max(1, keepdims=True)
+logp = S - np.log(np.exp(S).sum(1, keepdims=True))
+obj = -logp[np.arange(len(Z)), d['label']].mean() + 0.001 / 2 * np.sum(m['W'].astype(np.float64) ** 2)
+assert abs(obj - $last) < 1e-4, (obj, $last)
+print('ok')
+"
+	assert_success
+	assert_output "ok"
+}
+
+@test "on overlapping classes, test accuracy agrees with scikit-learn's LogisticRegression within 1 point" {
+	$PY -c 'import sklearn' 2>/dev/null || skip "python3-sklearn is absent"
+	overlap "$BATS_TEST_TMPDIR/train.tiny" 600 1
+	overlap "$BATS_TEST_TMPDIR/test.tiny" 400 2
+	tiny-logreg --train -q --epochs 60 --batch 20 --lr 0.01 --l2 0.001 "$BATS_TEST_TMPDIR/train.tiny" \
+		>"$BATS_TEST_TMPDIR/m.tiny"
+	tiny-logreg -q "$BATS_TEST_TMPDIR/m.tiny" "$BATS_TEST_TMPDIR/test.tiny" >"$BATS_TEST_TMPDIR/p.tiny"
+	# the same objective in scikit-learn's terms: C = 1 / (N L2), on standardised inputs
+	run $PY -c "$LOAD
+from sklearn.linear_model import LogisticRegression
+tr, te, p = load('$BATS_TEST_TMPDIR/train.tiny'), load('$BATS_TEST_TMPDIR/test.tiny'), load('$BATS_TEST_TMPDIR/p.tiny')
+mu, sd = tr['x'].mean(0), tr['x'].std(0)
+lr = LogisticRegression(C=1 / (600 * 0.001), max_iter=1000).fit((tr['x'] - mu) / sd, tr['label'])
+ref = (lr.predict((te['x'] - mu) / sd) == te['label']).mean()
+ours = (p['pred'] == te['label']).mean()
+print('tiny %.4f sklearn %.4f' % (ours, ref))
+assert abs(ours - ref) <= 0.01, (ours, ref)
+assert ref > 0.5
+"
+	assert_success
+}
