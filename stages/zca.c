@@ -2,7 +2,7 @@
  * tiny-zca - ZCA whitening (Appendix A and section 2.4 of the report).
  *
  * usage: tiny-zca --fit [-q] [--drop K] [--epsilon E] [FILE]
- *        tiny-zca [-q] [--inverse] MODEL [FILE]
+ *        tiny-zca [-q] [--inverse | --project] MODEL [FILE]
  *
  * --fit reads a covariance model from tiny-cov (mean m (D), C (D,D)) and
  * writes the whitening model.  With C = P L P^T (LAPACK dsyevd, double
@@ -27,7 +27,10 @@
  * tiny-zca MODEL whitens a data stream: y = W (x - m), B records at a time
  * as one sgemm Y (B,D) = (X - 1 m^T) W; x comes out f32 in its own shape,
  * and every other field passes through.  --inverse dewhitens:
- * x = Winv y + m.
+ * x = Winv y + m.  --project removes the dropped directions but does not
+ * whiten: y = Pk^T Pk (x - m), Pk the kept rows of eigvec, the centred
+ * "unwhitened" data of the report's section 2.7 (= Winv W (x - m) with
+ * epsilon 0).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -38,7 +41,7 @@
 #include "tiny.h"
 
 static const char *usage_line =
-	"tiny-zca --fit [-q] [--drop K] [--epsilon E] [FILE] | tiny-zca [-q] [--inverse] MODEL [FILE]";
+	"tiny-zca --fit [-q] [--drop K] [--epsilon E] [FILE] | tiny-zca [-q] [--inverse | --project] MODEL [FILE]";
 
 /* --- fitting ----------------------------------------------------------------- */
 
@@ -145,14 +148,26 @@ static void fit(const char *path, int64_t drop, double epsilon)
 
 /* --- applying ------------------------------------------------------------------ */
 
-static void apply(const char *model_path, const char *path, int inverse)
+enum { WHITEN, INVERSE, PROJECT };
+
+static void apply(const char *model_path, const char *path, int mode)
 {
+	int inverse = mode == INVERSE;
 	sin_t *ms = sin_open(model_path);
-	const tfield *fm = th_need(&ms->h, "mean", ms->name), *fw = th_need(&ms->h, inverse ? "Winv" : "W", ms->name);
+	const tfield *fm = th_need(&ms->h, "mean", ms->name),
+		     *fw = th_need(&ms->h, mode == WHITEN ? "W" : mode == INVERSE ? "Winv" : "eigvec", ms->name);
 	if (ms->h.count != 1 || fm->dtype != DT_F32 || fm->rank != 1 || fw->dtype != DT_F32 || fw->rank != 2 ||
 	    fw->dims[0] != fm->n || fw->dims[1] != fm->n)
-		die("%s: not a tiny-zca model (expected mean f32 [D], W and Winv f32 [D,D])", ms->name);
-	int64_t D = fm->n;
+		die("%s: not a tiny-zca model (expected mean f32 [D], W, Winv and eigvec f32 [D,D])", ms->name);
+	int64_t D = fm->n, kept = D;
+	if (mode == PROJECT) {
+		const char *a = th_attr(&ms->h, "drop");
+		char *end;
+		long long drop = a ? strtoll(a, &end, 10) : -1;
+		if (!a || *end || drop < 0 || drop >= D)
+			die("%s: not a tiny-zca model (expected an attribute drop from 0 to %" PRId64 ")", ms->name, D - 1);
+		kept = D - drop;
+	}
 
 	sin_t *in = sin_open(path);
 	const tfield *fx = th_need(&in->h, "x", in->name);
@@ -166,6 +181,13 @@ static void apply(const char *model_path, const char *path, int inverse)
 	tf_get_f32(fw, mrec, 1, ms->h.recsize, W);
 	free(mrec);
 	sin_close(ms);
+	if (mode == PROJECT) {
+		/* W becomes Pk^T Pk: Pk the first `kept` rows of eigvec */
+		float *M = xmalloc((size_t)(D * D) * sizeof *M);
+		la_sgemm(1, 0, (int)D, (int)D, (int)kept, 1.0f, W, (int)D, W, (int)D, 0.0f, M, (int)D);
+		free(W);
+		W = M;
+	}
 
 	/* output: x becomes f32 in place, every other field as it was */
 	theader h;
@@ -179,7 +201,7 @@ static void apply(const char *model_path, const char *path, int inverse)
 	float *X = xmalloc((size_t)(B * D) * sizeof *X), *Y = xmalloc((size_t)(B * D) * sizeof *Y);
 	sout_t *o = sout_open(NULL, &h);
 	progress_t bar;
-	progress_start(&bar, inverse ? "dewhiten" : "whiten", in->h.count == TINY_COUNT_UNKNOWN ? 0 : (double)in->h.count);
+	progress_start(&bar, mode == WHITEN ? "whiten" : inverse ? "dewhiten" : "project", in->h.count == TINY_COUNT_UNKNOWN ? 0 : (double)in->h.count);
 	while ((n = sin_read(in, raw, B)) > 0) {
 		tf_get_f32(fx, raw, n, R, X);
 		tf_check_finite_f32(X, n, D, done, in->name, "x");
@@ -211,8 +233,9 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"fit", no_argument, 0, 'f'}, {"drop", required_argument, 0, 'd'},
 		{"epsilon", required_argument, 0, 'e'}, {"inverse", no_argument, 0, 'i'},
+		{"project", no_argument, 0, 'p'},
 		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
-	int fitting = 0, inverse = 0, c;
+	int fitting = 0, mode = WHITEN, c;
 	int64_t drop = 0;
 	double epsilon = 0;
 	tiny_init(argc, argv, usage_line);
@@ -221,15 +244,20 @@ int main(int argc, char **argv)
 		case 'f': fitting = 1; break;
 		case 'd': drop = opt_i64("--drop", optarg, 0, INT32_MAX); break;
 		case 'e': epsilon = opt_f64("--epsilon", optarg, 0, 1e300); break;
-		case 'i': inverse = 1; break;
+		case 'i':
+		case 'p':
+			if (mode != WHITEN)
+				usage_error("--inverse and --project exclude each other");
+			mode = c == 'i' ? INVERSE : PROJECT;
+			break;
 		case 'q': tiny_quiet = 1; break;
 		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}
 	if (fitting) {
-		if (inverse)
-			usage_error("--fit and --inverse exclude each other");
+		if (mode != WHITEN)
+			usage_error("--fit excludes --inverse and --project");
 		if (argc - optind > 1)
 			usage_error("--fit reads one covariance model");
 		fit(optind < argc ? argv[optind] : NULL, drop, epsilon);
@@ -238,7 +266,7 @@ int main(int argc, char **argv)
 			usage_error("--drop and --epsilon apply to --fit");
 		if (argc - optind < 1 || argc - optind > 2)
 			usage();
-		apply(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, inverse);
+		apply(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, mode);
 	}
 	return 0;
 }

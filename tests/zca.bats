@@ -111,6 +111,34 @@ print(e, z); assert e < 1e-3 and z < 1e-6
 	assert_success
 }
 
+@test "--project removes the dropped directions without whitening: Pk^T Pk (x - m), whiten then dewhiten less m" {
+	gauss 3000 30 4 >"$BATS_TEST_TMPDIR/g.tiny"
+	tiny-cov "$BATS_TEST_TMPDIR/g.tiny" | tiny-zca -q --fit --drop 10 >"$BATS_TEST_TMPDIR/g.zca"
+	tiny-zca -q --project "$BATS_TEST_TMPDIR/g.zca" "$BATS_TEST_TMPDIR/g.tiny" >"$BATS_TEST_TMPDIR/p.tiny"
+	cmp <(tiny-dump --fields label "$BATS_TEST_TMPDIR/g.tiny") <(tiny-dump --fields label "$BATS_TEST_TMPDIR/p.tiny")
+	tiny-npy x "$BATS_TEST_TMPDIR/p.tiny" >"$BATS_TEST_TMPDIR/y.npy"
+	tiny-zca -q "$BATS_TEST_TMPDIR/g.zca" "$BATS_TEST_TMPDIR/g.tiny" | tiny-zca -q --inverse "$BATS_TEST_TMPDIR/g.zca" |
+		tiny-npy x >"$BATS_TEST_TMPDIR/wb.npy"
+	tiny-npy x "$BATS_TEST_TMPDIR/g.tiny" >"$BATS_TEST_TMPDIR/x.npy"
+	tiny-npy eigvec "$BATS_TEST_TMPDIR/g.zca" >"$BATS_TEST_TMPDIR/v.npy"
+	tiny-npy mean "$BATS_TEST_TMPDIR/g.zca" >"$BATS_TEST_TMPDIR/m.npy"
+	run $PY -c "
+import numpy as np
+y, wb, x = (np.load('$BATS_TEST_TMPDIR/' + f + '.npy').astype(float) for f in ('y', 'wb', 'x'))
+p, m = np.load('$BATS_TEST_TMPDIR/v.npy')[0].astype(float)[:20], np.load('$BATS_TEST_TMPDIR/m.npy')[0]
+ref = (x - m) @ p.T @ p
+s = abs(x - m).max()
+e1, e2 = abs(y - ref).max() / s, abs(y - (wb - m)).max() / s
+# the kept directions are the data's, the dropped ones are gone
+e3 = abs(y @ np.load('$BATS_TEST_TMPDIR/v.npy')[0].astype(float)[20:].T).max() / s
+print(e1, e2, e3); assert e1 < 1e-5 and e2 < 1e-4 and e3 < 1e-5 and abs(y.mean(0)).max() < 1e-3 * s
+"
+	assert_success
+	run -2 tiny-zca --project --inverse "$BATS_TEST_TMPDIR/g.zca"
+	assert_output --partial "--inverse and --project exclude each other"
+	run -2 tiny-zca --fit --project
+}
+
 @test "W agrees with numpy.linalg.eigh" {
 	gauss 2000 25 3 >"$BATS_TEST_TMPDIR/g.tiny"
 	tiny-cov "$BATS_TEST_TMPDIR/g.tiny" >"$BATS_TEST_TMPDIR/g.cov"
