@@ -9,7 +9,8 @@
 #   raw      unwhitened images, sigma fixed at the data's average standard
 #            deviation, after 1 epoch and after RAW_EPOCHS (2.12, 2.13)
 #   sigma    unwhitened images, sigmas learned (2.14)
-#   second   a binary RBM on the whole RBM's features (2.15)
+#   second   a binary RBM on the raw RBM's features (2.15), drawn as the
+#            report draws it: each unit's strongest first-layer filters
 #
 #   make rbm-figures [SOURCE=cifar-10-binary.tar.gz] [PATCH_H=300 ...]
 #
@@ -64,7 +65,7 @@ FIGS := fig2.5-patch1-filters fig2.6-patch26-filters fig2.8-merged-patch1-filter
 	fig2.5-patch1-dewhitened fig2.6-patch26-dewhitened fig2.8-merged-patch1-dewhitened \
 	fig2.9-merged-patch26-dewhitened fig2.11-whole-dewhitened \
 	fig2.10-recon fig2.11-whole-filters fig2.12-raw-epoch1-filters fig2.13-raw-filters fig2.14-sigma-filters \
-	fig2.14-sigmas fig2.15-second-recon
+	fig2.14-sigmas fig2.15-second-recon fig2.15-second-filters
 .PHONY: rbm-figures
 rbm-figures: $(addprefix $(OUT)/,$(addsuffix .png,$(FIGS)))
 
@@ -109,7 +110,7 @@ $(OUT)/raw.rbm: $(OUT)/raw-1.rbm $(OUT)/train.tiny
 $(OUT)/sigma.rbm: $(OUT)/train.tiny
 	$(TIMED) $(TRAIN) --hidden $(RAW_H) --epochs $(RAW_EPOCHS) --sigma data --learn-sigma --lr-w $(RAW_LR) \
 		--lr-sigma $(SIGMA_LR) --log $(OUT)/sigma.log --checkpoint $(OUT)/sigma.ck --data $< >$@
-$(OUT)/features1.tiny: $(OUT)/whole.rbm $(OUT)/white.tiny
+$(OUT)/features1.tiny: $(OUT)/raw.rbm $(OUT)/train.tiny
 	tiny-features $^ >$@
 $(OUT)/second.rbm: $(OUT)/features1.tiny
 	$(TIMED) $(TRAIN) --visible binary --hidden $(SECOND_H) --epochs $(SECOND_EPOCHS) --lr-w $(SECOND_LR) \
@@ -160,6 +161,8 @@ $(OUT)/recon.tiny: $(OUT)/patch-rbms.done $(OUT)/merged-trained.rbm
 $(OUT)/fig2.10-recon.png: $(OUT)/recon.tiny
 	tiny-render plot --x epoch --y recon --title "Reconstruction error per value: patch RBMs, then merged (Fig. 2.10)" \
 		--xlabel epoch --ylabel "squared error / value" $< >$@
+$(OUT)/fig2.15-second-filters.png: $(OUT)/second.rbm $(OUT)/raw.rbm
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 16 --through $(OUT)/raw.rbm --strongest 4 $< >$@
 $(OUT)/fig2.15-second-recon.png: $(OUT)/second.rbm
 	tiny-render plot --x epoch --y recon --title "Second-layer RBM reconstruction error" --xlabel epoch \
 		$(OUT)/second.log >$@

@@ -9,7 +9,8 @@
  *   tiny-render images [--field F] [--cols C] [--count N] [--scale K]
  *                      [--range auto|global|none] [FILE]
  *   tiny-render filters --field W --shape C,H,W [--rows|--columns] [--first K]
- *                      [--count N] [--cols C] [--scale K] [FILE]
+ *                      [--count N] [--pick I,J,...] [--dewhiten ZCA]
+ *                      [--through LOWER --strongest K] [--cols C] [--scale K] [FILE]
  *   tiny-render heatmap --field F [--block R0:R1,C0:C1] [--title T] [FILE]
  *   tiny-render plot --y F[,F...] [--x F] [--log] [--title T] [--xlabel L]
  *                      [--ylabel L] [FILE]
@@ -34,7 +35,14 @@
  *   three channels as red, green and blue with the same scale, so grey is a
  *   zero weight, green a strong positive weight on the green channel,
  *   purple (red and blue high, green low) a negative one (report section
- *   1.4.3.3).  A single filter, a vector [V], also works.
+ *   1.4.3.3).  A single filter, a vector [V], also works.  --dewhiten ZCA
+ *   shows W^-1 f for each filter f (filters of whitened data in pixels).
+ *   --through LOWER --strongest K draws a second-layer RBM as the report's
+ *   Figure 2.15: one row per filter f of W (a hidden unit of the upper RBM,
+ *   whose visibles are LOWER's hidden units), holding the K filters of
+ *   LOWER's W to which f has its largest positive weights (largest first)
+ *   and then the K with its most negative weights (most negative first);
+ *   --shape and --dewhiten then describe LOWER's filters.
  * heatmap: field F [R,C] of a stream of one record (a covariance, say), or
  *   its block rows R0..R1-1 and columns C0..C1-1, as grey cells: black the
  *   smallest value shown, white the largest (report Figure 1.1; Figure 1.2
@@ -82,9 +90,9 @@ static const struct {
 } modes[] = {
 	{"images", "fcnsrh",
 	 "tiny-render images [--field F] [--cols C] [--count N] [--scale K] [--range auto|global|none] [FILE]"},
-	{"filters", "fSRCFPdncsh",
+	{"filters", "fSRCFPdTkncsh",
 	 "tiny-render filters --field W --shape C,H,W [--rows|--columns] [--first K] [--count N] [--pick I,J,...] "
-	 "[--dewhiten ZCA] [--cols C] [--scale K] [FILE]"},
+	 "[--dewhiten ZCA] [--through LOWER --strongest K] [--cols C] [--scale K] [FILE]"},
 	{"heatmap", "fbth", "tiny-render heatmap --field F [--block R0:R1,C0:C1] [--title T] [FILE]"},
 	{"plot", "yxltXYh",
 	 "tiny-render plot --y F[,F...] [--x F] [--log] [--title T] [--xlabel L] [--ylabel L] [FILE]"},
@@ -109,6 +117,8 @@ typedef struct {
 	int64_t cols, count, scale, first; /* images, filters */
 	int npick;                         /* filters: --pick, or 0 */
 	const char *dewhiten;              /* filters: a tiny-zca model, or NULL */
+	const char *through;               /* filters: the lower RBM of --strongest, or NULL */
+	int64_t strongest;                 /* filters: K of --strongest, or 0 */
 	int64_t pick[MAX_PICK];
 	int range;                         /* RANGE_*, or -1: by dtype */
 	const char *shape_arg;             /* filters: --shape as given */
@@ -484,6 +494,63 @@ static void dewhiten_cells(const char *path, const char *input, double *cells, i
 	sin_close(z);
 }
 
+/* The lower RBM of --through: W (V,H), H the upper model's filter length. */
+typedef struct {
+	double *W;
+	int64_t V, H;
+	char shape[96];
+} lower_t;
+
+static void load_lower(lower_t *l, const char *path, const char *upper, int64_t len)
+{
+	sin_t *m = sin_open(path);
+	const tfield *f = th_need(&m->h, "W", m->name);
+	fmt_shape(f, l->shape, sizeof l->shape);
+	if (f->rank != 2)
+		die("%s: --through needs a model whose W is a matrix [V,H]; W is %s", m->name, l->shape);
+	l->V = f->dims[0], l->H = f->dims[1];
+	if (l->H != len)
+		die("%s: --through %s has %" PRId64 " hidden units, but the filters of %s have %" PRId64 " values",
+		    upper, m->name, l->H, upper, len);
+	int64_t total;
+	read_fields(m, &f, 1, 1, &l->W, &total);
+	need_one_record(m, total, "filters --through");
+	check_finite(m, f, l->W, 1);
+	sin_close(m);
+}
+
+/* For each of the n upper filters (rows of cells, length l->H), the K lower
+ * filters (columns of l->W) of its largest weights, largest first, then
+ * the K of its most negative ones, most negative first: (n 2K, V) cells. */
+static double *strongest_cells(const lower_t *l, const double *cells, int64_t n, int64_t K)
+{
+	double *out = xmalloc((size_t)(n * 2 * K * l->V) * sizeof *out);
+	int64_t *pick = xmalloc((size_t)(2 * K) * sizeof *pick);
+	for (int64_t i = 0; i < n; i++) {
+		const double *f = cells + i * l->H;
+		for (int side = 0; side < 2; side++) {
+			/* K rounds of selection: the next largest (side 0) or most negative (1) */
+			double sign = side ? -1 : 1;
+			for (int64_t k = 0; k < K; k++) {
+				int64_t best = -1;
+				for (int64_t j = 0; j < l->H; j++) {
+					int taken = 0;
+					for (int64_t t = 0; t < k; t++)
+						taken |= pick[side * K + t] == j;
+					if (!taken && (best < 0 || sign * f[j] > sign * f[best]))
+						best = j;
+				}
+				pick[side * K + k] = best;
+			}
+		}
+		for (int64_t c = 0; c < 2 * K; c++)
+			for (int64_t v = 0; v < l->V; v++)
+				out[((i * 2 * K) + c) * l->V + v] = pick[c] < 0 ? 0 : l->W[v * l->H + pick[c]];
+	}
+	free(pick);
+	return out;
+}
+
 static canvas_t render_filters(sin_t *s, const opts_t *o)
 {
 	const tfield *f = th_need(&s->h, o->field, s->name);
@@ -498,9 +565,14 @@ static canvas_t render_filters(sin_t *s, const opts_t *o)
 	int64_t len = rows ? Q : R, nfilt = rows ? R : Q;
 	int64_t C = o->shape_rank == 3 ? o->shape[0] : 1, H = o->shape[o->shape_rank - 2],
 		W = o->shape[o->shape_rank - 1];
-	if (C * H * W != len)
-		die("%s: --shape %s holds %" PRId64 " values, but each %s of '%s' %s holds %" PRId64, s->name,
-		    o->shape_arg, C * H * W, f->rank == 1 ? "filter" : rows ? "row" : "column", f->name, shape, len);
+	lower_t low = {0};
+	if (o->through)
+		load_lower(&low, o->through, s->name, len);
+	int64_t shown = o->through ? low.V : len;   /* values of a drawn filter */
+	if (C * H * W != shown)
+		die("%s: --shape %s holds %" PRId64 " values, but each %s of '%s' %s holds %" PRId64, o->through ? o->through : s->name,
+		    o->shape_arg, C * H * W, o->through ? "column" : f->rank == 1 ? "filter" : rows ? "row" : "column",
+		    o->through ? "W" : f->name, o->through ? low.shape : shape, shown);
 	if (o->first >= nfilt)
 		die("%s: --first %" PRId64 ": '%s' %s holds %" PRId64 " filters (0 to %" PRId64 ")", s->name, o->first,
 		    f->name, shape, nfilt, nfilt - 1);
@@ -525,11 +597,20 @@ static canvas_t render_filters(sin_t *s, const opts_t *o)
 	for (int64_t i = 0; i < n; i++)
 		for (int64_t k = 0; k < len; k++)
 			cells[i * len + k] = rows ? w[which[i] * Q + k] : w[k * Q + which[i]];
+	int64_t cols = o->cols;
+	if (o->through) {
+		/* each upper filter becomes a row of 2K lower filters */
+		double *strong = strongest_cells(&low, cells, n, o->strongest);
+		free(cells);
+		cells = strong;
+		n *= 2 * o->strongest, cols = 2 * o->strongest;
+		free(low.W);
+	}
 	if (o->dewhiten)
-		dewhiten_cells(o->dewhiten, s->name, cells, n, len);
+		dewhiten_cells(o->dewhiten, s->name, cells, n, shown);
 	double *gain = xmalloc(n * sizeof *gain), *offset = xmalloc(n * sizeof *offset);
-	cell_gains(cells, n, len, RANGE_AUTO, gain, offset);
-	canvas_t c = draw_grid(cells, n, C, H, W, gain, offset, o->cols, o->scale);
+	cell_gains(cells, n, shown, RANGE_AUTO, gain, offset);
+	canvas_t c = draw_grid(cells, n, C, H, W, gain, offset, cols, o->scale);
 	free(which);
 	free(gain);
 	free(offset);
@@ -908,6 +989,7 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		{"rows", no_argument, 0, 'R'},         {"columns", no_argument, 0, 'C'},
 		{"first", required_argument, 0, 'F'}, {"block", required_argument, 0, 'b'},
 		{"pick", required_argument, 0, 'P'}, {"dewhiten", required_argument, 0, 'd'},
+		{"through", required_argument, 0, 'T'}, {"strongest", required_argument, 0, 'k'},
 		{"title", required_argument, 0, 't'}, {"y", required_argument, 0, 'y'},
 		{"x", required_argument, 0, 'x'},     {"log", no_argument, 0, 'l'},
 		{"xlabel", required_argument, 0, 'X'}, {"ylabel", required_argument, 0, 'Y'},
@@ -953,6 +1035,8 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		case 'F': o->first = opt_i64("--first", optarg, 0, TINY_DIM_MAX); break;
 		case 'b': parse_block(optarg, o); break;
 		case 'd': o->dewhiten = optarg; break;
+		case 'T': o->through = optarg; break;
+		case 'k': o->strongest = opt_i64("--strongest", optarg, 1, 16); break;
 		case 'P': {
 			char *list = xstrdup(optarg), **w;
 			for (char *p = list; *p; p++)
@@ -984,6 +1068,8 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		o->field = "x";
 	if (o->mode == MODE_FILTERS && (!o->field || !o->shape_rank))
 		usage_error("filters needs --field and --shape");
+	if (!o->through != !o->strongest)
+		usage_error("--through and --strongest go together");
 	if (o->mode == MODE_HEATMAP && !o->field)
 		usage_error("heatmap needs --field");
 	if (o->mode == MODE_PLOT && !o->ny)

@@ -190,6 +190,23 @@ PYEOF
 	assert_output --partial "is for 3 values, the filters of"
 }
 
+@test "--through --strongest draws each upper filter as the lower filters of its K largest and most negative weights" {
+	# lower W [2,4]: grey 1x2 filters (1,0) (0,1) (1,-1) (-1,0)
+	mkstream 'W f32 [2,4]' <<<'1 0 1 -1  0 1 -1 0' >"$T/low.tiny"
+	# upper W [4,2]: filter 0 weighs the lower ones 0.5 2 -1 -3, filter 1 -2 0 3 1
+	mkstream 'W f32 [4,2]' <<<'0.5 -2  2 0  -1 3  -3 1' >"$T/up.tiny"
+	tiny-render filters --field W --shape 1,1,2 --scale 1 --through "$T/low.tiny" --strongest 2 "$T/up.tiny" >"$T/s.png"
+	# row 0: lower 1, 0 (largest first), then 3, 2 (most negative first); row 1: 2, 3, then 0, 1
+	run pixels "$T/s.png" 0,0 1,0 3,0 4,0 6,0 7,0 9,0 10,0 0,2 1,2 3,2 4,2 6,2 7,2 9,2 10,2
+	assert_output "11x3 128,128,128 255,255,255 255,255,255 128,128,128 0,0,0 128,128,128 255,255,255 0,0,0 255,255,255 0,0,0 0,0,0 128,128,128 255,255,255 128,128,128 128,128,128 255,255,255"
+	run -2 tiny-render filters --field W --shape 1,1,2 --through "$T/low.tiny" "$T/up.tiny"
+	assert_output --partial "--through and --strongest go together"
+	run -1 tiny-render filters --field W --shape 1,1,2 --through "$T/up.tiny" --strongest 1 "$T/low.tiny"
+	assert_output --partial "$T/up.tiny: --shape 1,1,2 holds 2 values, but each column of 'W' [4,2] holds 4"
+	run -1 tiny-render filters --field W --shape 1,1,2 --through "$T/low.tiny" --strongest 1 "$T/low.tiny"
+	assert_output --partial "--through $T/low.tiny has 4 hidden units, but the filters of $T/low.tiny have 2 values"
+}
+
 @test "--rows takes the filters from the rows of the transposed matrix" {
 	mkstream 'W f32 [12,2]' >"$T/w.tiny" <<<'1 10  0 0  0 0  0 0  0 0  -1 -10  0 0  0 0  0 0  0 0  0.5 5  0 0'
 	mkstream 'W f32 [2,12]' >"$T/wt.tiny" <<<'1 0 0 0 0 -1 0 0 0 0 0.5 0   10 0 0 0 0 -10 0 0 0 0 5 0'
