@@ -7,6 +7,7 @@
 #   make dedupe-study  nearest CIFAR-10 pairs, for tiny-dedupe's threshold
 #   make rbm-figures   the report's RBM experiments, Figures 2.5-2.15
 #   make fig3.1 fig3.2 classification results so far, confusion matrix
+#   make table4.1   the report's Table 4.1: bytes sent by distributed RBM training
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
 #   make BLAS=openblas ...   link OpenBLAS instead of BLIS
@@ -94,7 +95,7 @@ LIB_A := build/libtiny.a
 LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
-.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 dedupe-study bench fuzz clean
+.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 dedupe-study table4.1 bench fuzz clean
 all: deps $(BINS) $(TEST_TOOLS)
 
 build/lib/%.o: lib/%.c $(LIB_H)
@@ -162,6 +163,9 @@ rbm-figures: all
 
 dedupe-study: all
 	$(MAKE) -f pipelines/dedupe.mk SOURCE=$(SOURCE)
+
+table4.1: all
+	$(MAKE) -f pipelines/table4.1.mk
 
 bench: all build/bench/blasrate build/bench/rbmbound
 	bench/fetch.sh

@@ -73,7 +73,7 @@ static const char *usage_line =
 	"[--sigma S|data] [--learn-sigma] [--epochs E] [--batch B] [--cd K] [--pcd] [--mean-visible] [--lr-w R] [--lr-vbias R] "
 	"[--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L] [--checkpoint FILE] "
 	"[--checkpoint-every 10m|50b] [--max-batches N] [--log FILE] [--threads N] [--scheme 4.5|4.2] "
-	"[--sync-every N] [--hosts A,B,..] [--data FILE | FILE]";
+	"[--sync-every N] [--hosts A,B,..] [--comm-only] [--data FILE | FILE]";
 
 #define STREAM_INIT    ((uint64_t)1 << 61)
 #define STREAM_SHUFFLE ((uint64_t)1 << 62)
@@ -84,7 +84,7 @@ typedef struct {
 	int64_t hidden, epochs, batch, cd, max_batches, threads, ck_batches;
 	double ck_minutes;
 	uint64_t seed;
-	int have_seed, visible, learn_sigma, pcd, sigma_from_data, mean_visible;
+	int have_seed, visible, learn_sigma, pcd, sigma_from_data, mean_visible, comm_only;
 	double sigma, lr_w, lr_vb, lr_hb, lr_s, m0, m1, decay;
 	int64_t m_epoch;
 	int scheme;                   /* 45 or 42: section 4.5 or 4.2 of the report */
@@ -644,6 +644,34 @@ static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, ui
 	return recon * rB;
 }
 
+/* --comm-only: the exchanges of one minibatch at their real sizes, without
+ * the arithmetic (the states sent are whatever the buffers hold), so that
+ * the byte counts of a large RBM (Table 4.1) can be had on a small
+ * machine.  The model does not learn. */
+static double minibatch_comm_only(const state_t *s, const opts_t *o, work_t *w, int64_t B)
+{
+	int64_t V = s->m.V, H = s->Hall, c[sp.K];
+	int steps = o->scheme == 42 ? 1 : (int)o->cd + (o->pcd ? 1 : 0);
+	if (o->scheme == 42)
+		exchange_states(w->P, B, sp.hoff, H, w->S);
+	for (int k = 0; k < steps; k++) {
+		if (o->scheme == 45) {
+			block_counts(B, sp.voff, 1, c);
+			dist_reduce_scatter_f32(sp.pack, sp.mine, c, DIST_TRAIN);
+		}
+		if (s->m.gaussian) {
+			block_counts(B, sp.voff, 4, c);
+			dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
+		} else
+			exchange_states(sp.mine, B, sp.voff, V, w->v);
+	}
+	if (o->scheme == 42)
+		exchange_states(w->P, B, sp.hoff, H, w->S + B * H);
+	if (o->learn_sigma)
+		sum_visible(w->G, 2 * B, V);
+	return 0;
+}
+
 /* Section 4.2's weight synchronisation: the rows each rank keeps (Wp, the
  * purple weights) are the model, and every rank's columns (W, green) are
  * filled in again from them: rank r sends rank q its block
@@ -1002,7 +1030,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		{"max-batches", required_argument, 0, 'x'}, {"log", required_argument, 0, 'l'},
 		{"threads", required_argument, 0, 't'}, {"data", required_argument, 0, 'D'},
 		{"scheme", required_argument, 0, 'X'}, {"sync-every", required_argument, 0, 'Y'},
-		{"hosts", required_argument, 0, 'O'},
+		{"hosts", required_argument, 0, 'O'}, {"comm-only", no_argument, 0, 'Z'},
 		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, '?' + 256}, {0}};
 	static const char *const visibles[] = {"binary", "gaussian", NULL};
 	static const char *const schemes[] = {"4.5", "4.2", NULL};
@@ -1067,6 +1095,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		case 'X': o->scheme = opt_choice("--scheme", optarg, schemes) ? 42 : 45; break;
 		case 'Y': o->sync_every = opt_i64("--sync-every", optarg, 1, INT64_MAX); break;
 		case 'O': o->hosts = optarg; break;
+		case 'Z': o->comm_only = 1; break;
 		case 'q': tiny_quiet = 1; break;
 		case '?' + 256: printf("usage: %s\n", usage_line); exit(0);
 		default: usage();
@@ -1083,6 +1112,8 @@ static void parse(int argc, char **argv, opts_t *o)
 		o->lr_s = o->lr_w / 100;   /* the report: 100 to 1000 times smaller */
 	if (o->sigma > 0 && o->sigma_from_data)
 		usage_error("--sigma takes a number or 'data'");
+	if (o->comm_only && o->scheme == 45 && !getenv("OMPI_COMM_WORLD_SIZE"))
+		usage_error("--comm-only needs mpirun or --scheme 4.2: a single process exchanges nothing");
 	if (o->scheme == 42 && (o->cd != 1 || o->pcd || o->learn_sigma))
 		usage_error("--scheme 4.2 is CD-1 (section 4.2): no --cd %" PRId64 "%s%s", o->cd, o->pcd ? ", --pcd" : "",
 			    o->learn_sigma ? ", --learn-sigma" : "");
@@ -1100,6 +1131,13 @@ int main(int argc, char **argv)
 		tiny_quiet = 1;   /* rank 0 speaks for all */
 	if (o.threads)
 		la_set_threads((int)o.threads);
+	else if (dist.K > 1) {
+		/* the processes on one host share its cores: idle OpenMP threads
+		 * spinning beside a rank's own would slow both down */
+		const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+		long local = ls ? strtol(ls, NULL, 10) : 1, cores = sysconf(_SC_NPROCESSORS_ONLN);
+		la_set_threads(local > 0 && cores / local > 1 ? (int)(cores / local) : 1);
+	}
 
 	state_t st;
 	memset(&st, 0, sizeof st);
@@ -1113,6 +1151,7 @@ int main(int argc, char **argv)
 	split_init(dist.K > 1 || o.scheme == 42, V, H, B);
 	if (sp.on)
 		split_state(&st, &o, V, H, st.m.gaussian);
+	st.w_finite = 1;
 	float *X = xmalloc_big((size_t)(B * V) * sizeof *X);
 
 	work_t w;
@@ -1170,10 +1209,14 @@ int main(int argc, char **argv)
 				o.pcd = 1;
 			}
 			uint64_t g = (uint64_t)(st.epoch * nb + st.batch);
-			double e = o.scheme == 42 ? minibatch_42(&st, &o, &w, B, g, mom) : minibatch(&st, &o, &w, B, g, mom);
+			double e = o.comm_only ? minibatch_comm_only(&st, &o, &w, B)
+				   : o.scheme == 42 ? minibatch_42(&st, &o, &w, B, g, mom) : minibatch(&st, &o, &w, B, g, mom);
 			int ok = finite_state(&st, e);
 			if (sp.on)
 				ok = dist_all_ok(ok, DIST_SETUP);
+			if (!ok && dist.rank)   /* rank 0 reports it; mpirun then stops the rest */
+				for (;;)
+					pause();
 			if (!ok)
 				die("epoch %" PRId64 " minibatch %" PRId64 ": NaN or infinity in the parameters "
 				    "(learning rate too high?); %s", st.epoch, st.batch,
@@ -1254,11 +1297,11 @@ int main(int argc, char **argv)
 		dist_totals(sent, recvd);
 		double comm = dist_max_comm_seconds(), ex = (double)(done_batches * B);
 		if (!tiny_quiet && dist.rank == 0) {
-			fprintf(stderr, "%s: bytes sent by all %d ranks (1 MB = 10^6 bytes): minibatches %.6g MB, %.6g MB a minibatch, "
-					"%.6g bytes an example; weight sync %.6g MB; setup and checkpoints %.6g MB; received %.6g MB in all\n",
-				tiny_prog, dist.K, sent[DIST_TRAIN] / 1e6, done_batches ? sent[DIST_TRAIN] / 1e6 / done_batches : 0,
-				ex > 0 ? sent[DIST_TRAIN] / ex : 0, sent[DIST_SYNC] / 1e6, sent[DIST_SETUP] / 1e6,
-				(recvd[DIST_TRAIN] + recvd[DIST_SYNC] + recvd[DIST_SETUP]) / 1e6);
+			uint64_t all = recvd[DIST_TRAIN] + recvd[DIST_SYNC] + recvd[DIST_SETUP];
+			fprintf(stderr, "%s: bytes sent by all %d ranks: minibatches %" PRIu64 " (%.0f a minibatch, %.1f an example), "
+					"weight sync %" PRIu64 ", setup and checkpoints %" PRIu64 "; received %" PRIu64 " in all\n",
+				tiny_prog, dist.K, sent[DIST_TRAIN], done_batches ? (double)sent[DIST_TRAIN] / done_batches : 0,
+				ex > 0 ? sent[DIST_TRAIN] / ex : 0, sent[DIST_SYNC], sent[DIST_SETUP], all);
 			fprintf(stderr, "%s: communicating %.1f%% of %.3g s (the slowest rank's time in the minibatches' exchanges)\n",
 				tiny_prog, secs > 0 ? 100 * comm / secs : 0, secs);
 		}
