@@ -171,6 +171,7 @@ bench: all build/bench/blasrate build/bench/rbmbound
 	bench/fetch.sh
 	bench/stats.sh
 	bench/rbm.sh
+	bench/mpi.sh
 
 clean:
 	rm -rf bin build

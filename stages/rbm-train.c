@@ -7,7 +7,9 @@
  *          [--epochs E] [--batch B] [--cd K] [--pcd] [--mean-visible] [--lr-w R] [--lr-vbias R]
  *          [--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L]
  *          [--checkpoint FILE] [--checkpoint-every 10m|50b] [--max-batches N]
- *          [--log FILE] [--threads N] [--data FILE | FILE]
+ *          [--log FILE] [--threads N] [--scheme 4.5|4.2] [--sync-every N]
+ *          [--hosts A,B,..] [--comm-only] [--data FILE | FILE]
+ *        mpirun -np K [--host A,B,..] tiny-rbm-train ...
  *
  * Reads field x (V values, any dtype) of N records, all held in memory as
  * they came (u8 stays u8; --data FILE maps the file instead of copying
@@ -53,6 +55,65 @@
  * infinity stops the run naming the epoch and minibatch, leaving the last
  * checkpoint as it was.  --max-batches N stops after N minibatches as if
  * interrupted (the checkpoint then holds the place).
+ *
+ * Distributed (chapter 4), on Open MPI: under mpirun the K processes
+ * (ranks) split the H hidden units, rank r holding units hoff[r] =
+ * floor(H r / K) up to hoff[r+1], and the visible units likewise for
+ * sampling.  Every rank knows the whole data set: rank 0 reads stdin or
+ * FILE and broadcasts the records, or each rank maps --data FILE on its own
+ * host.  Only rank 0 writes (stdout, --checkpoint, --log), gathering the
+ * model first; a checkpoint is the same stream as a single process's, so a
+ * run resumes on any K.  Without mpirun nothing of MPI is started and
+ * everything above holds as it is.  --hosts a,b,c runs mpirun --host a,b,c
+ * -np 3 on this program with the other arguments (the program must be at
+ * the same path on every host; OMPI_MCA_* variables reach mpirun), and
+ * turns mpirun's reports of a dead rank or an unreachable host into one
+ * line each.  The schemes:
+ *
+ *   4.5 (default; the report's section 4.5, the one its author used): rank
+ *   r keeps only its columns W[:, hoff[r]..) (V,Hk), hbias and their
+ *   momenta; vbias, sigma and the chains every rank keeps whole and
+ *   updates alike.  Per CD step each rank computes its hidden units and
+ *   its share of the visible input, h_r W_r^T (B,V); a reduce-scatter sums
+ *   each visible unit's input at the rank that samples it, and an
+ *   allgather shares the samples (bits when binary).  The random streams
+ *   are those above, each rank skipping the draws of the units before its
+ *   own, so the model is a single process's up to the order of the sums
+ *   of the visible inputs (K partial sums instead of one over all H):
+ *   within 1e-6 for K = 2 and 3 in the tests (the differences grow with
+ *   training, as any rounding does).
+ *   A minibatch of CD-1 sends (K-1)/K B V 4 bytes per rank in the
+ *   reduce-scatter and (K-1)/K B V (bits or 4 bytes) in the allgather.
+ *
+ *   4.2 (section 4.2): rank r also keeps the rows W[voff[r].., :] (Vk,H)
+ *   (the report's purple weights, its columns being the green ones) and
+ *   their momenta.  Hidden states from the data (green), allgathered as
+ *   bits; visible units from all hidden states (purple), allgathered as
+ *   bits when binary (f32 otherwise); hidden states of the reconstruction,
+ *   allgathered as bits.  The statistics are <v h> - <v' h'> over these
+ *   binary states, as in the report's CD-1 (the probabilities of a hidden
+ *   unit are known to its own rank only), so 4.2 learns differently from
+ *   the single-process trainer: its reference is itself on one process
+ *   (--scheme 4.2 without mpirun), which it matches bit for bit with
+ *   binary visibles, since then every weight change is a sum of products
+ *   of 0s and 1s, exact in f32.  Every --sync-every N examples (default
+ *   8000, the report's) the purple weights, the model, are copied over the
+ *   green (an alltoall; with the momenta).  CD-1 only: no --cd K > 1,
+ *   --pcd or --learn-sigma.  A minibatch sends (K-1) (2 B H + B V) / 8
+ *   bytes in all with binary visibles, section 4.4.1's count (make
+ *   table4.1).
+ *
+ * Every rank counts the bytes it sends and receives in the collectives
+ * (lib/dist.h: as point-to-point messages, whatever Open MPI's algorithm);
+ * at the end rank 0 prints the totals of all ranks: the minibatches'
+ * exchanges (a minibatch, an example), the weight synchronisation, and
+ * the setup and checkpoints; and the share of the run the slowest rank
+ * spent inside the minibatches' exchanges.  --comm-only does the
+ * exchanges at their real sizes without the arithmetic, for counting a
+ * large RBM's bytes on a small machine.  Under mpirun the default --threads
+ * is the host's cores over the ranks on it.  A rank that dies ends the run
+ * on every rank (mpirun stops them); the last checkpoint, written whole or
+ * not at all, resumes it.
  */
 #include <fcntl.h>
 #include <getopt.h>
