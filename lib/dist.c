@@ -25,10 +25,20 @@ static void check(int err, const char *what)
 	    msg);
 }
 
+/* mpirun ends the other ranks with SIGTERM when one fails: a checkpoint
+ * half-written under its temporary name goes, the last whole one stays */
+static void on_term(int sig)
+{
+	tmpfile_unlink_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 void dist_init(int *argc, char ***argv)
 {
 	if (!getenv("OMPI_COMM_WORLD_SIZE"))
 		return;   /* no mpirun: a singleton, without MPI at all */
+	signal(SIGTERM, on_term);
 	check(MPI_Init(argc, argv), "MPI_Init");
 	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
 	MPI_Comm_rank(MPI_COMM_WORLD, &dist.rank);

@@ -740,14 +740,13 @@ static double minibatch_comm_only(const state_t *s, const opts_t *o, work_t *w, 
  * The momenta likewise. */
 static void sync_weights(state_t *s)
 {
-	int K = sp.K, me = sp.rank;
+	int K = sp.K;
 	int64_t H = s->Hall, Hk = s->m.H, Vk = s->Vk, sc[K], rc[K];
 	float *send = xmalloc_big((size_t)(Vk * H) * sizeof *send + 4);
 	for (int q = 0; q < K; q++)
 		sc[q] = Vk * (sp.hoff[q + 1] - sp.hoff[q]) * 4;
 	for (int r = 0; r < K; r++)
 		rc[r] = (sp.voff[r + 1] - sp.voff[r]) * Hk * 4;
-	(void)me;
 	pack_cols(s->Wp, Vk, H, sp.hoff, send);
 	dist_alltoallv(send, sc, s->m.W, rc, DIST_SYNC);
 	pack_cols(s->uWp, Vk, H, sp.hoff, send);

@@ -163,6 +163,7 @@ rank_pid() {
 	! grep -q -- '-----' "$T/err"
 	[ -z "$(rank_pid "$T/ck.rbm" 0)" ]
 	[ ! -s "$T/out.rbm" ]
+	! ls "$T" | grep -q 'ck.rbm.tmp'   # no half-written checkpoint left behind
 	# the checkpoint is whole and resumes, here on one process
 	run -0 tiny-rbm-train -q --init "$T/ck.rbm" --hidden 64 --batch 10 --epochs 1 "$T/d.tiny"
 }
