@@ -226,38 +226,58 @@ double dist_max_comm_seconds(void)
 
 /* --- the --hosts launcher ---------------------------------------------------------- */
 
-/* One line of mpirun's stderr.  Its boxed reports (between lines of
- * dashes) become one line each or nothing; everything else (the ranks' own
- * messages, ssh's) passes through. */
-static void filter_line(const char *line, int *in_box, int *box_said, const char *hosts)
+/* mpirun's stderr, a line at a time.  Its boxed reports (between lines of
+ * dashes) are held until the box ends: a dead rank or an unreachable host
+ * becomes one line, the notices that only repeat a rank's own message are
+ * dropped, and any other box passes through whole.  Lines outside boxes
+ * (the ranks' own messages, ssh's) pass through as they come. */
+typedef struct {
+	int in_box, n;
+	char *lines[64];
+} box_t;
+
+static void box_end(box_t *b, const char *hosts)
 {
-	int dashes = line[0] == '-' && strspn(line, "-\n") == strlen(line);
-	if (dashes) {
-		*in_box = !*in_box;
-		if (*in_box)
-			*box_said = 0;
+	int said = 0, noise = 0;
+	for (int i = 0; i < b->n; i++) {
+		const char *l = b->lines[i];
+		int rank, sig;
+		char node[256], signame[64] = "";
+		if (sscanf(l, "mpirun noticed that process rank %d with PID %*d on node %255s exited on signal %d (%63[^)])",
+			   &rank, node, &sig, signame) >= 3) {
+			fprintf(stderr, "%s: rank %d on host %s died (signal %d%s%s); the others were stopped\n", tiny_prog,
+				rank, node, sig, *signame ? ", " : "", signame);
+			said = 1;
+		} else if (!said && strstr(l, "unable to reliably start")) {
+			fprintf(stderr, "%s: mpirun could not start a process on every host of --hosts %s\n", tiny_prog, hosts);
+			said = 1;
+		} else if (!said && strstr(l, "not enough slots")) {
+			fprintf(stderr, "%s: mpirun found not enough slots on --hosts %s\n", tiny_prog, hosts);
+			said = 1;
+		} else if (strstr(l, "exited with non-zero status") || strstr(l, "Primary job  terminated normally") ||
+			   strstr(l, "Primary job terminated normally"))
+			noise = 1;
+	}
+	for (int i = 0; i < b->n; i++) {
+		if (!said && !noise)
+			fputs(b->lines[i], stderr);
+		free(b->lines[i]);
+	}
+	b->n = 0;
+}
+
+static void filter_line(box_t *b, const char *line, const char *hosts)
+{
+	if (line[0] == '-' && strspn(line, "-\n") == strlen(line)) {
+		if (b->in_box)
+			box_end(b, hosts);
+		b->in_box = !b->in_box;
 		return;
 	}
-	if (!*in_box) {
+	if (!b->in_box)
 		fputs(line, stderr);
-		return;
-	}
-	int rank, sig;
-	char node[256], signame[64] = "";
-	if (sscanf(line, "mpirun noticed that process rank %d with PID %*d on node %255s exited on signal %d (%63[^)])",
-		   &rank, node, &sig, signame) >= 3) {
-		fprintf(stderr, "%s: rank %d on host %s died (signal %d%s%s); the others were stopped\n", tiny_prog, rank,
-			node, sig, *signame ? ", " : "", signame);
-		*box_said = 1;
-	} else if (!*box_said && strstr(line, "unable to reliably start")) {
-		fprintf(stderr, "%s: mpirun could not start a process on every host of --hosts %s\n", tiny_prog, hosts);
-		*box_said = 1;
-	} else if (!*box_said && strstr(line, "not enough slots")) {
-		fprintf(stderr, "%s: mpirun found not enough slots on --hosts %s\n", tiny_prog, hosts);
-		*box_said = 1;
-	}
-	/* other boxed text (the "non-zero status" notice after a rank's own
-	 * message, advice) is dropped */
+	else if (b->n < (int)(sizeof b->lines / sizeof *b->lines))
+		b->lines[b->n++] = xstrdup(line);
 }
 
 int dist_launch(const char *hosts, int argc, char **argv)
@@ -313,9 +333,10 @@ int dist_launch(const char *hosts, int argc, char **argv)
 	signal(SIGINT, SIG_IGN);
 	FILE *err = fdopen(fd[0], "r");
 	char line[4096];
-	int in_box = 0, box_said = 0;
+	box_t box = {0};
 	while (fgets(line, sizeof line, err))
-		filter_line(line, &in_box, &box_said, hosts);
+		filter_line(&box, line, hosts);
+	box_end(&box, hosts);   /* a box mpirun left open */
 	fclose(err);
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
