@@ -1,6 +1,7 @@
 /* dist.c - Open MPI for tiny-rbm-train: start-up, counted collectives, and
  * the --hosts launcher.  See dist.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <mpi.h>
 #include <signal.h>
@@ -44,6 +45,14 @@ void dist_init(int *argc, char ***argv)
 	MPI_Comm_rank(MPI_COMM_WORLD, &dist.rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &dist.K);
 	dist.mpi = 1;
+	/* mpirun merges every rank's stdout into one: only rank 0's may be
+	 * the output (a library's chatter on another rank would corrupt it) */
+	if (dist.rank) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			die("rank %d: /dev/null:", dist.rank);
+		close(fd);
+	}
 }
 
 void dist_finalize(void)

@@ -1208,6 +1208,13 @@ int main(int argc, char **argv)
 	if (dist.K > 1)
 		share_setup(&o, &st, &d);
 	int64_t V = d.V, N = d.N, B = o.batch, nb = (N + B - 1) / B, H = st.Hall;
+	if (dist.K > V || dist.K > H) {   /* every rank needs units of its own */
+		if (dist.rank)   /* rank 0 says it; mpirun then stops the rest */
+			for (;;)
+				pause();
+		die("%d processes for %" PRId64 " visible and %" PRId64 " hidden units: each needs at least one of each",
+		    dist.K, V, H);
+	}
 	split_init(dist.K > 1 || o.scheme == 42, V, H, B);
 	if (sp.on)
 		split_state(&st, &o, V, H, st.m.gaussian);

@@ -72,6 +72,13 @@ rank_pid() {
 	[[ "$stderr" == *"--hosts a,,b: expected host names"* ]]
 }
 
+@test "more processes than hidden units is one error from rank 0, and nothing is written" {
+	bin "$T/d.tiny" 20 8
+	run -1 --separate-stderr mpirun -np 3 tiny-rbm-train --hidden 2 "$T/d.tiny"
+	assert_output ""
+	[ "$(grep -c 'tiny-rbm-train: 3 processes for 8 visible and 2 hidden units' <<<"$stderr")" = 1 ]
+}
+
 # --- against one process ----------------------------------------------------------
 
 @test "scheme 4.5 on 2 and 3 processes gives the single-process model within 1e-6 (binary visibles)" {
@@ -106,6 +113,16 @@ rank_pid() {
 	done
 	tiny-rbm-train -q --visible binary --hidden 17 --epochs 0 "$T/d.tiny" >"$T/zero.rbm"
 	! close "$T/one.rbm" "$T/zero.rbm" 1e-3
+}
+
+@test "scheme 4.2 with Gaussian visibles and weight synchronisation agrees with its single process within 1e-6" {
+	tiny-fetch -q synthetic --count 60 >"$T/d.tiny"
+	set -- --scheme 4.2 --hidden 9 --batch 15 --epochs 2 --sync-every 30 --lr-w 0.01
+	tiny-rbm-train -q "$@" "$T/d.tiny" >"$T/one.rbm"
+	run -0 --separate-stderr mpirun -np 3 tiny-rbm-train "$@" "$T/d.tiny"
+	[[ "$stderr" != *"weight sync 0,"* ]]
+	mpirun -np 3 tiny-rbm-train -q "$@" "$T/d.tiny" >"$T/k3.rbm"
+	close "$T/one.rbm" "$T/k3.rbm" 1e-6
 }
 
 # --- bytes ------------------------------------------------------------------------
