@@ -7,6 +7,7 @@
 #   make dedupe-study  nearest CIFAR-10 pairs, for tiny-dedupe's threshold
 #   make rbm-figures   the report's RBM experiments, Figures 2.5-2.15
 #   make fig3.1 fig3.2 the classification table (methods a-j), confusion matrix
+#   make table4.1   the report's Table 4.1: bytes sent by distributed RBM training
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
 #   make BLAS=openblas ...   link OpenBLAS instead of BLIS
@@ -32,7 +33,7 @@ endif
 # Debian packages: building, running, testing.
 PKGS := gcc make pkgconf $(BLAS_PKG) liblapacke-dev libarchive-dev libcurl4-openssl-dev \
 	nettle-dev libpng-dev bats bats-assert bats-support parallel python3 python3-numpy \
-	python3-pil clang libclang-rt-14-dev
+	python3-pil clang libclang-rt-14-dev openmpi-bin libopenmpi-dev openssh-server iproute2
 # scikit-learn: the reference logistic regression of tests/logreg.bats and bench
 PKGS += python3-sklearn
 
@@ -75,8 +76,12 @@ build/config-$(BLAS).mk: Makefile
 	[ -n "$$inc" ] && [ -f $$inc/cblas.h ] || { echo "deps: no cblas.h for BLAS=$(BLAS)"; exit 1; }; \
 	lapack=/usr/lib/$$arch/lapack; \
 	[ -f $$lapack/liblapack.so.3 ] || { echo "deps: no reference LAPACK in $$lapack"; exit 1; }; \
+	mpi_cflags=$$(pkg-config --cflags ompi-c) && mpi_libs=$$(pkg-config --libs ompi-c) || \
+		{ echo "deps: pkg-config knows no ompi-c (libopenmpi-dev)"; exit 1; }; \
 	{ echo "BLAS_CFLAGS := -isystem $$inc $$([ $(BLAS) = blis ] && echo -DTINY_BLIS)"; \
-	  echo "BLAS_LIBS := -L$$lib -l$$lname -Wl,--disable-new-dtags -Wl,-rpath,$$lib:$$lapack"; } >$@
+	  echo "BLAS_LIBS := -L$$lib -l$$lname -Wl,--disable-new-dtags -Wl,-rpath,$$lib:$$lapack"; \
+	  echo "MPI_CFLAGS := $$(echo $$mpi_cflags | sed 's/-I/-isystem /g')"; \
+	  echo "MPI_LIBS := $$mpi_libs"; } >$@
 deps: build/config-$(BLAS).mk
 
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread -fopenmp
@@ -84,13 +89,15 @@ LIBS = -llapacke $(BLAS_LIBS) -larchive -lcurl -lnettle -lpng -lm -pthread -fope
 
 STAGES := $(patsubst stages/%.c,%,$(wildcard stages/*.c))
 BINS := $(addprefix bin/tiny-,$(STAGES))
-LIB_SRC := $(wildcard lib/*.c)
+# lib/dist.c (Open MPI) goes only into tiny-rbm-train, so that the other
+# stages neither link nor load libmpi.
+LIB_SRC := $(filter-out lib/dist.c,$(wildcard lib/*.c))
 LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
 LIB_A := build/libtiny.a
 LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
-.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 dedupe-study bench fuzz clean
+.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 dedupe-study table4.1 bench fuzz clean
 all: deps $(BINS) $(TEST_TOOLS)
 
 build/lib/%.o: lib/%.c $(LIB_H)
@@ -107,6 +114,14 @@ LINK_LIB = -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive
 bin/tiny-%: stages/%.c $(LIB_A) $(LIB_H)
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
+
+build/lib/dist.o: lib/dist.c $(LIB_H)
+	@mkdir -p build/lib
+	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -c -o $@ $<
+
+bin/tiny-rbm-train: stages/rbm-train.c build/lib/dist.o $(LIB_A) $(LIB_H)
+	@mkdir -p bin
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/lib/dist.o $(LINK_LIB) $(LIBS) $(MPI_LIBS)
 
 build/tests/%: tests/tools/%.c $(LIB_A) $(LIB_H)
 	@mkdir -p build/tests
@@ -151,11 +166,15 @@ rbm-figures: all
 dedupe-study: all
 	$(MAKE) -f pipelines/dedupe.mk SOURCE=$(SOURCE)
 
+table4.1: all
+	$(MAKE) -f pipelines/table4.1.mk
+
 bench: all build/bench/blasrate build/bench/rbmbound
 	bench/fetch.sh
 	bench/stats.sh
 	bench/rbm.sh
 	bench/classify.sh
+	bench/mpi.sh
 
 clean:
 	rm -rf bin build

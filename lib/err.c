@@ -56,6 +56,13 @@ static void remove_tmpfiles(void)
 			unlink(tmpfiles[i]);
 }
 
+void tmpfile_unlink_all(void)
+{
+	for (int i = 0; i < ntmpfiles; i++)
+		if (tmpfiles[i])
+			unlink(tmpfiles[i]);
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;

@@ -45,6 +45,8 @@ char *xstrdup(const char *s);
 /* Files the program is writing under a temporary name; die() removes them. */
 void tmpfile_register(const char *path);
 void tmpfile_forget(const char *path);
+/* Unlink them all (async-signal-safe: for a handler of SIGTERM). */
+void tmpfile_unlink_all(void);
 
 /* --- the stream header -------------------------------------------------- */
 

@@ -7,7 +7,9 @@
  *          [--epochs E] [--batch B] [--cd K] [--pcd] [--mean-visible] [--lr-w R] [--lr-vbias R]
  *          [--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L]
  *          [--checkpoint FILE] [--checkpoint-every 10m|50b] [--max-batches N]
- *          [--log FILE] [--threads N] [--data FILE | FILE]
+ *          [--log FILE] [--threads N] [--scheme 4.5|4.2] [--sync-every N]
+ *          [--hosts A,B,..] [--comm-only] [--data FILE | FILE]
+ *        mpirun -np K [--host A,B,..] tiny-rbm-train ...
  *
  * Reads field x (V values, any dtype) of N records, all held in memory as
  * they came (u8 stays u8; --data FILE maps the file instead of copying
@@ -53,6 +55,65 @@
  * infinity stops the run naming the epoch and minibatch, leaving the last
  * checkpoint as it was.  --max-batches N stops after N minibatches as if
  * interrupted (the checkpoint then holds the place).
+ *
+ * Distributed (chapter 4), on Open MPI: under mpirun the K processes
+ * (ranks) split the H hidden units, rank r holding units hoff[r] =
+ * floor(H r / K) up to hoff[r+1], and the visible units likewise for
+ * sampling.  Every rank knows the whole data set: rank 0 reads stdin or
+ * FILE and broadcasts the records, or each rank maps --data FILE on its own
+ * host.  Only rank 0 writes (stdout, --checkpoint, --log), gathering the
+ * model first; a checkpoint is the same stream as a single process's, so a
+ * run resumes on any K.  Without mpirun nothing of MPI is started and
+ * everything above holds as it is.  --hosts a,b,c runs mpirun --host a,b,c
+ * -np 3 on this program with the other arguments (the program must be at
+ * the same path on every host; OMPI_MCA_* variables reach mpirun), and
+ * turns mpirun's reports of a dead rank or an unreachable host into one
+ * line each.  The schemes:
+ *
+ *   4.5 (default; the report's section 4.5, the one its author used): rank
+ *   r keeps only its columns W[:, hoff[r]..) (V,Hk), hbias and their
+ *   momenta; vbias, sigma and the chains every rank keeps whole and
+ *   updates alike.  Per CD step each rank computes its hidden units and
+ *   its share of the visible input, h_r W_r^T (B,V); a reduce-scatter sums
+ *   each visible unit's input at the rank that samples it, and an
+ *   allgather shares the samples (bits when binary).  The random streams
+ *   are those above, each rank skipping the draws of the units before its
+ *   own, so the model is a single process's up to the order of the sums
+ *   of the visible inputs (K partial sums instead of one over all H):
+ *   within 1e-6 for K = 2 and 3 in the tests (the differences grow with
+ *   training, as any rounding does).
+ *   A minibatch of CD-1 sends (K-1)/K B V 4 bytes per rank in the
+ *   reduce-scatter and (K-1)/K B V (bits or 4 bytes) in the allgather.
+ *
+ *   4.2 (section 4.2): rank r also keeps the rows W[voff[r].., :] (Vk,H)
+ *   (the report's purple weights, its columns being the green ones) and
+ *   their momenta.  Hidden states from the data (green), allgathered as
+ *   bits; visible units from all hidden states (purple), allgathered as
+ *   bits when binary (f32 otherwise); hidden states of the reconstruction,
+ *   allgathered as bits.  The statistics are <v h> - <v' h'> over these
+ *   binary states, as in the report's CD-1 (the probabilities of a hidden
+ *   unit are known to its own rank only), so 4.2 learns differently from
+ *   the single-process trainer: its reference is itself on one process
+ *   (--scheme 4.2 without mpirun), which it matches bit for bit with
+ *   binary visibles, since then every weight change is a sum of products
+ *   of 0s and 1s, exact in f32.  Every --sync-every N examples (default
+ *   8000, the report's) the purple weights, the model, are copied over the
+ *   green (an alltoall; with the momenta).  CD-1 only: no --cd K > 1,
+ *   --pcd or --learn-sigma.  A minibatch sends (K-1) (2 B H + B V) / 8
+ *   bytes in all with binary visibles, section 4.4.1's count (make
+ *   table4.1).
+ *
+ * Every rank counts the bytes it sends and receives in the collectives
+ * (lib/dist.h: as point-to-point messages, whatever Open MPI's algorithm);
+ * at the end rank 0 prints the totals of all ranks: the minibatches'
+ * exchanges (a minibatch, an example), the weight synchronisation, and
+ * the setup and checkpoints; and the share of the run the slowest rank
+ * spent inside the minibatches' exchanges.  --comm-only does the
+ * exchanges at their real sizes without the arithmetic, for counting a
+ * large RBM's bytes on a small machine.  Under mpirun the default --threads
+ * is the host's cores over the ranks on it.  A rank that dies ends the run
+ * on every rank (mpirun stops them); the last checkpoint, written whole or
+ * not at all, resumes it.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -65,13 +126,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dist.h"
 #include "tiny.h"
 
 static const char *usage_line =
 	"tiny-rbm-train [-q] [--hidden H] [--seed S] [--init MODEL] [--visible gaussian|binary] "
 	"[--sigma S|data] [--learn-sigma] [--epochs E] [--batch B] [--cd K] [--pcd] [--mean-visible] [--lr-w R] [--lr-vbias R] "
 	"[--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L] [--checkpoint FILE] "
-	"[--checkpoint-every 10m|50b] [--max-batches N] [--log FILE] [--threads N] [--data FILE | FILE]";
+	"[--checkpoint-every 10m|50b] [--max-batches N] [--log FILE] [--threads N] [--scheme 4.5|4.2] "
+	"[--sync-every N] [--hosts A,B,..] [--comm-only] [--data FILE | FILE]";
 
 #define STREAM_INIT    ((uint64_t)1 << 61)
 #define STREAM_SHUFFLE ((uint64_t)1 << 62)
@@ -82,17 +145,20 @@ typedef struct {
 	int64_t hidden, epochs, batch, cd, max_batches, threads, ck_batches;
 	double ck_minutes;
 	uint64_t seed;
-	int have_seed, visible, learn_sigma, pcd, sigma_from_data, mean_visible;
+	int have_seed, visible, learn_sigma, pcd, sigma_from_data, mean_visible, comm_only;
 	double sigma, lr_w, lr_vb, lr_hb, lr_s, m0, m1, decay;
 	int64_t m_epoch;
-	const char *init, *checkpoint, *log, *data, *input;
+	int scheme;                   /* 45 or 42: section 4.5 or 4.2 of the report */
+	int64_t sync_every;           /* 4.2: examples between weight synchronisations */
+	const char *init, *checkpoint, *log, *data, *input, *hosts;
 } opts_t;
 
 /* --- the data, in memory as it came --------------------------------------- */
 
 typedef struct {
-	sin_t *in;
+	sin_t *in;                  /* NULL on ranks that got the records by broadcast */
 	const tfield *x;
+	tfield xf;                  /* x, where it came by broadcast */
 	const unsigned char *recs;  /* (N, R) */
 	int64_t N, R, V;
 	void *map;
@@ -161,6 +227,11 @@ typedef struct {
 	float *chains;                /* (B,V) PCD chains, or NULL */
 	int64_t epoch, batch;         /* where the next minibatch is */
 	int w_finite;                 /* W all finite after the last update */
+	/* split over processes (section 4): m holds this rank's hidden units
+	 * h0..h0+m.H of Hall, with W (V,m.H); scheme 4.2 also keeps the rows
+	 * v0..v0+Vk of the whole W, Wp (Vk,Hall), and their momenta uWp */
+	int64_t Hall, h0, v0, Vk;
+	float *Wp, *uWp;
 } state_t;
 
 static void state_alloc_extra(state_t *s, int64_t B, int pcd)
@@ -229,6 +300,104 @@ static void save(const state_t *s, const opts_t *o, const theader *data_h, const
 	th_free(&h);
 }
 
+/* --- the split over processes (chapter 4) ----------------------------------------- */
+
+/* Rank r of K holds the hidden units hoff[r]..hoff[r+1] and samples the
+ * visible units voff[r]..voff[r+1].  Off (K = 1 under scheme 4.5) the
+ * trainer is the single-process one, untouched. */
+typedef struct {
+	int on, K, rank;
+	int64_t *hoff, *voff;          /* (K+1) */
+	float *pack, *mine;            /* (2B,V) blocks in rank order; (2B,Vk) this rank's */
+	unsigned char *bits, *mybits;  /* states as bits: every rank's, this rank's */
+} split_t;
+
+static split_t sp;
+
+static void split_init(int on, int64_t V, int64_t H, int64_t B)
+{
+	int K = dist.K;
+	sp.on = on, sp.K = K, sp.rank = dist.rank;
+	sp.hoff = xmalloc((size_t)(K + 1) * sizeof *sp.hoff);
+	sp.voff = xmalloc((size_t)(K + 1) * sizeof *sp.voff);
+	for (int r = 0; r <= K; r++)
+		sp.hoff[r] = dist_split(H, r, K), sp.voff[r] = dist_split(V, r, K);
+	if (!on)
+		return;
+	int64_t most = V > H ? V : H;
+	sp.pack = xmalloc_big((size_t)(2 * B * V) * sizeof *sp.pack);
+	sp.mine = xmalloc_big((size_t)(2 * B * (sp.voff[sp.rank + 1] - sp.voff[sp.rank])) * sizeof *sp.mine + 4);
+	sp.bits = xmalloc_big((size_t)(B * most / 8 + K + 8));
+	sp.mybits = xmalloc_big((size_t)(B * most / 8 + 8));
+}
+
+/* counts[r] = rows (off[r+1] - off[r]) size: the blocks of a split */
+static void block_counts(int64_t rows, const int64_t *off, int64_t size, int64_t *counts)
+{
+	for (int r = 0; r < sp.K; r++)
+		counts[r] = rows * (off[r + 1] - off[r]) * size;
+}
+
+/* A (rows,N) into K blocks (rows, off[r+1]-off[r]) one after another, and back */
+static void pack_cols(const float *A, int64_t rows, int64_t N, const int64_t *off, float *pack)
+{
+	float *p = pack;
+	for (int r = 0; r < sp.K; r++) {
+		int64_t n = off[r + 1] - off[r];
+		for (int64_t b = 0; b < rows; b++, p += n)
+			memcpy(p, A + b * N + off[r], (size_t)n * sizeof *p);
+	}
+}
+
+static void unpack_cols(const float *pack, int64_t rows, int64_t N, const int64_t *off, float *A)
+{
+	const float *p = pack;
+	for (int r = 0; r < sp.K; r++) {
+		int64_t n = off[r + 1] - off[r];
+		for (int64_t b = 0; b < rows; b++, p += n)
+			memcpy(A + b * N + off[r], p, (size_t)n * sizeof *p);
+	}
+}
+
+/* A (rows,V), one partial sum on each rank, becomes the whole sum on every
+ * rank: each rank adds up its visible units (reduce-scatter), then all
+ * share (allgather), so every rank has the same bits. */
+static void sum_visible(float *A, int64_t rows, int64_t V)
+{
+	int64_t c[sp.K];
+	block_counts(rows, sp.voff, 1, c);
+	pack_cols(A, rows, V, sp.voff, sp.pack);
+	dist_reduce_scatter_f32(sp.pack, sp.mine, c, DIST_TRAIN);
+	block_counts(rows, sp.voff, 4, c);
+	dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
+	unpack_cols(sp.pack, rows, V, sp.voff, A);
+}
+
+/* Every rank's 0/1 states (B, off[r+1]-off[r]) into all (B,N), sent as
+ * bits (B n_r / 8 bytes, rounded up, from rank r). */
+static void exchange_states(const float *mine, int64_t B, const int64_t *off, int64_t N, float *all)
+{
+	int64_t c[sp.K], n = off[sp.rank + 1] - off[sp.rank];
+	for (int r = 0; r < sp.K; r++)
+		c[r] = (B * (off[r + 1] - off[r]) + 7) / 8;
+	memset(sp.mybits, 0, (size_t)c[sp.rank]);
+	for (int64_t k = 0; k < B * n; k++)
+		if (mine[k] != 0)
+			sp.mybits[k >> 3] |= (unsigned char)(1u << (k & 7));
+	dist_allgatherv(sp.mybits, sp.bits, c, DIST_TRAIN);
+	const unsigned char *p = sp.bits;
+	for (int r = 0; r < sp.K; r++) {
+		int64_t nr = off[r + 1] - off[r];
+#pragma omp parallel for
+		for (int64_t b = 0; b < B; b++)
+			for (int64_t j = 0; j < nr; j++) {
+				int64_t k = b * nr + j;
+				all[b * N + off[r] + j] = (p[k >> 3] >> (k & 7)) & 1 ? 1.0f : 0.0f;
+			}
+		p += c[r];
+	}
+}
+
 /* --- one minibatch ----------------------------------------------------------------- */
 
 typedef struct {
@@ -239,6 +408,7 @@ typedef struct {
 	float *v;    /* (B,V) visible samples */
 	float *X;    /* (B,V) the data */
 	double *row; /* (B) per-row sums */
+	float *S;    /* scheme 4.2: (2B,Hall) [h; -h'], every rank's hidden states */
 } work_t;
 
 static inline float logistic(float x)
@@ -246,24 +416,76 @@ static inline float logistic(float x)
 	return 1.0f / (1.0f + expf(-x));
 }
 
-static void sample_hidden(const float *P, int64_t B, int64_t H, uint64_t seed, uint64_t g, int step, float *h)
+/* h (B,H) ~ P (B,H): hidden units skip.. of the whole layer (the stream of
+ * a row draws one uniform per unit from unit 0, whoever samples it) */
+static void sample_hidden(const float *P, int64_t B, int64_t H, uint64_t seed, uint64_t g, int step, int64_t skip,
+			  float *h)
 {
 #pragma omp parallel for
 	for (int64_t b = 0; b < B; b++) {
 		rng_t r;
 		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step);
+		for (int64_t j = 0; j < skip; j++)
+			rng_u64(&r);
 		for (int64_t j = 0; j < H; j++)
 			h[b * H + j] = rng_uniform(&r) < P[b * H + j] ? 1.0f : 0.0f;
 	}
 }
 
-/* v ~ p(v | h) into v (B,V); Zs (B,V) = v / s. */
+/* The visible units v0..v0+n sampled in place from their inputs A = h W^T
+ * (B,n), as sample_visible does for all: each row's stream first skips
+ * the draws of the units before v0 (one uniform for a binary unit, two
+ * for a Gaussian sample, none for a mean). */
+static void sample_visible_part(const rbm_t *m, float *A, int64_t B, int64_t n, int64_t v0, uint64_t seed, uint64_t g,
+				int step, int mean)
+{
+	int64_t per = !m->gaussian ? 1 : mean ? 0 : 2;
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++) {
+		rng_t r;
+		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step + 1);
+		for (int64_t k = 0; k < v0 * per; k++)
+			rng_u64(&r);
+		for (int64_t i = 0; i < n; i++) {
+			int64_t gi = v0 + i;
+			float *vi = A + b * n + i;
+			if (m->gaussian && mean)
+				*vi = m->vbias[gi] + m->sigma[gi] * *vi;
+			else if (m->gaussian)
+				*vi = m->vbias[gi] + m->sigma[gi] * *vi + m->sigma[gi] * (float)rng_normal(&r);
+			else
+				*vi = rng_uniform(&r) < logistic(m->vbias[gi] + *vi) ? 1.0f : 0.0f;
+		}
+	}
+}
+
+/* v ~ p(v | h) into v (B,V); Zs (B,V) = v / s.  Split, h (B,H) is this
+ * rank's hidden units and gives only its part of the input: each rank sums
+ * and samples its own visible units (reduce-scatter), then all share the
+ * samples (allgather; bits when binary). */
 static void sample_visible(const rbm_t *m, const float *h, int64_t B, uint64_t seed, uint64_t g, int step, int mean, float *v,
 			   float *Zs)
 {
 	int64_t V = m->V;
 	/* v = h W^T (B,V) */
 	la_sgemm(0, 1, (int)B, (int)V, (int)m->H, 1.0f, h, (int)m->H, m->W, (int)m->H, 0.0f, v, (int)V);
+	if (sp.on) {   /* the rank's share of the input; section 4.5 */
+		int64_t c[sp.K], v0 = sp.voff[sp.rank], n = sp.voff[sp.rank + 1] - v0;
+		block_counts(B, sp.voff, 1, c);
+		pack_cols(v, B, V, sp.voff, sp.pack);
+		dist_reduce_scatter_f32(sp.pack, sp.mine, c, DIST_TRAIN);
+		sample_visible_part(m, sp.mine, B, n, v0, seed, g, step, mean);
+		if (m->gaussian) {
+			block_counts(B, sp.voff, 4, c);
+			dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
+			unpack_cols(sp.pack, B, V, sp.voff, v);
+		} else
+			exchange_states(sp.mine, B, sp.voff, V, v);
+#pragma omp parallel for
+		for (int64_t k = 0; k < B * V; k++)
+			Zs[k] = v[k] / m->sigma[k % V];
+		return;
+	}
 #pragma omp parallel for
 	for (int64_t b = 0; b < B; b++) {
 		rng_t r;
@@ -292,7 +514,7 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 	rbm_hidden_probs(m, w->X, B, P0, Zd);
 
 	/* step 0: h ~ P0, v ~ p(v | h): the reconstruction */
-	sample_hidden(P0, B, H, o->seed, g, 0, w->h);
+	sample_hidden(P0, B, H, o->seed, g, 0, s->h0, w->h);
 	sample_visible(m, w->h, B, o->seed, g, 0, o->mean_visible, w->v, Zm);
 #pragma omp parallel for
 	for (int64_t b = 0; b < B; b++) {
@@ -311,13 +533,13 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 	if (s->chains) {
 		/* PCD: the negative phase runs from the chains instead, on steps 64.. */
 		rbm_hidden_probs(m, s->chains, B, Pm, Zm);
-		sample_hidden(Pm, B, H, o->seed, g, 64, w->h);
+		sample_hidden(Pm, B, H, o->seed, g, 64, s->h0, w->h);
 		sample_visible(m, w->h, B, o->seed, g, 64, o->mean_visible, w->v, Zm);
 		first = 65;
 	}
 	rbm_hidden_scaled(m, Zm, B, Pm);
 	for (int64_t k = 2; k <= o->cd; k++, first++) {
-		sample_hidden(Pm, B, H, o->seed, g, first, w->h);
+		sample_hidden(Pm, B, H, o->seed, g, first, s->h0, w->h);
 		sample_visible(m, w->h, B, o->seed, g, first, o->mean_visible, w->v, Zm);
 		rbm_hidden_scaled(m, Zm, B, Pm);
 	}
@@ -334,8 +556,11 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 			d += (double)P0[b * H + j] - Pm[b * H + j];
 		s->uhb[j] = (float)(mom * s->uhb[j] + o->lr_hb * d * rB);
 	}
-	if (o->learn_sigma)  /* G (2B,V) = [P0; P] W^T, before P is negated */
+	if (o->learn_sigma) {  /* G (2B,V) = [P0; P] W^T, before P is negated */
 		la_sgemm(0, 1, (int)(2 * B), (int)V, (int)H, 1.0f, w->P, (int)H, m->W, (int)H, 0.0f, w->G, (int)V);
+		if (sp.on)
+			sum_visible(w->G, 2 * B, V);
+	}
 #pragma omp parallel for
 	for (int64_t i = 0; i < V; i++) {
 		double dv = 0, ds = 0, si = m->sigma[i], bi = m->vbias[i];
@@ -386,6 +611,270 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 		}
 	}
 	return recon * rB;
+}
+
+/* One CD-1 minibatch by the algorithm of section 4.2: this rank computes
+ * its hidden units from the data with its columns of W (the report's green
+ * weights), all share the states as bits, it samples its visible units
+ * with its rows of W (purple), all share those (bits when binary), then
+ * its hidden units again, shared as bits too.  The statistics are those
+ * of the report's CD-1, <v h> - <v' h'> with the hidden states h, h' (not
+ * their probabilities, which only their own rank knows), so this scheme
+ * learns differently from a single process; each weight known to two
+ * ranks is updated on both, from the same binary products.  Returns the
+ * reconstruction error. */
+static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, uint64_t g, double mom)
+{
+	rbm_t *m = &s->m;
+	int64_t V = m->V, Hk = m->H, H = s->Hall, Vk = s->Vk, v0 = s->v0;
+	float *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * Hk, *S0 = w->S, *Sm = w->S + B * H;
+	rbm_hidden_probs(m, w->X, B, P0, Zd);
+	sample_hidden(P0, B, Hk, o->seed, g, 0, s->h0, P0);   /* states, in place */
+	exchange_states(P0, B, sp.hoff, H, S0);
+	/* A (B,Vk) = h Wp^T: this rank's visible inputs from every hidden unit */
+	float *A = sp.mine;
+	la_sgemm(0, 1, (int)B, (int)Vk, (int)H, 1.0f, S0, (int)H, s->Wp, (int)H, 0.0f, A, (int)Vk);
+	sample_visible_part(m, A, B, Vk, v0, o->seed, g, 0, o->mean_visible);
+	if (m->gaussian) {
+		int64_t c[sp.K];
+		block_counts(B, sp.voff, 4, c);
+		dist_allgatherv(A, sp.pack, c, DIST_TRAIN);
+		unpack_cols(sp.pack, B, V, sp.voff, w->v);
+	} else
+		exchange_states(A, B, sp.voff, V, w->v);
+#pragma omp parallel for
+	for (int64_t k = 0; k < B * V; k++)
+		Zm[k] = w->v[k] / m->sigma[k % V];
+	rbm_hidden_scaled(m, Zm, B, Pm);
+	sample_hidden(Pm, B, Hk, o->seed, g, 1, s->h0, Pm);
+	exchange_states(Pm, B, sp.hoff, H, Sm);
+
+	double recon = 0, rB = 1.0 / B;
+	for (int64_t b = 0; b < B; b++)
+		for (int64_t i = 0; i < V; i++) {
+			double d = (double)w->X[b * V + i] - w->v[b * V + i];
+			recon += d * d;
+		}
+	for (int64_t j = 0; j < Hk; j++) {
+		double d = 0;
+		for (int64_t b = 0; b < B; b++)
+			d += (double)P0[b * Hk + j] - Pm[b * Hk + j];
+		s->uhb[j] = (float)(mom * s->uhb[j] + o->lr_hb * d * rB);
+	}
+	for (int64_t i = 0; i < V; i++) {
+		double dv = 0, si = m->sigma[i];
+		for (int64_t b = 0; b < B; b++)
+			dv += (double)w->X[b * V + i] - w->v[b * V + i];
+		if (m->gaussian)
+			dv /= si * si;
+		s->uvb[i] = (float)(mom * s->uvb[i] + o->lr_vb * dv * rB);
+	}
+	/* both copies: u = m u - r L W + (r/B) [X/s; v/s]^T [h; -h'] */
+#pragma omp parallel for
+	for (int64_t k = 0; k < B * Hk; k++)
+		Pm[k] = -Pm[k];
+#pragma omp parallel for
+	for (int64_t k = 0; k < B * H; k++)
+		Sm[k] = -Sm[k];
+	float beta = (float)mom, a = (float)(-o->lr_w * o->decay);
+	if (o->decay > 0) {
+		for (int64_t k = 0; k < V * Hk; k++)
+			s->uW[k] = beta * s->uW[k] + a * m->W[k];
+		for (int64_t k = 0; k < Vk * H; k++)
+			s->uWp[k] = beta * s->uWp[k] + a * s->Wp[k];
+		beta = 1.0f;
+	}
+	la_sgemm(1, 0, (int)V, (int)Hk, (int)(2 * B), (float)(o->lr_w * rB), w->Z, (int)V, w->P, (int)Hk, beta, s->uW,
+		 (int)Hk);
+	la_sgemm(1, 0, (int)Vk, (int)H, (int)(2 * B), (float)(o->lr_w * rB), w->Z + v0, (int)V, w->S, (int)H, beta,
+		 s->uWp, (int)H);
+	int bad = 0;
+	for (int64_t k = 0; k < V * Hk; k++) {
+		m->W[k] += s->uW[k];
+		bad |= !isfinite(m->W[k]);
+	}
+	for (int64_t k = 0; k < Vk * H; k++) {
+		s->Wp[k] += s->uWp[k];
+		bad |= !isfinite(s->Wp[k]);
+	}
+	s->w_finite = !bad;
+	for (int64_t j = 0; j < Hk; j++)
+		m->hbias[j] += s->uhb[j];
+	for (int64_t i = 0; i < V; i++)
+		m->vbias[i] += s->uvb[i];
+	return recon * rB;
+}
+
+/* --comm-only: the exchanges of one minibatch at their real sizes, without
+ * the arithmetic (the states sent are whatever the buffers hold), so that
+ * the byte counts of a large RBM (Table 4.1) can be had on a small
+ * machine.  The model does not learn. */
+static double minibatch_comm_only(const state_t *s, const opts_t *o, work_t *w, int64_t B)
+{
+	int64_t V = s->m.V, H = s->Hall, c[sp.K];
+	int steps = o->scheme == 42 ? 1 : (int)o->cd + (o->pcd ? 1 : 0);
+	if (o->scheme == 42)
+		exchange_states(w->P, B, sp.hoff, H, w->S);
+	for (int k = 0; k < steps; k++) {
+		if (o->scheme == 45) {
+			block_counts(B, sp.voff, 1, c);
+			dist_reduce_scatter_f32(sp.pack, sp.mine, c, DIST_TRAIN);
+		}
+		if (s->m.gaussian) {
+			block_counts(B, sp.voff, 4, c);
+			dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
+		} else
+			exchange_states(sp.mine, B, sp.voff, V, w->v);
+	}
+	if (o->scheme == 42)
+		exchange_states(w->P, B, sp.hoff, H, w->S + B * H);
+	if (o->learn_sigma)
+		sum_visible(w->G, 2 * B, V);
+	return 0;
+}
+
+/* Section 4.2's weight synchronisation: the rows each rank keeps (Wp, the
+ * purple weights) are the model, and every rank's columns (W, green) are
+ * filled in again from them: rank r sends rank q its block
+ * Wp[:, hoff[q]..hoff[q+1]) (Vk_r, Hk_q), which is rows voff[r].. of q's W.
+ * The momenta likewise. */
+static void sync_weights(state_t *s)
+{
+	int K = sp.K;
+	int64_t H = s->Hall, Hk = s->m.H, Vk = s->Vk, sc[K], rc[K];
+	float *send = xmalloc_big((size_t)(Vk * H) * sizeof *send + 4);
+	for (int q = 0; q < K; q++)
+		sc[q] = Vk * (sp.hoff[q + 1] - sp.hoff[q]) * 4;
+	for (int r = 0; r < K; r++)
+		rc[r] = (sp.voff[r + 1] - sp.voff[r]) * Hk * 4;
+	pack_cols(s->Wp, Vk, H, sp.hoff, send);
+	dist_alltoallv(send, sc, s->m.W, rc, DIST_SYNC);
+	pack_cols(s->uWp, Vk, H, sp.hoff, send);
+	dist_alltoallv(send, sc, s->uW, rc, DIST_SYNC);
+	free(send);
+}
+
+/* Rank 0's whole state (from the setup) becomes every rank's share: its
+ * hidden units' columns of W, hbias and their momenta (scatter), and
+ * under scheme 4.2 its visible units' rows of W and uW too.  vbias, sigma,
+ * their momenta and the chains every rank holds whole (broadcast). */
+static void split_state(state_t *st, const opts_t *o, int64_t V, int64_t H, int gaussian)
+{
+	int K = sp.K, me = sp.rank;
+	int64_t h0 = sp.hoff[me], Hk = sp.hoff[me + 1] - h0, v0 = sp.voff[me], Vk = sp.voff[me + 1] - v0, c[K];
+	state_t loc;
+	memset(&loc, 0, sizeof loc);
+	rbm_alloc(&loc.m, V, Hk, gaussian);
+	loc.uW = xmalloc_big((size_t)(V * Hk) * sizeof *loc.uW + 4);
+	loc.uhb = xcalloc((size_t)Hk + 1, sizeof *loc.uhb);
+	loc.uvb = xcalloc(V, sizeof *loc.uvb);
+	loc.us = xcalloc(V, sizeof *loc.us);
+	loc.chains = o->pcd ? xcalloc((size_t)(o->batch * V), sizeof *loc.chains) : NULL;
+	float *pack = me == 0 ? xmalloc_big((size_t)(V * H) * sizeof *pack) : NULL;
+	block_counts(V, sp.hoff, 4, c);
+	if (me == 0)
+		pack_cols(st->m.W, V, H, sp.hoff, pack);
+	dist_scatterv(pack, loc.m.W, c, DIST_SETUP);
+	if (me == 0)
+		pack_cols(st->uW, V, H, sp.hoff, pack);
+	dist_scatterv(pack, loc.uW, c, DIST_SETUP);
+	block_counts(1, sp.hoff, 4, c);
+	dist_scatterv(me == 0 ? st->m.hbias : NULL, loc.m.hbias, c, DIST_SETUP);
+	dist_scatterv(me == 0 ? st->uhb : NULL, loc.uhb, c, DIST_SETUP);
+	if (o->scheme == 42) {
+		loc.Wp = xmalloc_big((size_t)(Vk * H) * sizeof *loc.Wp + 4);
+		loc.uWp = xmalloc_big((size_t)(Vk * H) * sizeof *loc.uWp + 4);
+		block_counts(H, sp.voff, 4, c);
+		dist_scatterv(me == 0 ? st->m.W : NULL, loc.Wp, c, DIST_SETUP);
+		dist_scatterv(me == 0 ? st->uW : NULL, loc.uWp, c, DIST_SETUP);
+	}
+	if (me == 0) {
+		memcpy(loc.m.vbias, st->m.vbias, (size_t)V * 4);
+		memcpy(loc.m.sigma, st->m.sigma, (size_t)V * 4);
+		memcpy(loc.uvb, st->uvb, (size_t)V * 4);
+		memcpy(loc.us, st->us, (size_t)V * 4);
+		if (o->pcd)
+			memcpy(loc.chains, st->chains, (size_t)(o->batch * V) * 4);
+	}
+	dist_bcast(loc.m.vbias, V * 4, DIST_SETUP);
+	dist_bcast(loc.m.sigma, V * 4, DIST_SETUP);
+	dist_bcast(loc.uvb, V * 4, DIST_SETUP);
+	dist_bcast(loc.us, V * 4, DIST_SETUP);
+	if (o->pcd)
+		dist_bcast(loc.chains, o->batch * V * 4, DIST_SETUP);
+	loc.epoch = st->epoch, loc.batch = st->batch;
+	loc.Hall = H, loc.h0 = h0, loc.v0 = v0, loc.Vk = Vk;
+	if (me == 0) {
+		rbm_free(&st->m);
+		free(st->uW), free(st->uvb), free(st->uhb), free(st->us), free(st->chains);
+	}
+	free(pack);
+	*st = loc;
+}
+
+/* The whole state at rank 0, for a checkpoint or the model: W from the
+ * ranks' columns (4.5) or rows (4.2, the purple weights being the model),
+ * hbias from their shares; the rest is rank 0's own.  Free with
+ * unsplit_free. */
+static void unsplit_state(const state_t *st, const opts_t *o, int with_state, state_t *full)
+{
+	int K = sp.K, me = sp.rank;
+	int64_t V = st->m.V, H = st->Hall, *c = xcalloc((size_t)K, sizeof *c);
+	*full = *st;
+	full->m.H = H;
+	full->m.W = full->uW = full->m.hbias = full->uhb = NULL;
+	if (me == 0) {
+		full->m.W = xmalloc_big((size_t)(V * H) * sizeof *full->m.W);
+		full->m.hbias = xmalloc((size_t)H * sizeof *full->m.hbias);
+		full->uW = with_state ? xmalloc_big((size_t)(V * H) * sizeof *full->uW) : NULL;
+		full->uhb = with_state ? xmalloc((size_t)H * sizeof *full->uhb) : NULL;
+	}
+	if (o->scheme == 42) {
+		block_counts(H, sp.voff, 4, c);
+		dist_gatherv(st->Wp, full->m.W, c, DIST_SETUP);
+		if (with_state)
+			dist_gatherv(st->uWp, full->uW, c, DIST_SETUP);
+	} else {
+		float *pack = me == 0 ? xmalloc_big((size_t)(V * H) * sizeof *pack) : NULL;
+		block_counts(V, sp.hoff, 4, c);
+		dist_gatherv(st->m.W, pack, c, DIST_SETUP);
+		if (me == 0)
+			unpack_cols(pack, V, H, sp.hoff, full->m.W);
+		if (with_state) {
+			dist_gatherv(st->uW, pack, c, DIST_SETUP);
+			if (me == 0)
+				unpack_cols(pack, V, H, sp.hoff, full->uW);
+		}
+		free(pack);
+	}
+	block_counts(1, sp.hoff, 4, c);
+	dist_gatherv(st->m.hbias, full->m.hbias, c, DIST_SETUP);
+	if (with_state)
+		dist_gatherv(st->uhb, full->uhb, c, DIST_SETUP);
+	free(c);
+}
+
+static void unsplit_free(state_t *full)
+{
+	free(full->m.W), free(full->m.hbias), free(full->uW), free(full->uhb);
+}
+
+/* A checkpoint (with_state) or the model (path NULL: stdout, W checked
+ * finite first), by rank 0; split, every rank takes part. */
+static void save_any(const state_t *s, const opts_t *o, const data_t *d, const char *shape, const char *path,
+		     int with_state)
+{
+	state_t full;
+	if (sp.on)
+		unsplit_state(s, o, with_state, &full);
+	const state_t *w = sp.on ? &full : s;
+	if (sp.rank == 0) {
+		if (!with_state)
+			tf_check_finite_f32(w->m.W, 1, w->m.V * w->m.H, 0, "the trained model", "W");
+		save(w, o, &d->in->h, shape, path, with_state);
+	}
+	if (sp.on)
+		unsplit_free(&full);
 }
 
 /* Any NaN or infinity in the parameters or in the error figure.  W is
@@ -442,6 +931,148 @@ static void write_log(const char *path, const logrec_t *l, int64_t n, const thea
 	th_free(&h);
 }
 
+/* --- the setup, by rank 0 ---------------------------------------------------------- */
+
+/* The data, and the whole starting state: a checkpoint or model (--init),
+ * or a fresh one; the options the data and the checkpoint settle (seed,
+ * sigma, batch) in o. */
+static void setup(opts_t *o, state_t *st, data_t *d)
+{
+	/* the starting model: a checkpoint or model, or a fresh one */
+	unsigned char *initrec = NULL;
+	sin_t *ini = NULL;
+	if (o->init) {
+		ini = sin_open(o->init);
+		rbm_load(&st->m, ini, &initrec);
+		if (o->visible >= 0 && o->visible != st->m.gaussian)
+			usage_error("--visible %s does not match %s, whose visibles are %s", o->visible ? "gaussian" : "binary",
+				    ini->name, st->m.gaussian ? "gaussian" : "binary");
+		const char *seed = th_attr(&ini->h, "train_seed");
+		if (!o->have_seed && seed)
+			o->seed = strtoull(seed, NULL, 10);
+	}
+	load_data(d, o);
+	int64_t V = d->V, N = d->N, B = o->batch < N ? o->batch : N;
+	o->batch = B;
+	if (o->init && st->m.V != V)
+		die("%s is an RBM of V = %" PRId64 " visible units; %s's x has %" PRId64 " values", o->init, st->m.V,
+		    d->in->name, V);
+	if (!o->init) {
+		int gaussian = o->visible < 0 ? 1 : o->visible;
+		rbm_alloc(&st->m, V, o->hidden, gaussian);
+		rng_t r;
+		rng_seed(&r, o->seed, STREAM_INIT);
+		for (int64_t k = 0; k < V * o->hidden; k++)
+			st->m.W[k] = 0.01f * (float)rng_normal(&r);
+	}
+	if (!st->m.gaussian && (o->learn_sigma || o->sigma > 0 || o->sigma_from_data))
+		usage_error("--sigma and --learn-sigma apply to Gaussian visibles");
+
+	/* the data's mean (visible biases of a fresh model) and average
+	 * standard deviation (--sigma data), in double, in order */
+	float *X = xmalloc_big((size_t)(B * V) * sizeof *X);
+	if (!o->init || o->sigma_from_data) {
+		double *sum = xcalloc(V, sizeof *sum), *sq = xcalloc(V, sizeof *sq);
+		int64_t *all = xmalloc((size_t)N * sizeof *all);
+		for (int64_t k = 0; k < N; k++)
+			all[k] = k;
+		for (int64_t r0 = 0; r0 < N; r0 += B) {
+			int64_t n = N - r0 < B ? N - r0 : B;
+			gather(d, all, r0, n, X);
+			tf_check_finite_f32(X, n, V, r0, d->in->name, "x");
+			for (int64_t b = 0; b < n; b++)
+				for (int64_t i = 0; i < V; i++) {
+					sum[i] += X[b * V + i];
+					sq[i] += (double)X[b * V + i] * X[b * V + i];
+				}
+		}
+		double sd = 0;
+		for (int64_t i = 0; i < V; i++) {
+			double mean = sum[i] / N, var = sq[i] / N - mean * mean;
+			sd += sqrt(var > 0 ? var : 0) / V;
+			if (!o->init && st->m.gaussian)
+				st->m.vbias[i] = (float)mean;
+		}
+		if (o->sigma_from_data) {
+			if (!(sd > 0))
+				die("%s: the data do not vary, so --sigma data has no scale", d->in->name);
+			o->sigma = sd;
+			if (!tiny_quiet)
+				fprintf(stderr, "%s: sigma = %g, the data's average standard deviation\n", tiny_prog, sd);
+		}
+		free(sum), free(sq), free(all);
+	}
+	/* a checkpoint's sigma is part of the state being resumed */
+	if (o->sigma > 0 && !(ini && th_find(&ini->h, "uW") >= 0))
+		for (int64_t i = 0; i < V; i++)
+			st->m.sigma[i] = (float)o->sigma;
+
+	/* momenta, chains and position from a checkpoint, or from zero */
+	state_alloc_extra(st, B, o->pcd);
+	int64_t nb = (N + B - 1) / B;
+	if (ini) {
+		const theader *h = &ini->h;
+		const char *ep = th_attr(h, "train_epoch"), *bt = th_attr(h, "train_batch");
+		int uw = th_find(h, "uW");
+		if (uw >= 0) {
+			tf_get_f32(&h->fields[uw], initrec, 1, h->recsize, st->uW);
+			tf_get_f32(&h->fields[th_find(h, "uvbias")], initrec, 1, h->recsize, st->uvb);
+			tf_get_f32(&h->fields[th_find(h, "uhbias")], initrec, 1, h->recsize, st->uhb);
+			tf_get_f32(&h->fields[th_find(h, "usigma")], initrec, 1, h->recsize, st->us);
+			int ch = th_find(h, "chains");
+			if (o->pcd && ch >= 0 && h->fields[ch].n == B * V)
+				tf_get_f32(&h->fields[ch], initrec, 1, h->recsize, st->chains);
+			else if (o->pcd)
+				o->pcd = 2;   /* chains start from the data below */
+			st->epoch = ep ? strtoll(ep, NULL, 10) : 0;
+			st->batch = bt ? strtoll(bt, NULL, 10) : 0;
+			if (st->batch >= nb)
+				st->epoch++, st->batch = 0;
+		}
+		free(initrec);
+		sin_close(ini);
+	}
+	st->Hall = st->m.H, st->h0 = st->v0 = 0, st->Vk = V;
+	free(X);
+}
+
+/* What rank 0's setup settled, to the other ranks: the options, the
+ * model's shape and position, and the data (the records themselves unless
+ * every rank reads --data FILE on its own host).  The state itself follows
+ * in split_state. */
+static void share_setup(opts_t *o, state_t *st, data_t *d)
+{
+	opts_t mine = *o;   /* the strings stay this process's own */
+	dist_bcast(o, sizeof *o, DIST_SETUP);
+	o->init = mine.init, o->checkpoint = mine.checkpoint, o->log = mine.log, o->data = mine.data;
+	o->input = mine.input, o->hosts = mine.hosts;
+	int64_t v[8] = {d->N, d->R, d->V, st->Hall, st->m.gaussian, st->epoch, st->batch, 0};
+	dist_bcast(v, sizeof v, DIST_SETUP);
+	tfield x;
+	if (dist.rank == 0)
+		x = *d->x;
+	dist_bcast(&x, sizeof x, DIST_SETUP);
+	if (dist.rank == 0) {
+		if (!o->data)
+			dist_bcast((void *)d->recs, d->N * d->R, DIST_SETUP);
+		return;
+	}
+	st->m.V = v[2], st->Hall = v[3], st->m.gaussian = (int)v[4], st->epoch = v[5], st->batch = v[6];
+	if (o->data) {
+		load_data(d, o);
+		if (d->N != v[0] || d->R != v[1] || d->V != v[2])
+			die("rank %d: %s is not the file rank 0 has (%" PRId64 " records of %" PRId64 " bytes there)",
+			    dist.rank, o->data, v[0], v[1]);
+		return;
+	}
+	d->N = v[0], d->R = v[1], d->V = v[2];
+	d->xf = x;
+	d->x = &d->xf;
+	unsigned char *recs = xmalloc_big((size_t)(d->N * d->R) + 1);
+	dist_bcast(recs, d->N * d->R, DIST_SETUP);
+	d->recs = recs;
+}
+
 /* --- main ----------------------------------------------------------------------------- */
 
 static void parse(int argc, char **argv, opts_t *o)
@@ -458,11 +1089,15 @@ static void parse(int argc, char **argv, opts_t *o)
 		{"checkpoint", required_argument, 0, 'c'}, {"checkpoint-every", required_argument, 0, 'C'},
 		{"max-batches", required_argument, 0, 'x'}, {"log", required_argument, 0, 'l'},
 		{"threads", required_argument, 0, 't'}, {"data", required_argument, 0, 'D'},
+		{"scheme", required_argument, 0, 'X'}, {"sync-every", required_argument, 0, 'Y'},
+		{"hosts", required_argument, 0, 'O'}, {"comm-only", no_argument, 0, 'Z'},
 		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, '?' + 256}, {0}};
 	static const char *const visibles[] = {"binary", "gaussian", NULL};
+	static const char *const schemes[] = {"4.5", "4.2", NULL};
 	*o = (opts_t){.hidden = 100, .epochs = 10, .batch = 100, .cd = 1, .max_batches = -1, .seed = 1,
 		      .visible = -1, .sigma = -1, .lr_w = 1e-3, .lr_vb = -1, .lr_hb = -1, .lr_s = -1, .m0 = 0.5,
-		      .m1 = 0.9, .m_epoch = 5, .ck_minutes = 10, .ck_batches = -1};
+		      .m1 = 0.9, .m_epoch = 5, .ck_minutes = 10, .ck_batches = -1,
+		      .scheme = 45, .sync_every = 8000};
 	int c;
 	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
@@ -517,6 +1152,10 @@ static void parse(int argc, char **argv, opts_t *o)
 		case 'l': o->log = optarg; break;
 		case 't': o->threads = opt_i64("--threads", optarg, 1, 1024); break;
 		case 'D': o->data = optarg; break;
+		case 'X': o->scheme = opt_choice("--scheme", optarg, schemes) ? 42 : 45; break;
+		case 'Y': o->sync_every = opt_i64("--sync-every", optarg, 1, INT64_MAX); break;
+		case 'O': o->hosts = optarg; break;
+		case 'Z': o->comm_only = 1; break;
 		case 'q': tiny_quiet = 1; break;
 		case '?' + 256: printf("usage: %s\n", usage_line); exit(0);
 		default: usage();
@@ -533,6 +1172,11 @@ static void parse(int argc, char **argv, opts_t *o)
 		o->lr_s = o->lr_w / 100;   /* the report: 100 to 1000 times smaller */
 	if (o->sigma > 0 && o->sigma_from_data)
 		usage_error("--sigma takes a number or 'data'");
+	if (o->comm_only && o->scheme == 45 && !getenv("OMPI_COMM_WORLD_SIZE"))
+		usage_error("--comm-only needs mpirun or --scheme 4.2: a single process exchanges nothing");
+	if (o->scheme == 42 && (o->cd != 1 || o->pcd || o->learn_sigma))
+		usage_error("--scheme 4.2 is CD-1 (section 4.2): no --cd %" PRId64 "%s%s", o->cd, o->pcd ? ", --pcd" : "",
+			    o->learn_sigma ? ", --learn-sigma" : "");
 }
 
 int main(int argc, char **argv)
@@ -540,106 +1184,42 @@ int main(int argc, char **argv)
 	opts_t o;
 	tiny_init(argc, argv, usage_line);
 	parse(argc, argv, &o);
+	if (o.hosts && !getenv("OMPI_COMM_WORLD_SIZE"))
+		return dist_launch(o.hosts, tiny_argc, tiny_argv);
+	dist_init(&argc, &argv);
+	if (dist.rank)
+		tiny_quiet = 1;   /* rank 0 speaks for all */
 	if (o.threads)
 		la_set_threads((int)o.threads);
+	else if (dist.K > 1) {
+		/* the processes on one host share its cores: idle OpenMP threads
+		 * spinning beside a rank's own would slow both down */
+		const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+		long local = ls ? strtol(ls, NULL, 10) : 1, cores = sysconf(_SC_NPROCESSORS_ONLN);
+		la_set_threads(local > 0 && cores / local > 1 ? (int)(cores / local) : 1);
+	}
 
-	/* the starting model: a checkpoint or model, or a fresh one */
 	state_t st;
 	memset(&st, 0, sizeof st);
-	unsigned char *initrec = NULL;
-	sin_t *ini = NULL;
-	if (o.init) {
-		ini = sin_open(o.init);
-		rbm_load(&st.m, ini, &initrec);
-		if (o.visible >= 0 && o.visible != st.m.gaussian)
-			usage_error("--visible %s does not match %s, whose visibles are %s", o.visible ? "gaussian" : "binary",
-				    ini->name, st.m.gaussian ? "gaussian" : "binary");
-		const char *seed = th_attr(&ini->h, "train_seed");
-		if (!o.have_seed && seed)
-			o.seed = strtoull(seed, NULL, 10);
-	}
 	data_t d;
-	load_data(&d, &o);
-	int64_t V = d.V, N = d.N, B = o.batch < N ? o.batch : N;
-	o.batch = B;
-	if (o.init && st.m.V != V)
-		die("%s is an RBM of V = %" PRId64 " visible units; %s's x has %" PRId64 " values", o.init, st.m.V,
-		    d.in->name, V);
-	if (!o.init) {
-		int gaussian = o.visible < 0 ? 1 : o.visible;
-		rbm_alloc(&st.m, V, o.hidden, gaussian);
-		rng_t r;
-		rng_seed(&r, o.seed, STREAM_INIT);
-		for (int64_t k = 0; k < V * o.hidden; k++)
-			st.m.W[k] = 0.01f * (float)rng_normal(&r);
+	memset(&d, 0, sizeof d);
+	if (dist.rank == 0)
+		setup(&o, &st, &d);
+	if (dist.K > 1)
+		share_setup(&o, &st, &d);
+	int64_t V = d.V, N = d.N, B = o.batch, nb = (N + B - 1) / B, H = st.Hall;
+	if (dist.K > V || dist.K > H) {   /* every rank needs units of its own */
+		if (dist.rank)   /* rank 0 says it; mpirun then stops the rest */
+			for (;;)
+				pause();
+		die("%d processes for %" PRId64 " visible and %" PRId64 " hidden units: each needs at least one of each",
+		    dist.K, V, H);
 	}
-	if (!st.m.gaussian && (o.learn_sigma || o.sigma > 0 || o.sigma_from_data))
-		usage_error("--sigma and --learn-sigma apply to Gaussian visibles");
-
-	/* the data's mean (visible biases of a fresh model) and average
-	 * standard deviation (--sigma data), in double, in order */
+	split_init(dist.K > 1 || o.scheme == 42, V, H, B);
+	if (sp.on)
+		split_state(&st, &o, V, H, st.m.gaussian);
+	st.w_finite = 1;
 	float *X = xmalloc_big((size_t)(B * V) * sizeof *X);
-	if (!o.init || o.sigma_from_data) {
-		double *sum = xcalloc(V, sizeof *sum), *sq = xcalloc(V, sizeof *sq);
-		int64_t *all = xmalloc((size_t)N * sizeof *all);
-		for (int64_t k = 0; k < N; k++)
-			all[k] = k;
-		for (int64_t r0 = 0; r0 < N; r0 += B) {
-			int64_t n = N - r0 < B ? N - r0 : B;
-			gather(&d, all, r0, n, X);
-			tf_check_finite_f32(X, n, V, r0, d.in->name, "x");
-			for (int64_t b = 0; b < n; b++)
-				for (int64_t i = 0; i < V; i++) {
-					sum[i] += X[b * V + i];
-					sq[i] += (double)X[b * V + i] * X[b * V + i];
-				}
-		}
-		double sd = 0;
-		for (int64_t i = 0; i < V; i++) {
-			double mean = sum[i] / N, var = sq[i] / N - mean * mean;
-			sd += sqrt(var > 0 ? var : 0) / V;
-			if (!o.init && st.m.gaussian)
-				st.m.vbias[i] = (float)mean;
-		}
-		if (o.sigma_from_data) {
-			if (!(sd > 0))
-				die("%s: the data do not vary, so --sigma data has no scale", d.in->name);
-			o.sigma = sd;
-			if (!tiny_quiet)
-				fprintf(stderr, "%s: sigma = %g, the data's average standard deviation\n", tiny_prog, sd);
-		}
-		free(sum), free(sq), free(all);
-	}
-	/* a checkpoint's sigma is part of the state being resumed */
-	if (o.sigma > 0 && !(ini && th_find(&ini->h, "uW") >= 0))
-		for (int64_t i = 0; i < V; i++)
-			st.m.sigma[i] = (float)o.sigma;
-
-	/* momenta, chains and position from a checkpoint, or from zero */
-	state_alloc_extra(&st, B, o.pcd);
-	int64_t nb = (N + B - 1) / B;
-	if (ini) {
-		const theader *h = &ini->h;
-		const char *ep = th_attr(h, "train_epoch"), *bt = th_attr(h, "train_batch");
-		int uw = th_find(h, "uW");
-		if (uw >= 0) {
-			tf_get_f32(&h->fields[uw], initrec, 1, h->recsize, st.uW);
-			tf_get_f32(&h->fields[th_find(h, "uvbias")], initrec, 1, h->recsize, st.uvb);
-			tf_get_f32(&h->fields[th_find(h, "uhbias")], initrec, 1, h->recsize, st.uhb);
-			tf_get_f32(&h->fields[th_find(h, "usigma")], initrec, 1, h->recsize, st.us);
-			int ch = th_find(h, "chains");
-			if (o.pcd && ch >= 0 && h->fields[ch].n == B * V)
-				tf_get_f32(&h->fields[ch], initrec, 1, h->recsize, st.chains);
-			else if (o.pcd)
-				o.pcd = 2;   /* chains start from the data below */
-			st.epoch = ep ? strtoll(ep, NULL, 10) : 0;
-			st.batch = bt ? strtoll(bt, NULL, 10) : 0;
-			if (st.batch >= nb)
-				st.epoch++, st.batch = 0;
-		}
-		free(initrec);
-		sin_close(ini);
-	}
 
 	work_t w;
 	w.Z = xmalloc_big((size_t)(2 * B * V) * sizeof *w.Z);
@@ -649,6 +1229,7 @@ int main(int argc, char **argv)
 	w.v = xmalloc_big((size_t)(B * V) * sizeof *w.v);
 	w.X = X;
 	w.row = xmalloc((size_t)B * sizeof *w.row);
+	w.S = o.scheme == 42 ? xmalloc_big((size_t)(2 * B * H) * sizeof *w.S) : NULL;
 	int64_t *perm = xmalloc((size_t)N * sizeof *perm);
 	char shape[128] = "";
 	for (int k = 0; k < d.x->rank; k++)
@@ -657,13 +1238,16 @@ int main(int argc, char **argv)
 		snprintf(shape, sizeof shape, "1");
 
 	logrec_t *log = xcalloc((size_t)(o.epochs + 1), sizeof *log);
-	int64_t nlog = 0, done_batches = 0, since_ck = 0;
-	double last_ck = now_seconds();
+	int64_t nlog = 0, done_batches = 0, since_ck = 0, since_sync = 0;
+	double last_ck = now_seconds(), t_start = now_seconds();
 	int stopped = 0;
 	if (!tiny_quiet)
 		fprintf(stderr, "%s: V %" PRId64 " H %" PRId64 " %s visibles, N %" PRId64 ", %" PRId64
 				" minibatches of %" PRId64 ", %s\n",
-			tiny_prog, V, st.m.H, st.m.gaussian ? "Gaussian" : "binary", N, nb, B, la_info());
+			tiny_prog, V, H, st.m.gaussian ? "Gaussian" : "binary", N, nb, B, la_info());
+	if (!tiny_quiet && sp.on)
+		fprintf(stderr, "%s: %d process%s, scheme %s, rank 0 holds %" PRId64 " hidden units\n", tiny_prog, dist.K,
+			dist.K > 1 ? "es" : "", o.scheme == 42 ? "4.2" : "4.5", st.m.H);
 	for (; st.epoch < o.epochs && !stopped; st.epoch++, st.batch = 0) {
 		rng_t r;
 		rng_seed(&r, o.seed, STREAM_SHUFFLE + (uint64_t)st.epoch);
@@ -683,7 +1267,7 @@ int main(int argc, char **argv)
 			if (n < B)
 				first = N - B;   /* the last minibatch is full too: it ends at N */
 			gather(&d, perm, first, B, X);
-			for (int64_t b = 0; b < B; b++)   /* rows in shuffled order: name the record */
+			for (int64_t b = 0; b < B && dist.rank == 0; b++)   /* rows in shuffled order: name the record */
 				tf_check_finite_f32(X + b * V, 1, V, perm[first + b], d.in->name, "x");
 			if (o.pcd == 1 && st.epoch == 0 && st.batch == 0)
 				memcpy(st.chains, X, (size_t)(B * V) * sizeof *X);
@@ -691,8 +1275,16 @@ int main(int argc, char **argv)
 				memcpy(st.chains, X, (size_t)(B * V) * sizeof *X);
 				o.pcd = 1;
 			}
-			double e = minibatch(&st, &o, &w, B, (uint64_t)(st.epoch * nb + st.batch), mom);
-			if (!finite_state(&st, e))
+			uint64_t g = (uint64_t)(st.epoch * nb + st.batch);
+			double e = o.comm_only ? minibatch_comm_only(&st, &o, &w, B)
+				   : o.scheme == 42 ? minibatch_42(&st, &o, &w, B, g, mom) : minibatch(&st, &o, &w, B, g, mom);
+			int ok = finite_state(&st, e);
+			if (sp.on)
+				ok = dist_all_ok(ok, DIST_SETUP);
+			if (!ok && dist.rank)   /* rank 0 reports it; mpirun then stops the rest */
+				for (;;)
+					pause();
+			if (!ok)
 				die("epoch %" PRId64 " minibatch %" PRId64 ": NaN or infinity in the parameters "
 				    "(learning rate too high?); %s", st.epoch, st.batch,
 				    o.checkpoint ? "the last checkpoint is kept" : "no checkpoint was asked for");
@@ -703,10 +1295,17 @@ int main(int argc, char **argv)
 			progress_update(&bar, (double)seen);
 			int ck_due = o.ck_batches > 0 ? since_ck >= o.ck_batches
 						      : (now_seconds() - last_ck) / 60 >= o.ck_minutes;
+			if (o.checkpoint && o.ck_batches <= 0 && dist.K > 1)
+				dist_bcast(&ck_due, sizeof ck_due, DIST_SETUP);   /* rank 0's clock decides */
+			since_sync += B;
+			if (o.scheme == 42 && dist.K > 1 && since_sync >= o.sync_every) {
+				sync_weights(&st);
+				since_sync = 0;
+			}
 			int stop = o.max_batches > 0 && done_batches >= o.max_batches;
 			if (o.checkpoint && (ck_due || stop) && st.batch + 1 < nb) {
 				st.batch++;
-				save(&st, &o, &d.in->h, shape, o.checkpoint, 1);
+				save_any(&st, &o, &d, shape, o.checkpoint, 1);
 				st.batch--;
 				since_ck = 0;
 				last_ck = now_seconds();
@@ -746,17 +1345,34 @@ int main(int argc, char **argv)
 		}
 		if (o.checkpoint) {
 			st.epoch++, st.batch = 0;
-			save(&st, &o, &d.in->h, shape, o.checkpoint, 1);
+			save_any(&st, &o, &d, shape, o.checkpoint, 1);
 			st.epoch--;
 			since_ck = 0;
 			last_ck = now_seconds();
 		}
-		if (o.log)
+		if (o.log && dist.rank == 0)
 			write_log(o.log, log, nlog, &d.in->h);
 		if (stopped)
 			break;
 	}
-	tf_check_finite_f32(st.m.W, 1, V * st.m.H, 0, "the trained model", "W");
-	save(&st, &o, &d.in->h, shape, NULL, 0);
+	double secs = now_seconds() - t_start;
+	save_any(&st, &o, &d, shape, NULL, 0);
+	if (dist.K > 1) {
+		/* the bytes of every rank: the minibatches' exchanges (Table 4.1),
+		 * the weight synchronisations, the rest (data, state, checkpoints) */
+		uint64_t sent[DIST_NCAT], recvd[DIST_NCAT];
+		dist_totals(sent, recvd);
+		double comm = dist_max_comm_seconds(), ex = (double)(done_batches * B);
+		if (!tiny_quiet && dist.rank == 0) {
+			uint64_t all = recvd[DIST_TRAIN] + recvd[DIST_SYNC] + recvd[DIST_SETUP];
+			fprintf(stderr, "%s: bytes sent by all %d ranks: minibatches %" PRIu64 " (%.0f a minibatch, %.1f an example), "
+					"weight sync %" PRIu64 ", setup and checkpoints %" PRIu64 "; received %" PRIu64 " in all\n",
+				tiny_prog, dist.K, sent[DIST_TRAIN], done_batches ? (double)sent[DIST_TRAIN] / done_batches : 0,
+				ex > 0 ? sent[DIST_TRAIN] / ex : 0, sent[DIST_SYNC], sent[DIST_SETUP], all);
+			fprintf(stderr, "%s: communicating %.1f%% of %.3g s (the slowest rank's time in the minibatches' exchanges)\n",
+				tiny_prog, secs > 0 ? 100 * comm / secs : 0, secs);
+		}
+	}
+	dist_finalize();
 	return 0;
 }
