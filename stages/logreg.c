@@ -4,7 +4,7 @@
  *
  * usage: tiny-logreg --train [-q] [--l2 L] [--epochs E] [--batch B] [--lr R]
  *          [--valid FRACTION] [--standardize | --no-standardize] [--seed S]
- *          [--target-loss L] [FILE]
+ *          [--solver sgd|lbfgs] [--target-loss L] [FILE]
  *        tiny-logreg [-q] MODEL [FILE]
  *
  * Shapes: N records, D values of x per record (any dtype and shape,
@@ -51,6 +51,19 @@
  * held-out accuracy is measured; the model written is that of the best
  * epoch (the first one on a tie), and training stops after 5 epochs without
  * an improvement.  Without --valid, the last epoch's weights are written.
+ * --solver lbfgs minimises the same objective (below) over the whole
+ * training part by L-BFGS instead: the standardised records are held as
+ * f32 once (N D 4 bytes), each evaluation of the objective and its
+ * gradient is two sgemm per 1024 records, the direction comes from the
+ * last 10 steps (the two-loop recursion, scaled by s.y / y.y), and a
+ * backtracking line search (from step 1; 1 / |g| on the first iteration)
+ * halves the step until the objective falls by at least 1e-4 of the
+ * step's first-order decrease.  An epoch is then an iteration, and its
+ * loss is the objective; it stops early when no step lowers the
+ * objective.  (Measured, make bench: to scikit-learn's lbfgs objective on
+ * the 50000 CIFAR-10 images, L-BFGS took 102 iterations and 16-18 s, SGD
+ * 113 epochs and 81-108 s, scikit-learn 31-32 s; SGD stays the default
+ * because its early stopping gave Figure 3.1's accuracies.)
  * --target-loss L also computes, after every epoch, the objective (the
  * loss above, its mean over the whole training part at the epoch's end,
  * plus L2/2 ||W||^2) and stops once it is at most L (make bench uses it to
@@ -81,7 +94,7 @@
 
 static const char *usage_line =
 	"tiny-logreg --train [-q] [--l2 L] [--epochs E] [--batch B] [--lr R] [--valid FRACTION] "
-	"[--standardize | --no-standardize] [--seed S] [--target-loss L] [FILE] | tiny-logreg [-q] MODEL [FILE]";
+	"[--standardize | --no-standardize] [--seed S] [--solver sgd|lbfgs] [--target-loss L] [FILE] | tiny-logreg [-q] MODEL [FILE]";
 
 #define MOMENTUM      0.9f
 #define PATIENCE      5          /* epochs without a better validation accuracy */
@@ -92,7 +105,7 @@ typedef struct {
 	double l2, lr, valid, target;
 	int64_t epochs, batch;
 	uint64_t seed;
-	int standardize;
+	int standardize, lbfgs;
 } opts_t;
 
 /* --- scoring --------------------------------------------------------------------- */
@@ -145,6 +158,164 @@ static int64_t count_correct(const labelled_t *d, const int64_t *idx, int64_t n,
 
 /* --- training -------------------------------------------------------------------------- */
 
+/* One block of n records X (n,D), labels y[idx[0..n)]: P = softmax(X W + 1 b^T);
+ * returns the sum of -log P[r, y_r] and adds the right predictions to
+ * *correct; then P becomes P - Y, its column sums are added to gb, and
+ * G (D,K) becomes alpha X^T (P - Y) + beta G (one sgemm). */
+static double block_step(const float *X, int64_t n, int64_t D, int64_t K, const int64_t *y, const int64_t *idx,
+			 const float *W, const float *b, float *P, float alpha, float beta, float *G, float *gb,
+			 int64_t *correct)
+{
+	double loss = 0;
+	probs(X, n, D, K, W, b, P);
+	for (int64_t r = 0; r < n; r++) {
+		float *p = P + r * K;
+		int64_t yr = y[idx[r]];
+		loss -= log(p[yr] > 1e-30f ? (double)p[yr] : 1e-30);
+		*correct += argmax_f32(p, K) == yr;
+		p[yr] -= 1.0f;
+		for (int64_t k = 0; k < K; k++)
+			gb[k] += p[k];
+	}
+	la_sgemm(1, 0, (int)D, (int)K, (int)n, alpha, X, (int)D, P, (int)K, beta, G, (int)K);
+	return loss;
+}
+
+/* L-BFGS: the objective over all ntrain standardised rows Z (ntrain,D)
+ * and its gradient G (D,K), gb (K), in blocks of BLOCK rows (measured:
+ * faster than two sgemm over all rows at once) */
+static double full_objective(const float *Z, int64_t ntrain, int64_t D, int64_t K, const int64_t *y, const int64_t *idx,
+			     const float *W, const float *b, double l2, float *P, float *G, float *gb, int64_t *correct)
+{
+	double loss = 0, w2 = 0;
+	size_t DK = (size_t)(D * K);
+	memset(G, 0, DK * sizeof *G);
+	memset(gb, 0, (size_t)K * sizeof *gb);
+	*correct = 0;
+	for (int64_t first = 0; first < ntrain; first += BLOCK) {
+		int64_t n = ntrain - first < BLOCK ? ntrain - first : BLOCK;
+		loss += block_step(Z + first * D, n, D, K, y, idx + first, W, b, P, 1.0f / (float)ntrain, 1.0f, G, gb,
+				   correct);
+	}
+	for (size_t i = 0; i < DK; i++) {
+		G[i] += (float)l2 * W[i];
+		w2 += (double)W[i] * W[i];
+	}
+	for (int64_t k = 0; k < K; k++)
+		gb[k] /= (float)ntrain;
+	return loss / (double)ntrain + l2 / 2 * w2;
+}
+
+static double dot(const double *a, const double *b, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+/* The L-BFGS state over theta = [W; b] (n = DK + K values, in double):
+ * the last LBFGS_M pairs s = theta' - theta, y = grad' - grad. */
+enum { LBFGS_M = 10 };
+typedef struct {
+	size_t n;
+	int count, next;
+	double *s[LBFGS_M], *y[LBFGS_M], rho[LBFGS_M];
+	double *x, *g, *d, *xn, *gn;
+	float *Wn, *bn, *Gn, *gbn;
+} lbfgs_t;
+
+static void pack(double *v, const float *W, const float *b, size_t DK, int64_t K)
+{
+	for (size_t i = 0; i < DK; i++)
+		v[i] = W[i];
+	for (int64_t k = 0; k < K; k++)
+		v[DK + (size_t)k] = b[k];
+}
+
+static void unpack(const double *v, float *W, float *b, size_t DK, int64_t K)
+{
+	for (size_t i = 0; i < DK; i++)
+		W[i] = (float)v[i];
+	for (int64_t k = 0; k < K; k++)
+		b[k] = (float)v[DK + (size_t)k];
+}
+
+/* One iteration from W, b with objective *f and gradient G, gb (updated in
+ * place): the two-loop direction, then a backtracking line search from
+ * step 1 (1 / |g| on the first) until the Armijo condition holds; returns
+ * the evaluations it took (0: no step decreased the objective). */
+static int lbfgs_iter(lbfgs_t *L, const float *Z, int64_t ntrain, int64_t D, int64_t K, const int64_t *y,
+		      const int64_t *idx, double l2, float *W, float *b, float *G, float *gb, double *f, float *P,
+		      int64_t *correct)
+{
+	size_t DK = (size_t)(D * K), n = L->n;
+	pack(L->x, W, b, DK, K);
+	pack(L->g, G, gb, DK, K);
+	/* d = -H g by the two-loop recursion, newest pair first */
+	double alpha[LBFGS_M];
+	for (size_t i = 0; i < n; i++)
+		L->d[i] = -L->g[i];
+	for (int j = 0; j < L->count; j++) {
+		int t = (L->next - 1 - j + LBFGS_M) % LBFGS_M;
+		alpha[t] = L->rho[t] * dot(L->s[t], L->d, n);
+		for (size_t i = 0; i < n; i++)
+			L->d[i] -= alpha[t] * L->y[t][i];
+	}
+	double step = 1;
+	if (L->count) {
+		int t = (L->next - 1 + LBFGS_M) % LBFGS_M;
+		double gamma = dot(L->s[t], L->y[t], n) / dot(L->y[t], L->y[t], n);
+		for (size_t i = 0; i < n; i++)
+			L->d[i] *= gamma;
+	} else {
+		step = 1 / sqrt(dot(L->g, L->g, n));
+	}
+	for (int j = L->count - 1; j >= 0; j--) {
+		int t = (L->next - 1 - j + LBFGS_M) % LBFGS_M;
+		double beta = L->rho[t] * dot(L->y[t], L->d, n);
+		for (size_t i = 0; i < n; i++)
+			L->d[i] += (alpha[t] - beta) * L->s[t][i];
+	}
+	double gd = dot(L->g, L->d, n);
+	if (!(gd < 0)) {   /* not a descent direction: forget the pairs */
+		for (size_t i = 0; i < n; i++)
+			L->d[i] = -L->g[i];
+		gd = -dot(L->g, L->g, n);
+		L->count = 0;
+		step = 1 / sqrt(-gd);
+	}
+	for (int evals = 1; evals <= 30; evals++, step *= 0.5) {
+		for (size_t i = 0; i < n; i++)
+			L->xn[i] = L->x[i] + step * L->d[i];
+		unpack(L->xn, L->Wn, L->bn, DK, K);
+		int64_t c;
+		double fn = full_objective(Z, ntrain, D, K, y, idx, L->Wn, L->bn, l2, P, L->Gn, L->gbn, &c);
+		if (isfinite(fn) && fn <= *f + 1e-4 * step * gd) {
+			pack(L->gn, L->Gn, L->gbn, DK, K);
+			int t = L->next;
+			double sy = 0;
+			for (size_t i = 0; i < n; i++) {
+				L->s[t][i] = L->xn[i] - L->x[i];
+				L->y[t][i] = L->gn[i] - L->g[i];
+				sy += L->s[t][i] * L->y[t][i];
+			}
+			if (sy > 1e-12) {   /* keep the pair only with positive curvature */
+				L->rho[t] = 1 / sy;
+				L->next = (t + 1) % LBFGS_M;
+				L->count += L->count < LBFGS_M;
+			}
+			memcpy(W, L->Wn, DK * sizeof *W);
+			memcpy(b, L->bn, (size_t)K * sizeof *b);
+			memcpy(G, L->Gn, DK * sizeof *G);
+			memcpy(gb, L->gbn, (size_t)K * sizeof *gb);
+			*f = fn, *correct = c;
+			return evals;
+		}
+	}
+	return 0;
+}
+
 static void train(const char *path, const opts_t *o)
 {
 	labelled_t d;
@@ -185,34 +356,55 @@ static void train(const char *path, const opts_t *o)
 			tiny_prog, N, ntrain, nvalid, D, K, o->lr, (double)MOMENTUM, o->l2, B,
 			o->standardize ? ", standardised" : "");
 
+	/* L-BFGS: the standardised training rows once, the objective at W = b = 0 */
+	lbfgs_t L = {0};
+	float *Z = NULL;
+	double f = NAN;
+	int64_t fcorrect = 0;
+	if (o->lbfgs) {
+		Z = xmalloc_big((size_t)(ntrain * D) * sizeof *Z);
+		for (int64_t first = 0; first < ntrain; first += BLOCK) {
+			int64_t n = ntrain - first < BLOCK ? ntrain - first : BLOCK;
+			ld_gather(&d, order + first, n, Z + first * D);
+			standardize_rows(Z + first * D, n, D, mu, sd);
+		}
+		L.n = DK + (size_t)K;
+		for (int j = 0; j < LBFGS_M; j++)
+			L.s[j] = xmalloc(L.n * sizeof(double)), L.y[j] = xmalloc(L.n * sizeof(double));
+		L.x = xmalloc(L.n * sizeof(double)), L.g = xmalloc(L.n * sizeof(double));
+		L.d = xmalloc(L.n * sizeof(double)), L.xn = xmalloc(L.n * sizeof(double));
+		L.gn = xmalloc(L.n * sizeof(double));
+		L.Wn = xmalloc(DK * sizeof *L.Wn), L.Gn = xmalloc(DK * sizeof *L.Gn);
+		L.bn = xmalloc((size_t)K * sizeof *L.bn), L.gbn = xmalloc((size_t)K * sizeof *L.gbn);
+		f = full_objective(Z, ntrain, D, K, d.y, order, W, b, o->l2, P, G, gb, &fcorrect);
+	}
+
 	double best_acc = -1, last_loss = 0, last_tacc = 0, best_loss = 0, best_tacc = 0;
 	int64_t best_epoch = 0, epoch;
 	for (epoch = 0; epoch < o->epochs; epoch++) {
-		memcpy(tr, order, (size_t)ntrain * sizeof *tr);
-		rng_shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
 		double loss = 0;
 		int64_t correct = 0;
-		for (int64_t first = 0; first < ntrain; first += B) {
+		if (o->lbfgs) {
+			if (!lbfgs_iter(&L, Z, ntrain, D, K, d.y, order, o->l2, W, b, G, gb, &f, P, &fcorrect)) {
+				if (!tiny_quiet)
+					fprintf(stderr, "%s: iteration %" PRId64 ": no step along the search direction lowers "
+						"the objective: converged\n", tiny_prog, epoch + 1);
+				break;
+			}
+			loss = f * (double)ntrain, correct = fcorrect;   /* per record, below */
+		}
+		memcpy(tr, order, (size_t)ntrain * sizeof *tr);
+		if (!o->lbfgs)
+			rng_shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
+		for (int64_t first = 0; first < ntrain && !o->lbfgs; first += B) {
 			int64_t n = ntrain - first < B ? ntrain - first : B;
 			ld_gather(&d, tr + first, n, X);
 			standardize_rows(X, n, D, mu, sd);
-			probs(X, n, D, K, W, b, P);
-			/* P becomes P - Y; db its column means */
-			for (int64_t k = 0; k < K; k++)
-				gb[k] = 0;
-			for (int64_t r = 0; r < n; r++) {
-				float *p = P + r * K;
-				int64_t y = d.y[tr[first + r]];
-				loss -= log(p[y] > 1e-30f ? (double)p[y] : 1e-30);
-				correct += argmax_f32(p, K) == y;
-				p[y] -= 1.0f;
-				for (int64_t k = 0; k < K; k++)
-					gb[k] += p[k];
-			}
-			/* G (D,K) = X^T (P - Y) / n + L W */
+			/* G (D,K) = X^T (P - Y) / n + L W; gb the column sums of P - Y */
 			memcpy(G, W, DK * sizeof *G);
-			la_sgemm(1, 0, (int)D, (int)K, (int)n, 1.0f / (float)n, X, (int)D, P, (int)K, (float)o->l2, G,
-				 (int)K);
+			memset(gb, 0, (size_t)K * sizeof *gb);
+			loss += block_step(X, n, D, K, d.y, tr + first, W, b, P, 1.0f / (float)n, (float)o->l2, G, gb,
+					   &correct);
 			float lr = (float)o->lr;
 			for (size_t i = 0; i < DK; i++) {
 				uW[i] = MOMENTUM * uW[i] - lr * G[i];
@@ -229,8 +421,8 @@ static void train(const char *path, const opts_t *o)
 			    epoch + 1, o->lr);
 		last_loss = loss, last_tacc = (double)correct / (double)ntrain;
 		double vacc = nvalid ? (double)count_correct(&d, va, nvalid, W, b, mu, sd, X, P, NULL) / (double)nvalid : NAN;
-		double objective = NAN;
-		if (o->target > 0) {
+		double objective = o->lbfgs ? f : NAN;
+		if (o->target > 0 && !o->lbfgs) {
 			/* the objective at this epoch's end, on the whole training part */
 			count_correct(&d, order, ntrain, W, b, mu, sd, X, P, &objective);
 			double w2 = 0;
@@ -239,11 +431,11 @@ static void train(const char *path, const opts_t *o)
 			objective = objective / (double)ntrain + o->l2 / 2 * w2;
 		}
 		if (!tiny_quiet) {
-			fprintf(stderr, "%s: epoch %" PRId64 "/%" PRId64 ": loss %.4f, training accuracy %.4f", tiny_prog,
-				epoch + 1, o->epochs, loss, last_tacc);
+			fprintf(stderr, "%s: %s %" PRId64 "/%" PRId64 ": loss %.4f, training accuracy %.4f", tiny_prog,
+				o->lbfgs ? "iteration" : "epoch", epoch + 1, o->epochs, loss, last_tacc);
 			if (nvalid)
 				fprintf(stderr, ", validation accuracy %.4f%s", vacc, vacc > best_acc ? " (best)" : "");
-			if (o->target > 0)
+			if (o->target > 0 || o->lbfgs)
 				fprintf(stderr, ", objective %.6f", objective);
 			fputc('\n', stderr);
 		}
@@ -292,8 +484,9 @@ static void train(const char *path, const opts_t *o)
 	}
 	th_attr_set(&h, "classes", d.classes);
 	th_attr_setf(&h, "logreg_settings",
-		 "lr %g momentum %g l2 %g batch %" PRId64 " epochs %" PRId64 " valid %g standardize %s seed %" PRIu64,
-		 o->lr, (double)MOMENTUM, o->l2, o->batch, o->epochs, o->valid, o->standardize ? "yes" : "no", o->seed);
+		 "solver %s lr %g momentum %g l2 %g batch %" PRId64 " epochs %" PRId64 " valid %g standardize %s seed %" PRIu64,
+		 o->lbfgs ? "lbfgs" : "sgd", o->lr, (double)MOMENTUM, o->l2, o->batch, o->epochs, o->valid,
+		 o->standardize ? "yes" : "no", o->seed);
 	th_attr_setf(&h, "logreg_epochs", "%" PRId64, epoch);
 	th_attr_setf(&h, "logreg_best_epoch", "%" PRId64, nvalid ? best_epoch : epoch);
 	th_attr_setf(&h, "logreg_train_accuracy", "%.4f", last_tacc);
@@ -316,6 +509,9 @@ static void train(const char *path, const opts_t *o)
 	th_free(&h);
 	free(rec), free(order), free(tr), free(mu), free(sd), free(W), free(G), free(uW), free(b), free(gb), free(ub);
 	free(bestW), free(bestb), free(X), free(P), free(d.xs), free(d.y), free(d.classes);
+	free(Z), free(L.x), free(L.g), free(L.d), free(L.xn), free(L.gn), free(L.Wn), free(L.Gn), free(L.bn), free(L.gbn);
+	for (int j = 0; j < LBFGS_M; j++)
+		free(L.s[j]), free(L.y[j]);
 }
 
 /* --- predicting ---------------------------------------------------------------------------- */
@@ -369,6 +565,7 @@ int main(int argc, char **argv)
 		{"lr", required_argument, 0, 'r'}, {"valid", required_argument, 0, 'v'},
 		{"standardize", no_argument, 0, 'z'}, {"no-standardize", no_argument, 0, 'Z'},
 		{"seed", required_argument, 0, 's'}, {"target-loss", required_argument, 0, 'T'},
+		{"solver", required_argument, 0, 'S'},
 		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
 	opts_t o = {.l2 = 1e-4, .lr = 0.001, .valid = 0, .epochs = 30, .batch = 100, .seed = 1, .standardize = 1};
 	int training = 0, train_opts = 0, c;
@@ -388,6 +585,11 @@ int main(int argc, char **argv)
 		case 'z': o.standardize = 1, train_opts = 1; break;
 		case 'Z': o.standardize = 0, train_opts = 1; break;
 		case 's': o.seed = opt_u64("--seed", optarg), train_opts = 1; break;
+		case 'S': {
+			static const char *const solvers[] = {"sgd", "lbfgs", NULL};
+			o.lbfgs = opt_choice("--solver", optarg, solvers), train_opts = 1;
+			break;
+		}
 		case 'T': o.target = opt_f64("--target-loss", optarg, 0, 1e6), train_opts = 1; break;
 		case 'q': tiny_quiet = 1; break;
 		case 'h': printf("usage: %s\n", usage_line); return 0;
@@ -400,7 +602,7 @@ int main(int argc, char **argv)
 		train(optind < argc ? argv[optind] : NULL, &o);
 	} else {
 		if (train_opts)
-			usage_error("--l2, --epochs, --batch, --lr, --valid, --standardize, --seed and --target-loss apply to --train");
+			usage_error("--l2, --epochs, --batch, --lr, --valid, --standardize, --seed, --solver and --target-loss apply to --train");
 		const char *model_path, *path;
 		model_and_data(argc, argv, optind, &model_path, &path);
 		predict(model_path, path);

@@ -277,3 +277,30 @@ assert ref > 0.5
 "
 	assert_success
 }
+
+@test "--solver lbfgs lowers the objective every iteration and reaches scikit-learn's optimum" {
+	$PY -c 'import sklearn' 2>/dev/null || skip "python3-sklearn is absent"
+	overlap "$BATS_TEST_TMPDIR/o.tiny" 600 3
+	tiny-logreg --train --solver lbfgs --epochs 200 --l2 0.01 "$BATS_TEST_TMPDIR/o.tiny" \
+		>"$BATS_TEST_TMPDIR/m.tiny" 2>"$BATS_TEST_TMPDIR/err"
+	grep -q 'iteration 1/200: ' "$BATS_TEST_TMPDIR/err"
+	run tiny-info "$BATS_TEST_TMPDIR/m.tiny"
+	assert_line --partial "attr logreg_settings solver lbfgs "
+	# the objectives printed never rise
+	grep -o 'objective [0-9][0-9.]*' "$BATS_TEST_TMPDIR/err" | awk 'NR > 1 && $2 > last + 1e-6 { exit 1 } { last = $2 }'
+	last=$(grep -o 'objective [0-9][0-9.]*' "$BATS_TEST_TMPDIR/err" | tail -1 | cut -d' ' -f2)
+	# scikit-learn's converged optimum of the same objective (C = 1 / (N L2), standardised inputs)
+	run $PY -c "$LOAD
+from sklearn.linear_model import LogisticRegression
+d = load('$BATS_TEST_TMPDIR/o.tiny')
+X = (d['x'] - d['x'].mean(0)) / d['x'].std(0)
+lr = LogisticRegression(C=1 / (600 * 0.01), tol=1e-10, max_iter=10000).fit(X, d['label'])
+S = X.astype(np.float64) @ lr.coef_.T + lr.intercept_
+S = S - S.max(1, keepdims=True)
+logp = S - np.log(np.exp(S).sum(1, keepdims=True))
+opt = -logp[np.arange(600), d['label']].mean() + 0.01 / 2 * np.sum(lr.coef_ ** 2)
+print(opt, $last)
+assert $last - opt < 1e-4 and opt - $last < 1e-4, (opt, $last)
+"
+	assert_success
+}
