@@ -89,7 +89,7 @@ setup() {
 	assert_line "field mu f32 [2]"
 	assert_line "field sd f32 [2]"
 	assert_line "attr classes a b c"
-	assert_line --partial "attr logreg_settings lr 0.001 momentum 0.9 l2 0.0001 batch 100 epochs 3"
+	assert_line --partial "attr logreg_settings solver sgd lr 0.001 momentum 0.9 l2 0.0001 batch 100 epochs 3"
 	assert_line "attr history tiny-logreg --train -q --epochs 3 --seed 5 $D3"
 	run -0 tiny-logreg --train -q --no-standardize "$D3"
 	refute_output --partial "field mu"
