@@ -32,7 +32,9 @@
  * --pcd starts the negative phase from B persistent chains instead of X.
  * --mean-visible takes Gaussian visibles' means b^v + s (h W^T) instead of
  * samples in the negative phase (less noise in the gradient; the
- * reconstruction error is then that of the mean).
+ * reconstruction error is then that of the mean).  With --learn-sigma it
+ * biases ds: the means' (v - b^v)^2 lacks the sampling noise, so sigma
+ * drifts up; learn sigmas from samples.
  * Momentum: M0 until epoch EPOCH, then M1 (default 0.5,0.9@5).
  *
  * The random numbers depend only on the seed and on where they are used,
