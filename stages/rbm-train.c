@@ -112,8 +112,11 @@
  * the setup and checkpoints; and the share of the run the slowest rank
  * spent inside the minibatches' exchanges.  --comm-only does the
  * exchanges at their real sizes without the arithmetic, for counting a
- * large RBM's bytes on a small machine.  Under mpirun the default --threads
- * is the host's cores over the ranks on it.  A rank that dies ends the run
+ * large RBM's bytes on a small machine.  --threads defaults to all cores;
+ * under mpirun to the host's cores over the ranks on it, and for a small
+ * model (V H B below 4e6) to one (measured: a 6-unit model's 200 epochs
+ * took over 5 minutes on two threads beside another busy process, seconds
+ * on one).  A rank that dies ends the run
  * on every rank (mpirun stops them); the last checkpoint, written whole or
  * not at all, resumes it.
  */
@@ -142,6 +145,7 @@ static const char *usage_line =
 #define STREAM_SHUFFLE ((uint64_t)1 << 62)
 #define STREAM_SAMPLE  ((uint64_t)1 << 60)
 #define SIGMA_MIN      1e-4f   /* a learned sigma is kept above this */
+#define SMALL_WORK     4e6     /* V H B below this: one thread unless --threads */
 
 typedef struct {
 	int64_t hidden, epochs, batch, cd, max_batches, threads, ck_batches;
@@ -1210,6 +1214,10 @@ int main(int argc, char **argv)
 	if (dist.K > 1)
 		share_setup(&o, &st, &d);
 	int64_t V = d.V, N = d.N, B = o.batch, nb = (N + B - 1) / B, H = st.Hall;
+	if (!o.threads && dist.K <= 1 && (double)V * H * B < SMALL_WORK)
+		/* a small model is faster on one thread, and threads that wait
+		 * for each other on busy cores would make it far slower */
+		la_set_threads(1);
 	if (dist.K > V || dist.K > H) {   /* every rank needs units of its own */
 		if (dist.rank)   /* rank 0 says it; mpirun then stops the rest */
 			for (;;)
