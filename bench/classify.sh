@@ -44,18 +44,10 @@ else
 import sys, time
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+sys.path.insert(0, "formats")
+from tiny_stream import load
 path, l2 = sys.argv[1], float(sys.argv[2])
-with open(path, "rb") as f:
-    hdrlen = int(f.readline().split()[2])
-    f.seek(0)
-    lines = f.read(hdrlen).decode().split("\n")
-t = {"u8": "u1", "i32": "<i4", "f32": "<f4"}
-fields = []
-for line in lines:
-    if line.startswith("field "):
-        _, name, dtype, shape = line.split(" ")
-        fields.append((name, t[dtype], tuple(int(d) for d in shape[1:-1].split(",") if d)))
-d = np.fromfile(path, dtype=np.dtype(fields), offset=hdrlen)
+d = load(path)
 X = d["x"].reshape(len(d), -1).astype(np.float32)
 y = d["label"].astype(np.int64)
 mu, sd = X.mean(0), X.std(0)

@@ -9,29 +9,19 @@ the scale tiny-dedupe's threshold has to cover (section 3.1: "re-saved JPEGs
 and the like").  Also the distance a one-pixel shift makes, for contrast.
 """
 import io
+import os
 import sys
 
 import numpy as np
 from PIL import Image
 
-
-def load(path, n):
-    with open(path, "rb") as f:
-        hdrlen = int(f.readline().split()[2])
-        f.seek(0)
-        lines = f.read(hdrlen).decode().split("\n")
-    types = {"u8": "u1", "i32": "<i4", "u32": "<u4", "i64": "<i8", "f32": "<f4", "f64": "<f8"}
-    fields = []
-    for line in lines:
-        if line.startswith("field "):
-            _, name, dtype, shape = line.split(" ")
-            fields.append((name, types[dtype], tuple(int(d) for d in shape[1:-1].split(",") if d)))
-    return np.fromfile(path, dtype=np.dtype(fields), offset=hdrlen, count=n)["x"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "formats"))
+from tiny_stream import load  # noqa: E402
 
 
 def main():
     path, n = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-    x = load(path, n).astype(np.float64)
+    x = load(path, n)["x"].astype(np.float64)
     print("L2 distance moved, over %d images (0..255 values, D = 3072)" % len(x))
     print("%-22s %8s %8s %8s" % ("change", "median", "99%", "max"))
     for q in (95, 90, 75, 50):

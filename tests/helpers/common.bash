@@ -42,19 +42,9 @@ npy_ok() {
 }
 
 # NumPy's view of a stream (formats/stream.md), for Python checks: $PY -c "$LOAD ..."
-LOAD='
+LOAD="
 import sys
 import numpy as np
-def load(path):
-    with open(path, "rb") as f:
-        magic, version, hdrlen = f.readline().split()
-        f.seek(0)
-        lines = f.read(int(hdrlen)).decode().split("\n")
-    t = {"u8": "u1", "i32": "<i4", "u32": "<u4", "i64": "<i8", "f32": "<f4", "f64": "<f8"}
-    fields = []
-    for line in lines:
-        if line.startswith("field "):
-            _, name, dtype, shape = line.split(" ")
-            fields.append((name, t[dtype], tuple(int(d) for d in shape[1:-1].split(",") if d)))
-    return np.fromfile(path, dtype=np.dtype(fields), offset=int(hdrlen))
-'
+sys.path.insert(0, '$TINY_ROOT/formats')
+from tiny_stream import load
+"

@@ -9,28 +9,15 @@
       KIND eigvec (a tiny-zca-like eigvec f32 [D,D], rows by descending
       eigenvalue) or cov (tiny-cov-like mean f64 [D], cov f64 [D,D])
 """
+import os
 import sys
 
 import numpy as np
 
-NP_TYPE = {"u8": "u1", "i32": "<i4", "u32": "<u4", "i64": "<i8", "f32": "<f4", "f64": "<f8"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "formats"))
+from tiny_stream import load as load_tiny  # noqa: E402
 TINY_NAME = {("u", 1): "u8", ("i", 4): "i32", ("u", 4): "u32", ("i", 8): "i64", ("f", 4): "f32",
              ("f", 8): "f64"}
-
-
-def load_tiny(path):
-    with open(path, "rb") as f:
-        magic, version, hdrlen = f.readline().split()
-        f.seek(0)
-        lines = f.read(int(hdrlen)).decode().split("\n")
-    assert magic == b"TINY" and version == b"1"
-    fields = []
-    for line in lines:
-        if line.startswith("field "):
-            _, name, dtype, shape = line.split(" ")
-            dims = tuple(int(d) for d in shape[1:-1].split(",") if d)
-            fields.append((name, NP_TYPE[dtype], dims))
-    return np.fromfile(path, dtype=np.dtype(fields), offset=int(hdrlen))
 
 
 def save_tiny(path, rec):
