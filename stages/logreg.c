@@ -135,7 +135,7 @@ static void standardize_rows(float *X, int64_t n, int64_t D, const float *mu, co
 /* correct predictions among the records idx[0..n), and (when loss is not
  * NULL) the sum of their -log P[n, y_n]; X, P are scratch (BLOCK rows) */
 static int64_t count_correct(const labelled_t *d, const int64_t *idx, int64_t n, const float *W, const float *b,
-			     const float *mu, const float *sd, float *X, float *P, double *loss)
+			     float *X, float *P, double *loss)
 {
 	int64_t correct = 0;
 	if (loss)
@@ -143,7 +143,6 @@ static int64_t count_correct(const labelled_t *d, const int64_t *idx, int64_t n,
 	for (int64_t first = 0; first < n; first += BLOCK) {
 		int64_t m = n - first < BLOCK ? n - first : BLOCK;
 		ld_gather(d, idx + first, m, X);
-		standardize_rows(X, m, d->D, mu, sd);
 		probs(X, m, d->D, d->K, W, b, P);
 		for (int64_t r = 0; r < m; r++) {
 			const float *p = P + r * d->K;
@@ -338,6 +337,7 @@ static void train(const char *path, const opts_t *o)
 	if (o->standardize) {
 		mu = xmalloc((size_t)D * sizeof *mu), sd = xmalloc((size_t)D * sizeof *sd);
 		ld_moments(&d, order, ntrain, mu, sd);
+		d.mu = mu, d.sd = sd;   /* ld_gather standardises from here on */
 	}
 
 	/* W, dW, uW (D,K); b, db, ub (K); the best epoch's W and b */
@@ -363,11 +363,7 @@ static void train(const char *path, const opts_t *o)
 	int64_t fcorrect = 0;
 	if (o->lbfgs) {
 		Z = xmalloc_big((size_t)(ntrain * D) * sizeof *Z);
-		for (int64_t first = 0; first < ntrain; first += BLOCK) {
-			int64_t n = ntrain - first < BLOCK ? ntrain - first : BLOCK;
-			ld_gather(&d, order + first, n, Z + first * D);
-			standardize_rows(Z + first * D, n, D, mu, sd);
-		}
+		ld_gather(&d, order, ntrain, Z);
 		L.n = DK + (size_t)K;
 		for (int j = 0; j < LBFGS_M; j++)
 			L.s[j] = xmalloc(L.n * sizeof(double)), L.y[j] = xmalloc(L.n * sizeof(double));
@@ -392,27 +388,26 @@ static void train(const char *path, const opts_t *o)
 				break;
 			}
 			loss = f * (double)ntrain, correct = fcorrect;   /* per record, below */
-		}
-		memcpy(tr, order, (size_t)ntrain * sizeof *tr);
-		if (!o->lbfgs)
+		} else {
+			memcpy(tr, order, (size_t)ntrain * sizeof *tr);
 			rng_shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
-		for (int64_t first = 0; first < ntrain && !o->lbfgs; first += B) {
-			int64_t n = ntrain - first < B ? ntrain - first : B;
-			ld_gather(&d, tr + first, n, X);
-			standardize_rows(X, n, D, mu, sd);
-			/* G (D,K) = X^T (P - Y) / n + L W; gb the column sums of P - Y */
-			memcpy(G, W, DK * sizeof *G);
-			memset(gb, 0, (size_t)K * sizeof *gb);
-			loss += block_step(X, n, D, K, d.y, tr + first, W, b, P, 1.0f / (float)n, (float)o->l2, G, gb,
-					   &correct);
-			float lr = (float)o->lr;
-			for (size_t i = 0; i < DK; i++) {
-				uW[i] = MOMENTUM * uW[i] - lr * G[i];
-				W[i] += uW[i];
-			}
-			for (int64_t k = 0; k < K; k++) {
-				ub[k] = MOMENTUM * ub[k] - lr * gb[k] / (float)n;
-				b[k] += ub[k];
+			for (int64_t first = 0; first < ntrain; first += B) {
+				int64_t n = ntrain - first < B ? ntrain - first : B;
+				ld_gather(&d, tr + first, n, X);
+				/* G (D,K) = X^T (P - Y) / n + L W; gb the column sums of P - Y */
+				memcpy(G, W, DK * sizeof *G);
+				memset(gb, 0, (size_t)K * sizeof *gb);
+				loss += block_step(X, n, D, K, d.y, tr + first, W, b, P, 1.0f / (float)n, (float)o->l2, G, gb,
+						   &correct);
+				float lr = (float)o->lr;
+				for (size_t i = 0; i < DK; i++) {
+					uW[i] = MOMENTUM * uW[i] - lr * G[i];
+					W[i] += uW[i];
+				}
+				for (int64_t k = 0; k < K; k++) {
+					ub[k] = MOMENTUM * ub[k] - lr * gb[k] / (float)n;
+					b[k] += ub[k];
+				}
 			}
 		}
 		loss /= (double)ntrain;
@@ -420,11 +415,11 @@ static void train(const char *path, const opts_t *o)
 			die("epoch %" PRId64 ": the loss or the weights are no longer finite; try a smaller --lr (now %g)",
 			    epoch + 1, o->lr);
 		last_loss = loss, last_tacc = (double)correct / (double)ntrain;
-		double vacc = nvalid ? (double)count_correct(&d, va, nvalid, W, b, mu, sd, X, P, NULL) / (double)nvalid : NAN;
+		double vacc = nvalid ? (double)count_correct(&d, va, nvalid, W, b, X, P, NULL) / (double)nvalid : NAN;
 		double objective = o->lbfgs ? f : NAN;
 		if (o->target > 0 && !o->lbfgs) {
 			/* the objective at this epoch's end, on the whole training part */
-			count_correct(&d, order, ntrain, W, b, mu, sd, X, P, &objective);
+			count_correct(&d, order, ntrain, W, b, X, P, &objective);
 			double w2 = 0;
 			for (size_t i = 0; i < DK; i++)
 				w2 += (double)W[i] * W[i];
