@@ -509,6 +509,19 @@ static void sample_visible(const rbm_t *m, const float *h, int64_t B, uint64_t s
 	}
 }
 
+/* W += u (n values), noting on the way whether any weight stopped being
+ * finite (one pass over W, not two); returns 1 if one did */
+static int add_step(float *W, const float *u, int64_t n)
+{
+	int bad = 0;
+#pragma omp parallel for reduction(| : bad)
+	for (int64_t k = 0; k < n; k++) {
+		W[k] += u[k];
+		bad |= !isfinite(W[k]);
+	}
+	return bad;
+}
+
 /* One CD-K (or PCD) minibatch on X (B,V); returns the reconstruction error
  * (mean over the rows of the squared distance of the data's sampled
  * one-step reconstruction from the data). */
@@ -597,15 +610,7 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 	}
 	la_sgemm(1, 0, (int)V, (int)H, (int)(2 * B), (float)(o->lr_w * rB), w->Z, (int)V, w->P, (int)H, beta, s->uW,
 		 (int)H);
-	/* W += u, noting on the way whether any weight stopped being finite
-	 * (one pass over W, not two) */
-	int bad = 0;
-#pragma omp parallel for reduction(| : bad)
-	for (int64_t k = 0; k < V * H; k++) {
-		m->W[k] += s->uW[k];
-		bad |= !isfinite(m->W[k]);
-	}
-	s->w_finite = !bad;
+	s->w_finite = !add_step(m->W, s->uW, V * H);
 	for (int64_t j = 0; j < H; j++)
 		m->hbias[j] += s->uhb[j];
 	for (int64_t i = 0; i < V; i++) {
@@ -694,15 +699,8 @@ static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, ui
 		 (int)Hk);
 	la_sgemm(1, 0, (int)Vk, (int)H, (int)(2 * B), (float)(o->lr_w * rB), w->Z + v0, (int)V, w->S, (int)H, beta,
 		 s->uWp, (int)H);
-	int bad = 0;
-	for (int64_t k = 0; k < V * Hk; k++) {
-		m->W[k] += s->uW[k];
-		bad |= !isfinite(m->W[k]);
-	}
-	for (int64_t k = 0; k < Vk * H; k++) {
-		s->Wp[k] += s->uWp[k];
-		bad |= !isfinite(s->Wp[k]);
-	}
+	int bad = add_step(m->W, s->uW, V * Hk);
+	bad |= add_step(s->Wp, s->uWp, Vk * H);
 	s->w_finite = !bad;
 	for (int64_t j = 0; j < Hk; j++)
 		m->hbias[j] += s->uhb[j];
