@@ -92,7 +92,8 @@ BINS := $(addprefix bin/tiny-,$(STAGES))
 # lib/dist.c (Open MPI) goes only into tiny-rbm-train, so that the other
 # stages neither link nor load libmpi.
 LIB_SRC := $(filter-out lib/dist.c,$(wildcard lib/*.c))
-LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC))
+# lib/rbm.c is compiled twice: rbm_t in f32, rbm64_t in f64 (lib/rbm.h)
+LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC)) build/lib/rbm64.o
 LIB_A := build/libtiny.a
 LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
@@ -103,6 +104,10 @@ all: deps $(BINS) $(TEST_TOOLS)
 build/lib/%.o: lib/%.c $(LIB_H)
 	@mkdir -p build/lib
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/lib/rbm64.o: lib/rbm.c $(LIB_H)
+	@mkdir -p build/lib
+	$(CC) $(ALL_CFLAGS) -DRBM_F64 -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -119,9 +124,14 @@ build/lib/dist.o: lib/dist.c $(LIB_H)
 	@mkdir -p build/lib
 	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -c -o $@ $<
 
-bin/tiny-rbm-train: stages/rbm-train.c build/lib/dist.o $(LIB_A) $(LIB_H)
+# tiny-rbm-train holds its source twice: in f32, and in f64 for --f64
+build/stages/rbm-train64.o: stages/rbm-train.c $(LIB_H)
+	@mkdir -p build/stages
+	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -DRBM_F64 -c -o $@ $<
+
+bin/tiny-rbm-train: stages/rbm-train.c build/stages/rbm-train64.o build/lib/dist.o $(LIB_A) $(LIB_H)
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $< build/lib/dist.o $(LINK_LIB) $(LIBS) $(MPI_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/stages/rbm-train64.o build/lib/dist.o $(LINK_LIB) $(LIBS) $(MPI_LIBS)
 
 build/tests/%: tests/tools/%.c $(LIB_A) $(LIB_H)
 	@mkdir -p build/tests

@@ -132,21 +132,22 @@ void dist_allgatherv(const void *mine, void *all, const int64_t *counts, int cat
 		}
 }
 
-void dist_reduce_scatter_f32(const float *in, float *out, const int64_t *counts, int cat)
+void dist_reduce_scatter_sum(const void *in, void *out, const int64_t *counts, size_t size, int cat)
 {
 	int K = dist.K, c[K], displ[K];
 	vcounts(counts, c, displ, "MPI_Reduce_scatter");
 	if (K == 1) {
-		memmove(out, in, (size_t)counts[0] * sizeof *out);
+		memmove(out, in, (size_t)counts[0] * size);
 		return;
 	}
 	double t0 = t_in(cat);
-	check(MPI_Reduce_scatter(in, out, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Reduce_scatter");
+	check(MPI_Reduce_scatter(in, out, c, size == 8 ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+	      "MPI_Reduce_scatter");
 	t_out(cat, t0);
 	for (int r = 0; r < K; r++)
 		if (r != dist.rank) {
-			dist.sent[cat] += (uint64_t)counts[r] * 4;
-			dist.recvd[cat] += (uint64_t)counts[dist.rank] * 4;
+			dist.sent[cat] += (uint64_t)counts[r] * size;
+			dist.recvd[cat] += (uint64_t)counts[dist.rank] * size;
 		}
 }
 

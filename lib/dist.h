@@ -45,9 +45,10 @@ void dist_bcast(void *buf, int64_t n, int cat);
 /* Every rank's counts[r] bytes, in rank order, into all; mine is this
  * rank's counts[rank] bytes. */
 void dist_allgatherv(const void *mine, void *all, const int64_t *counts, int cat);
-/* in holds K blocks of counts[r] floats in rank order; out (counts[rank])
- * gets the sum over ranks of this rank's block. */
-void dist_reduce_scatter_f32(const float *in, float *out, const int64_t *counts, int cat);
+/* in holds K blocks of counts[r] numbers of size bytes (4: float, 8:
+ * double) in rank order; out (counts[rank]) gets the sum over ranks of this
+ * rank's block. */
+void dist_reduce_scatter_sum(const void *in, void *out, const int64_t *counts, size_t size, int cat);
 /* gather to / scatter from rank 0: all is K blocks of counts[r] bytes */
 void dist_gatherv(const void *mine, void *all, const int64_t *counts, int cat);
 void dist_scatterv(const void *all, void *mine, const int64_t *counts, int cat);

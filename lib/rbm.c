@@ -2,7 +2,7 @@
  * rbm.c - restricted Boltzmann machines (section 1.4 of the report): the
  * model stream, hidden probabilities, and the CD-k / PCD step.
  *
- * Shapes: V visible, H hidden units, B records in a minibatch, all f32,
+ * Shapes: V visible, H hidden units, B records in a minibatch, all f32 (f64 in rbm64_t),
  * row-major.  A model is one record:
  *
  *   W     f32 [V,H]   weights w_ij
@@ -21,6 +21,10 @@
  * logistic(b^v_i + sum_j w_ij h_j), with s = 1.  A training checkpoint is a
  * model with more fields (the momentum of every parameter, the persistent
  * chains) that tiny-features and the others ignore.
+ *
+ * The file is compiled twice: as it is, for rbm_t (f32), and with
+ * -DRBM_F64 for rbm64_t (f64; the model's fields are then f64 too).  Any
+ * model loads into either, converted.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -29,7 +33,25 @@
 
 #include "tiny.h"
 
-void rbm_alloc(rbm_t *m, int64_t V, int64_t H, int gaussian)
+#ifdef RBM_F64
+typedef double real;
+#define RBM(name) rbm64_##name
+#define DT_REAL DT_F64
+#define tf_get_real tf_get_f64
+#define tf_check_finite_real tf_check_finite_f64
+#define la_gemm la_dgemm
+#define exp_real exp
+#else
+typedef float real;
+#define RBM(name) rbm_##name
+#define DT_REAL DT_F32
+#define tf_get_real tf_get_f32
+#define tf_check_finite_real tf_check_finite_f32
+#define la_gemm la_sgemm
+#define exp_real expf
+#endif
+
+void RBM(alloc)(RBM(t) *m, int64_t V, int64_t H, int gaussian)
 {
 	memset(m, 0, sizeof *m);
 	m->V = V;
@@ -43,7 +65,7 @@ void rbm_alloc(rbm_t *m, int64_t V, int64_t H, int gaussian)
 		m->sigma[i] = 1;
 }
 
-void rbm_free(rbm_t *m)
+void RBM(free)(RBM(t) *m)
 {
 	free(m->W);
 	free(m->vbias);
@@ -53,26 +75,26 @@ void rbm_free(rbm_t *m)
 }
 
 /* The model's fields in a header (count 1), after the fields already there. */
-void rbm_fields(const rbm_t *m, theader *h)
+void RBM(fields)(const RBM(t) *m, theader *h)
 {
 	h->count = 1;
-	th_field(h, "W", DT_F32, 2, m->V, m->H);
-	th_field(h, "vbias", DT_F32, 1, m->V);
-	th_field(h, "hbias", DT_F32, 1, m->H);
-	th_field(h, "sigma", DT_F32, 1, m->V);
+	th_field(h, "W", DT_REAL, 2, m->V, m->H);
+	th_field(h, "vbias", DT_REAL, 1, m->V);
+	th_field(h, "hbias", DT_REAL, 1, m->H);
+	th_field(h, "sigma", DT_REAL, 1, m->V);
 	th_attr_set(h, "rbm_visible", m->gaussian ? "gaussian" : "binary");
 }
 
 /* Copy the parameters into a record laid out by h (from rbm_fields). */
-void rbm_pack(const rbm_t *m, const theader *h, unsigned char *rec)
+void RBM(pack)(const RBM(t) *m, const theader *h, unsigned char *rec)
 {
-	memcpy(rec + h->fields[th_find(h, "W")].offset, m->W, (size_t)(m->V * m->H) * 4);
-	memcpy(rec + h->fields[th_find(h, "vbias")].offset, m->vbias, (size_t)m->V * 4);
-	memcpy(rec + h->fields[th_find(h, "hbias")].offset, m->hbias, (size_t)m->H * 4);
-	memcpy(rec + h->fields[th_find(h, "sigma")].offset, m->sigma, (size_t)m->V * 4);
+	memcpy(rec + h->fields[th_find(h, "W")].offset, m->W, (size_t)(m->V * m->H) * sizeof(real));
+	memcpy(rec + h->fields[th_find(h, "vbias")].offset, m->vbias, (size_t)m->V * sizeof(real));
+	memcpy(rec + h->fields[th_find(h, "hbias")].offset, m->hbias, (size_t)m->H * sizeof(real));
+	memcpy(rec + h->fields[th_find(h, "sigma")].offset, m->sigma, (size_t)m->V * sizeof(real));
 }
 
-void rbm_load(rbm_t *m, sin_t *s, unsigned char **rec_out)
+void RBM(load)(RBM(t) *m, sin_t *s, unsigned char **rec_out)
 {
 	const theader *h = &s->h;
 	int wi = th_find(h, "W"), vi = th_find(h, "vbias"), hi = th_find(h, "hbias"), si = th_find(h, "sigma");
@@ -91,18 +113,18 @@ void rbm_load(rbm_t *m, sin_t *s, unsigned char **rec_out)
 	int gaussian = !strcmp(vis, "gaussian");
 	if (!gaussian && strcmp(vis, "binary"))
 		die("%s: rbm_visible '%s' is not gaussian or binary", s->name, vis);
-	rbm_alloc(m, fw->dims[0], fw->dims[1], gaussian);
+	RBM(alloc)(m, fw->dims[0], fw->dims[1], gaussian);
 	unsigned char *rec = xmalloc((size_t)h->recsize);
 	if (sin_read(s, rec, 1) != 1)
 		die("%s: no record", s->name);
-	tf_get_f32(fw, rec, 1, h->recsize, m->W);
-	tf_get_f32(fv, rec, 1, h->recsize, m->vbias);
-	tf_get_f32(fh, rec, 1, h->recsize, m->hbias);
-	tf_get_f32(fs, rec, 1, h->recsize, m->sigma);
-	tf_check_finite_f32(m->W, 1, m->V * m->H, 0, s->name, "W");
-	tf_check_finite_f32(m->sigma, 1, m->V, 0, s->name, "sigma");
-	tf_check_finite_f32(m->vbias, 1, m->V, 0, s->name, "vbias");
-	tf_check_finite_f32(m->hbias, 1, m->H, 0, s->name, "hbias");
+	tf_get_real(fw, rec, 1, h->recsize, m->W);
+	tf_get_real(fv, rec, 1, h->recsize, m->vbias);
+	tf_get_real(fh, rec, 1, h->recsize, m->hbias);
+	tf_get_real(fs, rec, 1, h->recsize, m->sigma);
+	tf_check_finite_real(m->W, 1, m->V * m->H, 0, s->name, "W");
+	tf_check_finite_real(m->sigma, 1, m->V, 0, s->name, "sigma");
+	tf_check_finite_real(m->vbias, 1, m->V, 0, s->name, "vbias");
+	tf_check_finite_real(m->hbias, 1, m->H, 0, s->name, "hbias");
 	for (int64_t i = 0; i < m->V; i++)
 		if (!(m->sigma[i] > 0))
 			die("%s: sigma[%" PRId64 "] is %g; a standard deviation must be above 0", s->name, i,
@@ -113,25 +135,25 @@ void rbm_load(rbm_t *m, sin_t *s, unsigned char **rec_out)
 		free(rec);
 }
 
-static inline float logistic(float x)
+static inline real logistic(real x)
 {
-	return 1.0f / (1.0f + expf(-x));
+	return 1 / (1 + exp_real(-x));
 }
 
-void rbm_hidden_scaled(const rbm_t *m, const float *Xs, int64_t B, float *P)
+void RBM(hidden_scaled)(const RBM(t) *m, const real *Xs, int64_t B, real *P)
 {
 	int64_t V = m->V, H = m->H;
 	/* P = logistic(Xs W + hbias) */
 #pragma omp parallel for
 	for (int64_t b = 0; b < B; b++)
 		memcpy(P + b * H, m->hbias, (size_t)H * sizeof *P);
-	la_sgemm(0, 0, (int)B, (int)H, (int)V, 1.0f, Xs, (int)V, m->W, (int)H, 1.0f, P, (int)H);
+	la_gemm(0, 0, (int)B, (int)H, (int)V, 1, Xs, (int)V, m->W, (int)H, 1, P, (int)H);
 #pragma omp parallel for
 	for (int64_t k = 0; k < B * H; k++)
 		P[k] = logistic(P[k]);
 }
 
-void rbm_scale(const rbm_t *m, const float *X, int64_t B, float *Xs)
+void RBM(scale)(const RBM(t) *m, const real *X, int64_t B, real *Xs)
 {
 	int64_t V = m->V;
 #pragma omp parallel for
@@ -140,8 +162,8 @@ void rbm_scale(const rbm_t *m, const float *X, int64_t B, float *Xs)
 			Xs[b * V + i] = X[b * V + i] / m->sigma[i];
 }
 
-void rbm_hidden_probs(const rbm_t *m, const float *X, int64_t B, float *P, float *Xs)
+void RBM(hidden_probs)(const RBM(t) *m, const real *X, int64_t B, real *P, real *Xs)
 {
-	rbm_scale(m, X, B, Xs);
-	rbm_hidden_scaled(m, Xs, B, P);
+	RBM(scale)(m, X, B, Xs);
+	RBM(hidden_scaled)(m, Xs, B, P);
 }

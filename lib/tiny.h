@@ -337,26 +337,17 @@ void model_and_data(int argc, char **argv, int first, const char **model, const 
 
 /* --- restricted Boltzmann machines (rbm.c) -------------------------------- */
 
-typedef struct {
-	int64_t V, H;
-	int gaussian;          /* visible units Gaussian (energy 1.8) or binary (1.1) */
-	float *W;              /* (V,H) */
-	float *vbias, *hbias;  /* (V), (H) */
-	float *sigma;          /* (V); all 1 for binary visibles */
-} rbm_t;
-
-void rbm_alloc(rbm_t *m, int64_t V, int64_t H, int gaussian);  /* zeros, sigma 1 */
-void rbm_free(rbm_t *m);
-/* Read a model from an open stream (dies naming it if it is not an RBM);
- * *rec (if not NULL) gets the raw record, for extra checkpoint fields. */
-void rbm_load(rbm_t *m, sin_t *s, unsigned char **rec);
-/* Add the fields W, vbias, hbias, sigma (count 1, attribute rbm_visible). */
-void rbm_fields(const rbm_t *m, theader *h);
-void rbm_pack(const rbm_t *m, const theader *h, unsigned char *rec);
-/* P (B,H) = p(h = 1 | X) for X (B,V); Xs (B,V) gets X / sigma. */
-void rbm_hidden_probs(const rbm_t *m, const float *X, int64_t B, float *P, float *Xs);
-/* Xs (B,V) = X / sigma, and P from an Xs already divided. */
-void rbm_scale(const rbm_t *m, const float *X, int64_t B, float *Xs);
-void rbm_hidden_scaled(const rbm_t *m, const float *Xs, int64_t B, float *P);
+/* rbm_t and its functions compute in f32; rbm64_t and the rbm64_ ones are
+ * the same in f64 (tiny-rbm-train --f64): lib/rbm.h is read twice. */
+#define RBM_REAL float
+#define RBM(name) rbm_##name
+#include "rbm.h"
+#undef RBM_REAL
+#undef RBM
+#define RBM_REAL double
+#define RBM(name) rbm64_##name
+#include "rbm.h"
+#undef RBM_REAL
+#undef RBM
 
 #endif

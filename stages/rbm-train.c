@@ -8,7 +8,7 @@
  *          [--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L]
  *          [--checkpoint FILE] [--checkpoint-every 10m|50b] [--max-batches N]
  *          [--log FILE] [--threads N] [--scheme 4.5|4.2] [--sync-every N]
- *          [--hosts A,B,..] [--comm-only] [--data FILE | FILE]
+ *          [--hosts A,B,..] [--comm-only] [--f64] [--data FILE | FILE]
  *        mpirun -np K [--host A,B,..] tiny-rbm-train ...
  *
  * Reads field x (V values, any dtype) of N records, all held in memory as
@@ -36,6 +36,13 @@
  * biases ds: the means' (v - b^v)^2 lacks the sampling noise, so sigma
  * drifts up; learn sigmas from samples.
  * Momentum: M0 until epoch EPOCH, then M1 (default 0.5,0.9@5).
+ *
+ * --f64 computes in double precision: the model, momenta, chains, every
+ * product (dgemm) and every exchange between processes (8 bytes a
+ * Gaussian visible: Table 4.1's third row), and writes f64 fields.  An
+ * f32 model or checkpoint given to --init is widened; an f64 one given to
+ * a run without --f64 is rounded to f32.  The random streams are the same,
+ * so f32 and f64 runs part by rounding only.
  *
  * The random numbers depend only on the seed and on where they are used,
  * never on the thread count or on a resume: the epoch's order is a
@@ -134,12 +141,36 @@
 #include "dist.h"
 #include "tiny.h"
 
+/* The file is compiled twice (Makefile): as it is, computing in f32, and
+ * with -DRBM_F64 in f64, its main then named rbm_train_f64, which main
+ * calls for --f64.  real is the precision of the model, the momenta, the
+ * chains and every product; the models and checkpoints written hold it. */
+#ifdef RBM_F64
+typedef double real;
+#define RBM(name) rbm64_##name
+#define DT_REAL DT_F64
+#define la_gemm la_dgemm
+#define exp_real exp
+#define tf_get_real tf_get_f64
+#define tf_check_finite_real tf_check_finite_f64
+#define main rbm_train_f64
+#else
+typedef float real;
+#define RBM(name) rbm_##name
+#define DT_REAL DT_F32
+#define la_gemm la_sgemm
+#define exp_real expf
+#define tf_get_real tf_get_f32
+#define tf_check_finite_real tf_check_finite_f32
+int rbm_train_f64(int argc, char **argv);
+#endif
+
 static const char *usage_line =
 	"tiny-rbm-train [-q] [--hidden H] [--seed S] [--init MODEL] [--visible gaussian|binary] "
 	"[--sigma S|data] [--learn-sigma] [--epochs E] [--batch B] [--cd K] [--pcd] [--mean-visible] [--lr-w R] [--lr-vbias R] "
 	"[--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L] [--checkpoint FILE] "
 	"[--checkpoint-every 10m|50b] [--max-batches N] [--log FILE] [--threads N] [--scheme 4.5|4.2] "
-	"[--sync-every N] [--hosts A,B,..] [--comm-only] [--data FILE | FILE]";
+	"[--sync-every N] [--hosts A,B,..] [--comm-only] [--f64] [--data FILE | FILE]";
 
 #define STREAM_INIT    ((uint64_t)1 << 61)
 #define STREAM_SHUFFLE ((uint64_t)1 << 62)
@@ -151,7 +182,7 @@ typedef struct {
 	int64_t hidden, epochs, batch, cd, max_batches, threads, ck_batches;
 	double ck_minutes;
 	uint64_t seed;
-	int have_seed, visible, learn_sigma, pcd, sigma_from_data, mean_visible, comm_only;
+	int have_seed, visible, learn_sigma, pcd, sigma_from_data, mean_visible, comm_only, f64;
 	double sigma, lr_w, lr_vb, lr_hb, lr_s, m0, m1, decay;
 	int64_t m_epoch;
 	int scheme;                   /* 45 or 42: section 4.5 or 4.2 of the report */
@@ -218,26 +249,26 @@ static void load_data(data_t *d, const opts_t *o)
 }
 
 /* X (B,V) f32 from the records perm[first..first+B) */
-static void gather(const data_t *d, const int64_t *perm, int64_t first, int64_t B, float *X)
+static void gather(const data_t *d, const int64_t *perm, int64_t first, int64_t B, real *X)
 {
 #pragma omp parallel for
 	for (int64_t b = 0; b < B; b++)
-		tf_get_f32(d->x, d->recs + perm[first + b] * d->R, 1, d->R, X + b * d->V);
+		tf_get_real(d->x, d->recs + perm[first + b] * d->R, 1, d->R, X + b * d->V);
 }
 
 /* --- the state of training ----------------------------------------------------- */
 
 typedef struct {
-	rbm_t m;
-	float *uW, *uvb, *uhb, *us;   /* momenta */
-	float *chains;                /* (B,V) PCD chains, or NULL */
+	RBM(t) m;
+	real *uW, *uvb, *uhb, *us;   /* momenta */
+	real *chains;                /* (B,V) PCD chains, or NULL */
 	int64_t epoch, batch;         /* where the next minibatch is */
 	int w_finite;                 /* W all finite after the last update */
 	/* split over processes (section 4): m holds this rank's hidden units
 	 * h0..h0+m.H of Hall, with W (V,m.H); scheme 4.2 also keeps the rows
 	 * v0..v0+Vk of the whole W, Wp (Vk,Hall), and their momenta uWp */
 	int64_t Hall, h0, v0, Vk;
-	float *Wp, *uWp;
+	real *Wp, *uWp;
 } state_t;
 
 static void state_alloc_extra(state_t *s, int64_t B, int pcd)
@@ -258,14 +289,14 @@ static void state_header(const state_t *s, const opts_t *o, const theader *data_
 	th_copy(h, data_h);
 	while (h->nfields)
 		th_remove_field(h, 0);
-	rbm_fields(&s->m, h);
+	RBM(fields)(&s->m, h);
 	if (with_state) {
-		th_field(h, "uW", DT_F32, 2, s->m.V, s->m.H);
-		th_field(h, "uvbias", DT_F32, 1, s->m.V);
-		th_field(h, "uhbias", DT_F32, 1, s->m.H);
-		th_field(h, "usigma", DT_F32, 1, s->m.V);
+		th_field(h, "uW", DT_REAL, 2, s->m.V, s->m.H);
+		th_field(h, "uvbias", DT_REAL, 1, s->m.V);
+		th_field(h, "uhbias", DT_REAL, 1, s->m.H);
+		th_field(h, "usigma", DT_REAL, 1, s->m.V);
 		if (s->chains)
-			th_field(h, "chains", DT_F32, 2, o->batch, s->m.V);
+			th_field(h, "chains", DT_REAL, 2, o->batch, s->m.V);
 	}
 	char buf[512];
 	th_attr_set(h, "shape", shape);
@@ -277,9 +308,9 @@ static void state_header(const state_t *s, const opts_t *o, const theader *data_
 	th_attr_set(h, "train_seed", buf);
 	snprintf(buf, sizeof buf,
 		 "cd %" PRId64 "%s batch %" PRId64 " lr_w %g lr_vbias %g lr_hbias %g lr_sigma %g momentum %g,%g@%" PRId64
-		 " decay %g sigma %s",
+		 " decay %g sigma %s%s",
 		 o->cd, o->pcd ? " pcd" : "", o->batch, o->lr_w, o->lr_vb, o->lr_hb, o->lr_s, o->m0, o->m1, o->m_epoch,
-		 o->decay, o->learn_sigma ? "learned" : "fixed");
+		 o->decay, o->learn_sigma ? "learned" : "fixed", sizeof(real) == 8 ? " f64" : "");
 	th_attr_set(h, "train_settings", buf);
 	th_add_history(h);
 }
@@ -290,14 +321,14 @@ static void save(const state_t *s, const opts_t *o, const theader *data_h, const
 	theader h;
 	state_header(s, o, data_h, shape, &h, with_state);
 	unsigned char *rec = xmalloc_big((size_t)h.recsize);
-	rbm_pack(&s->m, &h, rec);
+	RBM(pack)(&s->m, &h, rec);
 	if (with_state) {
-		memcpy(rec + h.fields[th_find(&h, "uW")].offset, s->uW, (size_t)(s->m.V * s->m.H) * 4);
-		memcpy(rec + h.fields[th_find(&h, "uvbias")].offset, s->uvb, (size_t)s->m.V * 4);
-		memcpy(rec + h.fields[th_find(&h, "uhbias")].offset, s->uhb, (size_t)s->m.H * 4);
-		memcpy(rec + h.fields[th_find(&h, "usigma")].offset, s->us, (size_t)s->m.V * 4);
+		memcpy(rec + h.fields[th_find(&h, "uW")].offset, s->uW, (size_t)(s->m.V * s->m.H) * sizeof(real));
+		memcpy(rec + h.fields[th_find(&h, "uvbias")].offset, s->uvb, (size_t)s->m.V * sizeof(real));
+		memcpy(rec + h.fields[th_find(&h, "uhbias")].offset, s->uhb, (size_t)s->m.H * sizeof(real));
+		memcpy(rec + h.fields[th_find(&h, "usigma")].offset, s->us, (size_t)s->m.V * sizeof(real));
 		if (s->chains)
-			memcpy(rec + h.fields[th_find(&h, "chains")].offset, s->chains, (size_t)(o->batch * s->m.V) * 4);
+			memcpy(rec + h.fields[th_find(&h, "chains")].offset, s->chains, (size_t)(o->batch * s->m.V) * sizeof(real));
 	}
 	sout_t *out = sout_open(path, &h);
 	sout_write(out, rec, 1);
@@ -314,7 +345,7 @@ static void save(const state_t *s, const opts_t *o, const theader *data_h, const
 typedef struct {
 	int on, K, rank;
 	int64_t *hoff, *voff;          /* (K+1) */
-	float *pack, *mine;            /* (2B,V) blocks in rank order; (2B,Vk) this rank's */
+	real *pack, *mine;            /* (2B,V) blocks in rank order; (2B,Vk) this rank's */
 	unsigned char *bits, *mybits;  /* states as bits: every rank's, this rank's */
 } split_t;
 
@@ -345,9 +376,9 @@ static void block_counts(int64_t rows, const int64_t *off, int64_t size, int64_t
 }
 
 /* A (rows,N) into K blocks (rows, off[r+1]-off[r]) one after another, and back */
-static void pack_cols(const float *A, int64_t rows, int64_t N, const int64_t *off, float *pack)
+static void pack_cols(const real *A, int64_t rows, int64_t N, const int64_t *off, real *pack)
 {
-	float *p = pack;
+	real *p = pack;
 	for (int r = 0; r < sp.K; r++) {
 		int64_t n = off[r + 1] - off[r];
 		for (int64_t b = 0; b < rows; b++, p += n)
@@ -355,9 +386,9 @@ static void pack_cols(const float *A, int64_t rows, int64_t N, const int64_t *of
 	}
 }
 
-static void unpack_cols(const float *pack, int64_t rows, int64_t N, const int64_t *off, float *A)
+static void unpack_cols(const real *pack, int64_t rows, int64_t N, const int64_t *off, real *A)
 {
-	const float *p = pack;
+	const real *p = pack;
 	for (int r = 0; r < sp.K; r++) {
 		int64_t n = off[r + 1] - off[r];
 		for (int64_t b = 0; b < rows; b++, p += n)
@@ -368,20 +399,20 @@ static void unpack_cols(const float *pack, int64_t rows, int64_t N, const int64_
 /* A (rows,V), one partial sum on each rank, becomes the whole sum on every
  * rank: each rank adds up its visible units (reduce-scatter), then all
  * share (allgather), so every rank has the same bits. */
-static void sum_visible(float *A, int64_t rows, int64_t V)
+static void sum_visible(real *A, int64_t rows, int64_t V)
 {
 	int64_t c[sp.K];
 	block_counts(rows, sp.voff, 1, c);
 	pack_cols(A, rows, V, sp.voff, sp.pack);
-	dist_reduce_scatter_f32(sp.pack, sp.mine, c, DIST_TRAIN);
-	block_counts(rows, sp.voff, 4, c);
+	dist_reduce_scatter_sum(sp.pack, sp.mine, c, sizeof(real), DIST_TRAIN);
+	block_counts(rows, sp.voff, sizeof(real), c);
 	dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
 	unpack_cols(sp.pack, rows, V, sp.voff, A);
 }
 
 /* Every rank's 0/1 states (B, off[r+1]-off[r]) into all (B,N), sent as
  * bits (B n_r / 8 bytes, rounded up, from rank r). */
-static void exchange_states(const float *mine, int64_t B, const int64_t *off, int64_t N, float *all)
+static void exchange_states(const real *mine, int64_t B, const int64_t *off, int64_t N, real *all)
 {
 	int64_t c[sp.K], n = off[sp.rank + 1] - off[sp.rank];
 	for (int r = 0; r < sp.K; r++)
@@ -407,25 +438,25 @@ static void exchange_states(const float *mine, int64_t B, const int64_t *off, in
 /* --- one minibatch ----------------------------------------------------------------- */
 
 typedef struct {
-	float *Z;    /* (2B,V): [X/s; v/s] */
-	float *P;    /* (2B,H): [P0; P] then [P0; -P] */
-	float *G;    /* (2B,V): [P0; P] W^T, for the sigma gradient */
-	float *h;    /* (B,H) hidden samples */
-	float *v;    /* (B,V) visible samples */
-	float *X;    /* (B,V) the data */
+	real *Z;    /* (2B,V): [X/s; v/s] */
+	real *P;    /* (2B,H): [P0; P] then [P0; -P] */
+	real *G;    /* (2B,V): [P0; P] W^T, for the sigma gradient */
+	real *h;    /* (B,H) hidden samples */
+	real *v;    /* (B,V) visible samples */
+	real *X;    /* (B,V) the data */
 	double *row; /* (B) per-row sums */
-	float *S;    /* scheme 4.2: (2B,Hall) [h; -h'], every rank's hidden states */
+	real *S;    /* scheme 4.2: (2B,Hall) [h; -h'], every rank's hidden states */
 } work_t;
 
-static inline float logistic(float x)
+static inline real logistic(real x)
 {
-	return 1.0f / (1.0f + expf(-x));
+	return 1 / (1 + exp_real(-x));
 }
 
 /* h (B,H) ~ P (B,H): hidden units skip.. of the whole layer (the stream of
  * a row draws one uniform per unit from unit 0, whoever samples it) */
-static void sample_hidden(const float *P, int64_t B, int64_t H, uint64_t seed, uint64_t g, int step, int64_t skip,
-			  float *h)
+static void sample_hidden(const real *P, int64_t B, int64_t H, uint64_t seed, uint64_t g, int step, int64_t skip,
+			  real *h)
 {
 #pragma omp parallel for
 	for (int64_t b = 0; b < B; b++) {
@@ -442,7 +473,7 @@ static void sample_hidden(const float *P, int64_t B, int64_t H, uint64_t seed, u
  * (B,n), as sample_visible does for all: each row's stream first skips
  * the draws of the units before v0 (one uniform for a binary unit, two
  * for a Gaussian sample, none for a mean). */
-static void sample_visible_part(const rbm_t *m, float *A, int64_t B, int64_t n, int64_t v0, uint64_t seed, uint64_t g,
+static void sample_visible_part(const RBM(t) *m, real *A, int64_t B, int64_t n, int64_t v0, uint64_t seed, uint64_t g,
 				int step, int mean)
 {
 	int64_t per = !m->gaussian ? 1 : mean ? 0 : 2;
@@ -454,11 +485,11 @@ static void sample_visible_part(const rbm_t *m, float *A, int64_t B, int64_t n, 
 			rng_u64(&r);
 		for (int64_t i = 0; i < n; i++) {
 			int64_t gi = v0 + i;
-			float *vi = A + b * n + i;
+			real *vi = A + b * n + i;
 			if (m->gaussian && mean)
 				*vi = m->vbias[gi] + m->sigma[gi] * *vi;
 			else if (m->gaussian)
-				*vi = m->vbias[gi] + m->sigma[gi] * *vi + m->sigma[gi] * (float)rng_normal(&r);
+				*vi = m->vbias[gi] + m->sigma[gi] * *vi + m->sigma[gi] * (real)rng_normal(&r);
 			else
 				*vi = rng_uniform(&r) < logistic(m->vbias[gi] + *vi) ? 1.0f : 0.0f;
 		}
@@ -469,20 +500,20 @@ static void sample_visible_part(const rbm_t *m, float *A, int64_t B, int64_t n, 
  * rank's hidden units and gives only its part of the input: each rank sums
  * and samples its own visible units (reduce-scatter), then all share the
  * samples (allgather; bits when binary). */
-static void sample_visible(const rbm_t *m, const float *h, int64_t B, uint64_t seed, uint64_t g, int step, int mean, float *v,
-			   float *Zs)
+static void sample_visible(const RBM(t) *m, const real *h, int64_t B, uint64_t seed, uint64_t g, int step, int mean, real *v,
+			   real *Zs)
 {
 	int64_t V = m->V;
 	/* v = h W^T (B,V) */
-	la_sgemm(0, 1, (int)B, (int)V, (int)m->H, 1.0f, h, (int)m->H, m->W, (int)m->H, 0.0f, v, (int)V);
+	la_gemm(0, 1, (int)B, (int)V, (int)m->H, 1.0f, h, (int)m->H, m->W, (int)m->H, 0.0f, v, (int)V);
 	if (sp.on) {   /* the rank's share of the input; section 4.5 */
 		int64_t c[sp.K], v0 = sp.voff[sp.rank], n = sp.voff[sp.rank + 1] - v0;
 		block_counts(B, sp.voff, 1, c);
 		pack_cols(v, B, V, sp.voff, sp.pack);
-		dist_reduce_scatter_f32(sp.pack, sp.mine, c, DIST_TRAIN);
+		dist_reduce_scatter_sum(sp.pack, sp.mine, c, sizeof(real), DIST_TRAIN);
 		sample_visible_part(m, sp.mine, B, n, v0, seed, g, step, mean);
 		if (m->gaussian) {
-			block_counts(B, sp.voff, 4, c);
+			block_counts(B, sp.voff, sizeof(real), c);
 			dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
 			unpack_cols(sp.pack, B, V, sp.voff, v);
 		} else
@@ -497,11 +528,11 @@ static void sample_visible(const rbm_t *m, const float *h, int64_t B, uint64_t s
 		rng_t r;
 		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step + 1);
 		for (int64_t i = 0; i < V; i++) {
-			float *vi = v + b * V + i;
+			real *vi = v + b * V + i;
 			if (m->gaussian && mean)
 				*vi = m->vbias[i] + m->sigma[i] * *vi;
 			else if (m->gaussian)
-				*vi = m->vbias[i] + m->sigma[i] * *vi + m->sigma[i] * (float)rng_normal(&r);
+				*vi = m->vbias[i] + m->sigma[i] * *vi + m->sigma[i] * (real)rng_normal(&r);
 			else
 				*vi = rng_uniform(&r) < logistic(m->vbias[i] + *vi) ? 1.0f : 0.0f;
 			Zs[b * V + i] = *vi / m->sigma[i];
@@ -511,7 +542,7 @@ static void sample_visible(const rbm_t *m, const float *h, int64_t B, uint64_t s
 
 /* W += u (n values), noting on the way whether any weight stopped being
  * finite (one pass over W, not two); returns 1 if one did */
-static int add_step(float *W, const float *u, int64_t n)
+static int add_step(real *W, const real *u, int64_t n)
 {
 	int bad = 0;
 #pragma omp parallel for reduction(| : bad)
@@ -527,10 +558,10 @@ static int add_step(float *W, const float *u, int64_t n)
  * one-step reconstruction from the data). */
 static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint64_t g, double mom)
 {
-	rbm_t *m = &s->m;
+	RBM(t) *m = &s->m;
 	int64_t V = m->V, H = m->H;
-	float *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * H;
-	rbm_hidden_probs(m, w->X, B, P0, Zd);
+	real *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * H;
+	RBM(hidden_probs)(m, w->X, B, P0, Zd);
 
 	/* step 0: h ~ P0, v ~ p(v | h): the reconstruction */
 	sample_hidden(P0, B, H, o->seed, g, 0, s->h0, w->h);
@@ -551,16 +582,16 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 	int first = 1;   /* the CD step whose hidden sample comes next */
 	if (s->chains) {
 		/* PCD: the negative phase runs from the chains instead, on steps 64.. */
-		rbm_hidden_probs(m, s->chains, B, Pm, Zm);
+		RBM(hidden_probs)(m, s->chains, B, Pm, Zm);
 		sample_hidden(Pm, B, H, o->seed, g, 64, s->h0, w->h);
 		sample_visible(m, w->h, B, o->seed, g, 64, o->mean_visible, w->v, Zm);
 		first = 65;
 	}
-	rbm_hidden_scaled(m, Zm, B, Pm);
+	RBM(hidden_scaled)(m, Zm, B, Pm);
 	for (int64_t k = 2; k <= o->cd; k++, first++) {
 		sample_hidden(Pm, B, H, o->seed, g, first, s->h0, w->h);
 		sample_visible(m, w->h, B, o->seed, g, first, o->mean_visible, w->v, Zm);
-		rbm_hidden_scaled(m, Zm, B, Pm);
+		RBM(hidden_scaled)(m, Zm, B, Pm);
 	}
 	if (s->chains)
 		memcpy(s->chains, w->v, (size_t)(B * V) * sizeof *s->chains);
@@ -573,10 +604,10 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 		double d = 0;
 		for (int64_t b = 0; b < B; b++)
 			d += (double)P0[b * H + j] - Pm[b * H + j];
-		s->uhb[j] = (float)(mom * s->uhb[j] + o->lr_hb * d * rB);
+		s->uhb[j] = (real)(mom * s->uhb[j] + o->lr_hb * d * rB);
 	}
 	if (o->learn_sigma) {  /* G (2B,V) = [P0; P] W^T, before P is negated */
-		la_sgemm(0, 1, (int)(2 * B), (int)V, (int)H, 1.0f, w->P, (int)H, m->W, (int)H, 0.0f, w->G, (int)V);
+		la_gemm(0, 1, (int)(2 * B), (int)V, (int)H, 1.0f, w->P, (int)H, m->W, (int)H, 0.0f, w->G, (int)V);
 		if (sp.on)
 			sum_visible(w->G, 2 * B, V);
 	}
@@ -592,23 +623,23 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
 		}
 		if (m->gaussian)
 			dv /= si * si;
-		s->uvb[i] = (float)(mom * s->uvb[i] + o->lr_vb * dv * rB);
+		s->uvb[i] = (real)(mom * s->uvb[i] + o->lr_vb * dv * rB);
 		if (o->learn_sigma)
-			s->us[i] = (float)(mom * s->us[i] + o->lr_s * ds * rB);
+			s->us[i] = (real)(mom * s->us[i] + o->lr_s * ds * rB);
 	}
 	/* W: u = m u - r L W + (r/B) [X/s; v/s]^T [P0; -P] (one sgemm), W += u */
 #pragma omp parallel for
 	for (int64_t k = 0; k < B * H; k++)
 		Pm[k] = -Pm[k];
-	float beta = (float)mom;
+	real beta = (real)mom;
 	if (o->decay > 0) {
-		float a = (float)(-o->lr_w * o->decay);
+		real a = (real)(-o->lr_w * o->decay);
 #pragma omp parallel for
 		for (int64_t k = 0; k < V * H; k++)
 			s->uW[k] = beta * s->uW[k] + a * m->W[k];
 		beta = 1.0f;
 	}
-	la_sgemm(1, 0, (int)V, (int)H, (int)(2 * B), (float)(o->lr_w * rB), w->Z, (int)V, w->P, (int)H, beta, s->uW,
+	la_gemm(1, 0, (int)V, (int)H, (int)(2 * B), (real)(o->lr_w * rB), w->Z, (int)V, w->P, (int)H, beta, s->uW,
 		 (int)H);
 	s->w_finite = !add_step(m->W, s->uW, V * H);
 	for (int64_t j = 0; j < H; j++)
@@ -636,19 +667,19 @@ static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint6
  * reconstruction error. */
 static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, uint64_t g, double mom)
 {
-	rbm_t *m = &s->m;
+	RBM(t) *m = &s->m;
 	int64_t V = m->V, Hk = m->H, H = s->Hall, Vk = s->Vk, v0 = s->v0;
-	float *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * Hk, *S0 = w->S, *Sm = w->S + B * H;
-	rbm_hidden_probs(m, w->X, B, P0, Zd);
+	real *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * Hk, *S0 = w->S, *Sm = w->S + B * H;
+	RBM(hidden_probs)(m, w->X, B, P0, Zd);
 	sample_hidden(P0, B, Hk, o->seed, g, 0, s->h0, P0);   /* states, in place */
 	exchange_states(P0, B, sp.hoff, H, S0);
 	/* A (B,Vk) = h Wp^T: this rank's visible inputs from every hidden unit */
-	float *A = sp.mine;
-	la_sgemm(0, 1, (int)B, (int)Vk, (int)H, 1.0f, S0, (int)H, s->Wp, (int)H, 0.0f, A, (int)Vk);
+	real *A = sp.mine;
+	la_gemm(0, 1, (int)B, (int)Vk, (int)H, 1.0f, S0, (int)H, s->Wp, (int)H, 0.0f, A, (int)Vk);
 	sample_visible_part(m, A, B, Vk, v0, o->seed, g, 0, o->mean_visible);
 	if (m->gaussian) {
 		int64_t c[sp.K];
-		block_counts(B, sp.voff, 4, c);
+		block_counts(B, sp.voff, sizeof(real), c);
 		dist_allgatherv(A, sp.pack, c, DIST_TRAIN);
 		unpack_cols(sp.pack, B, V, sp.voff, w->v);
 	} else
@@ -656,7 +687,7 @@ static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, ui
 #pragma omp parallel for
 	for (int64_t k = 0; k < B * V; k++)
 		Zm[k] = w->v[k] / m->sigma[k % V];
-	rbm_hidden_scaled(m, Zm, B, Pm);
+	RBM(hidden_scaled)(m, Zm, B, Pm);
 	sample_hidden(Pm, B, Hk, o->seed, g, 1, s->h0, Pm);
 	exchange_states(Pm, B, sp.hoff, H, Sm);
 
@@ -670,7 +701,7 @@ static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, ui
 		double d = 0;
 		for (int64_t b = 0; b < B; b++)
 			d += (double)P0[b * Hk + j] - Pm[b * Hk + j];
-		s->uhb[j] = (float)(mom * s->uhb[j] + o->lr_hb * d * rB);
+		s->uhb[j] = (real)(mom * s->uhb[j] + o->lr_hb * d * rB);
 	}
 	for (int64_t i = 0; i < V; i++) {
 		double dv = 0, si = m->sigma[i];
@@ -678,7 +709,7 @@ static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, ui
 			dv += (double)w->X[b * V + i] - w->v[b * V + i];
 		if (m->gaussian)
 			dv /= si * si;
-		s->uvb[i] = (float)(mom * s->uvb[i] + o->lr_vb * dv * rB);
+		s->uvb[i] = (real)(mom * s->uvb[i] + o->lr_vb * dv * rB);
 	}
 	/* both copies: u = m u - r L W + (r/B) [X/s; v/s]^T [h; -h'] */
 #pragma omp parallel for
@@ -687,7 +718,7 @@ static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, ui
 #pragma omp parallel for
 	for (int64_t k = 0; k < B * H; k++)
 		Sm[k] = -Sm[k];
-	float beta = (float)mom, a = (float)(-o->lr_w * o->decay);
+	real beta = (real)mom, a = (real)(-o->lr_w * o->decay);
 	if (o->decay > 0) {
 		for (int64_t k = 0; k < V * Hk; k++)
 			s->uW[k] = beta * s->uW[k] + a * m->W[k];
@@ -695,9 +726,9 @@ static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, ui
 			s->uWp[k] = beta * s->uWp[k] + a * s->Wp[k];
 		beta = 1.0f;
 	}
-	la_sgemm(1, 0, (int)V, (int)Hk, (int)(2 * B), (float)(o->lr_w * rB), w->Z, (int)V, w->P, (int)Hk, beta, s->uW,
+	la_gemm(1, 0, (int)V, (int)Hk, (int)(2 * B), (real)(o->lr_w * rB), w->Z, (int)V, w->P, (int)Hk, beta, s->uW,
 		 (int)Hk);
-	la_sgemm(1, 0, (int)Vk, (int)H, (int)(2 * B), (float)(o->lr_w * rB), w->Z + v0, (int)V, w->S, (int)H, beta,
+	la_gemm(1, 0, (int)Vk, (int)H, (int)(2 * B), (real)(o->lr_w * rB), w->Z + v0, (int)V, w->S, (int)H, beta,
 		 s->uWp, (int)H);
 	int bad = add_step(m->W, s->uW, V * Hk);
 	bad |= add_step(s->Wp, s->uWp, Vk * H);
@@ -722,10 +753,10 @@ static double minibatch_comm_only(const state_t *s, const opts_t *o, work_t *w, 
 	for (int k = 0; k < steps; k++) {
 		if (o->scheme == 45) {
 			block_counts(B, sp.voff, 1, c);
-			dist_reduce_scatter_f32(sp.pack, sp.mine, c, DIST_TRAIN);
+			dist_reduce_scatter_sum(sp.pack, sp.mine, c, sizeof(real), DIST_TRAIN);
 		}
 		if (s->m.gaussian) {
-			block_counts(B, sp.voff, 4, c);
+			block_counts(B, sp.voff, sizeof(real), c);
 			dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
 		} else
 			exchange_states(sp.mine, B, sp.voff, V, w->v);
@@ -746,11 +777,11 @@ static void sync_weights(state_t *s)
 {
 	int K = sp.K;
 	int64_t H = s->Hall, Hk = s->m.H, Vk = s->Vk, sc[K], rc[K];
-	float *send = xmalloc_big((size_t)(Vk * H) * sizeof *send + 4);
+	real *send = xmalloc_big((size_t)(Vk * H) * sizeof *send + 4);
 	for (int q = 0; q < K; q++)
-		sc[q] = Vk * (sp.hoff[q + 1] - sp.hoff[q]) * 4;
+		sc[q] = Vk * (sp.hoff[q + 1] - sp.hoff[q]) * (int64_t)sizeof(real);
 	for (int r = 0; r < K; r++)
-		rc[r] = (sp.voff[r + 1] - sp.voff[r]) * Hk * 4;
+		rc[r] = (sp.voff[r + 1] - sp.voff[r]) * Hk * (int64_t)sizeof(real);
 	pack_cols(s->Wp, Vk, H, sp.hoff, send);
 	dist_alltoallv(send, sc, s->m.W, rc, DIST_SYNC);
 	pack_cols(s->uWp, Vk, H, sp.hoff, send);
@@ -768,48 +799,48 @@ static void split_state(state_t *st, const opts_t *o, int64_t V, int64_t H, int 
 	int64_t h0 = sp.hoff[me], Hk = sp.hoff[me + 1] - h0, v0 = sp.voff[me], Vk = sp.voff[me + 1] - v0, c[K];
 	state_t loc;
 	memset(&loc, 0, sizeof loc);
-	rbm_alloc(&loc.m, V, Hk, gaussian);
+	RBM(alloc)(&loc.m, V, Hk, gaussian);
 	loc.uW = xmalloc_big((size_t)(V * Hk) * sizeof *loc.uW + 4);
 	loc.uhb = xcalloc((size_t)Hk + 1, sizeof *loc.uhb);
 	loc.uvb = xcalloc(V, sizeof *loc.uvb);
 	loc.us = xcalloc(V, sizeof *loc.us);
 	loc.chains = o->pcd ? xcalloc((size_t)(o->batch * V), sizeof *loc.chains) : NULL;
-	float *pack = me == 0 ? xmalloc_big((size_t)(V * H) * sizeof *pack) : NULL;
-	block_counts(V, sp.hoff, 4, c);
+	real *pack = me == 0 ? xmalloc_big((size_t)(V * H) * sizeof *pack) : NULL;
+	block_counts(V, sp.hoff, sizeof(real), c);
 	if (me == 0)
 		pack_cols(st->m.W, V, H, sp.hoff, pack);
 	dist_scatterv(pack, loc.m.W, c, DIST_SETUP);
 	if (me == 0)
 		pack_cols(st->uW, V, H, sp.hoff, pack);
 	dist_scatterv(pack, loc.uW, c, DIST_SETUP);
-	block_counts(1, sp.hoff, 4, c);
+	block_counts(1, sp.hoff, sizeof(real), c);
 	dist_scatterv(me == 0 ? st->m.hbias : NULL, loc.m.hbias, c, DIST_SETUP);
 	dist_scatterv(me == 0 ? st->uhb : NULL, loc.uhb, c, DIST_SETUP);
 	if (o->scheme == 42) {
 		loc.Wp = xmalloc_big((size_t)(Vk * H) * sizeof *loc.Wp + 4);
 		loc.uWp = xmalloc_big((size_t)(Vk * H) * sizeof *loc.uWp + 4);
-		block_counts(H, sp.voff, 4, c);
+		block_counts(H, sp.voff, sizeof(real), c);
 		dist_scatterv(me == 0 ? st->m.W : NULL, loc.Wp, c, DIST_SETUP);
 		dist_scatterv(me == 0 ? st->uW : NULL, loc.uWp, c, DIST_SETUP);
 	}
 	if (me == 0) {
-		memcpy(loc.m.vbias, st->m.vbias, (size_t)V * 4);
-		memcpy(loc.m.sigma, st->m.sigma, (size_t)V * 4);
-		memcpy(loc.uvb, st->uvb, (size_t)V * 4);
-		memcpy(loc.us, st->us, (size_t)V * 4);
+		memcpy(loc.m.vbias, st->m.vbias, (size_t)V * sizeof(real));
+		memcpy(loc.m.sigma, st->m.sigma, (size_t)V * sizeof(real));
+		memcpy(loc.uvb, st->uvb, (size_t)V * sizeof(real));
+		memcpy(loc.us, st->us, (size_t)V * sizeof(real));
 		if (o->pcd)
-			memcpy(loc.chains, st->chains, (size_t)(o->batch * V) * 4);
+			memcpy(loc.chains, st->chains, (size_t)(o->batch * V) * sizeof(real));
 	}
-	dist_bcast(loc.m.vbias, V * 4, DIST_SETUP);
-	dist_bcast(loc.m.sigma, V * 4, DIST_SETUP);
-	dist_bcast(loc.uvb, V * 4, DIST_SETUP);
-	dist_bcast(loc.us, V * 4, DIST_SETUP);
+	dist_bcast(loc.m.vbias, V * (int64_t)sizeof(real), DIST_SETUP);
+	dist_bcast(loc.m.sigma, V * (int64_t)sizeof(real), DIST_SETUP);
+	dist_bcast(loc.uvb, V * (int64_t)sizeof(real), DIST_SETUP);
+	dist_bcast(loc.us, V * (int64_t)sizeof(real), DIST_SETUP);
 	if (o->pcd)
-		dist_bcast(loc.chains, o->batch * V * 4, DIST_SETUP);
+		dist_bcast(loc.chains, o->batch * V * (int64_t)sizeof(real), DIST_SETUP);
 	loc.epoch = st->epoch, loc.batch = st->batch;
 	loc.Hall = H, loc.h0 = h0, loc.v0 = v0, loc.Vk = Vk;
 	if (me == 0) {
-		rbm_free(&st->m);
+		RBM(free)(&st->m);
 		free(st->uW), free(st->uvb), free(st->uhb), free(st->us), free(st->chains);
 	}
 	free(pack);
@@ -834,13 +865,13 @@ static void unsplit_state(const state_t *st, const opts_t *o, int with_state, st
 		full->uhb = with_state ? xmalloc((size_t)H * sizeof *full->uhb) : NULL;
 	}
 	if (o->scheme == 42) {
-		block_counts(H, sp.voff, 4, c);
+		block_counts(H, sp.voff, sizeof(real), c);
 		dist_gatherv(st->Wp, full->m.W, c, DIST_SETUP);
 		if (with_state)
 			dist_gatherv(st->uWp, full->uW, c, DIST_SETUP);
 	} else {
-		float *pack = me == 0 ? xmalloc_big((size_t)(V * H) * sizeof *pack) : NULL;
-		block_counts(V, sp.hoff, 4, c);
+		real *pack = me == 0 ? xmalloc_big((size_t)(V * H) * sizeof *pack) : NULL;
+		block_counts(V, sp.hoff, sizeof(real), c);
 		dist_gatherv(st->m.W, pack, c, DIST_SETUP);
 		if (me == 0)
 			unpack_cols(pack, V, H, sp.hoff, full->m.W);
@@ -851,7 +882,7 @@ static void unsplit_state(const state_t *st, const opts_t *o, int with_state, st
 		}
 		free(pack);
 	}
-	block_counts(1, sp.hoff, 4, c);
+	block_counts(1, sp.hoff, sizeof(real), c);
 	dist_gatherv(st->m.hbias, full->m.hbias, c, DIST_SETUP);
 	if (with_state)
 		dist_gatherv(st->uhb, full->uhb, c, DIST_SETUP);
@@ -874,7 +905,7 @@ static void save_any(const state_t *s, const opts_t *o, const data_t *d, const c
 	const state_t *w = sp.on ? &full : s;
 	if (sp.rank == 0) {
 		if (!with_state)
-			tf_check_finite_f32(w->m.W, 1, w->m.V * w->m.H, 0, "the trained model", "W");
+			tf_check_finite_real(w->m.W, 1, w->m.V * w->m.H, 0, "the trained model", "W");
 		save(w, o, &d->in->h, shape, path, with_state);
 	}
 	if (sp.on)
@@ -887,7 +918,7 @@ static void save_any(const state_t *s, const opts_t *o, const data_t *d, const c
  * biases show it. */
 static int finite_state(const state_t *s, double recon)
 {
-	const rbm_t *m = &s->m;
+	const RBM(t) *m = &s->m;
 	if (!isfinite(recon) || !s->w_finite)
 		return 0;
 	for (int64_t j = 0; j < m->H; j++)
@@ -947,7 +978,7 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 	sin_t *ini = NULL;
 	if (o->init) {
 		ini = sin_open(o->init);
-		rbm_load(&st->m, ini, &initrec);
+		RBM(load)(&st->m, ini, &initrec);
 		if (o->visible >= 0 && o->visible != st->m.gaussian)
 			usage_error("--visible %s does not match %s, whose visibles are %s", o->visible ? "gaussian" : "binary",
 				    ini->name, st->m.gaussian ? "gaussian" : "binary");
@@ -963,18 +994,18 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 		    d->in->name, V);
 	if (!o->init) {
 		int gaussian = o->visible < 0 ? 1 : o->visible;
-		rbm_alloc(&st->m, V, o->hidden, gaussian);
+		RBM(alloc)(&st->m, V, o->hidden, gaussian);
 		rng_t r;
 		rng_seed(&r, o->seed, STREAM_INIT);
 		for (int64_t k = 0; k < V * o->hidden; k++)
-			st->m.W[k] = 0.01f * (float)rng_normal(&r);
+			st->m.W[k] = 0.01f * (real)rng_normal(&r);
 	}
 	if (!st->m.gaussian && (o->learn_sigma || o->sigma > 0 || o->sigma_from_data))
 		usage_error("--sigma and --learn-sigma apply to Gaussian visibles");
 
 	/* the data's mean (visible biases of a fresh model) and average
 	 * standard deviation (--sigma data), in double, in order */
-	float *X = xmalloc_big((size_t)(B * V) * sizeof *X);
+	real *X = xmalloc_big((size_t)(B * V) * sizeof *X);
 	if (!o->init || o->sigma_from_data) {
 		double *sum = xcalloc(V, sizeof *sum), *sq = xcalloc(V, sizeof *sq);
 		int64_t *all = xmalloc((size_t)N * sizeof *all);
@@ -983,7 +1014,7 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 		for (int64_t r0 = 0; r0 < N; r0 += B) {
 			int64_t n = N - r0 < B ? N - r0 : B;
 			gather(d, all, r0, n, X);
-			tf_check_finite_f32(X, n, V, r0, d->in->name, "x");
+			tf_check_finite_real(X, n, V, r0, d->in->name, "x");
 			for (int64_t b = 0; b < n; b++)
 				for (int64_t i = 0; i < V; i++) {
 					sum[i] += X[b * V + i];
@@ -995,7 +1026,7 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 			double mean = sum[i] / N, var = sq[i] / N - mean * mean;
 			sd += sqrt(var > 0 ? var : 0) / V;
 			if (!o->init && st->m.gaussian)
-				st->m.vbias[i] = (float)mean;
+				st->m.vbias[i] = (real)mean;
 		}
 		if (o->sigma_from_data) {
 			if (!(sd > 0))
@@ -1009,7 +1040,7 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 	/* a checkpoint's sigma is part of the state being resumed */
 	if (o->sigma > 0 && !(ini && th_find(&ini->h, "uW") >= 0))
 		for (int64_t i = 0; i < V; i++)
-			st->m.sigma[i] = (float)o->sigma;
+			st->m.sigma[i] = (real)o->sigma;
 
 	/* momenta, chains and position from a checkpoint, or from zero */
 	state_alloc_extra(st, B, o->pcd);
@@ -1019,13 +1050,13 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 		const char *ep = th_attr(h, "train_epoch"), *bt = th_attr(h, "train_batch");
 		int uw = th_find(h, "uW");
 		if (uw >= 0) {
-			tf_get_f32(&h->fields[uw], initrec, 1, h->recsize, st->uW);
-			tf_get_f32(&h->fields[th_find(h, "uvbias")], initrec, 1, h->recsize, st->uvb);
-			tf_get_f32(&h->fields[th_find(h, "uhbias")], initrec, 1, h->recsize, st->uhb);
-			tf_get_f32(&h->fields[th_find(h, "usigma")], initrec, 1, h->recsize, st->us);
+			tf_get_real(&h->fields[uw], initrec, 1, h->recsize, st->uW);
+			tf_get_real(&h->fields[th_find(h, "uvbias")], initrec, 1, h->recsize, st->uvb);
+			tf_get_real(&h->fields[th_find(h, "uhbias")], initrec, 1, h->recsize, st->uhb);
+			tf_get_real(&h->fields[th_find(h, "usigma")], initrec, 1, h->recsize, st->us);
 			int ch = th_find(h, "chains");
 			if (o->pcd && ch >= 0 && h->fields[ch].n == B * V)
-				tf_get_f32(&h->fields[ch], initrec, 1, h->recsize, st->chains);
+				tf_get_real(&h->fields[ch], initrec, 1, h->recsize, st->chains);
 			else if (o->pcd)
 				o->pcd = 2;   /* chains start from the data below */
 			st->epoch = ep ? strtoll(ep, NULL, 10) : 0;
@@ -1094,7 +1125,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		{"max-batches", required_argument, 0, 'x'}, {"log", required_argument, 0, 'l'},
 		{"threads", required_argument, 0, 't'}, {"data", required_argument, 0, 'D'},
 		{"scheme", required_argument, 0, 'X'}, {"sync-every", required_argument, 0, 'Y'},
-		{"hosts", required_argument, 0, 'O'}, {"comm-only", no_argument, 0, 'Z'},
+		{"hosts", required_argument, 0, 'O'}, {"comm-only", no_argument, 0, 'Z'}, {"f64", no_argument, 0, 'F'},
 		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, '?' + 256}, {0}};
 	static const char *const visibles[] = {"binary", "gaussian", NULL};
 	static const char *const schemes[] = {"4.5", "4.2", NULL};
@@ -1125,15 +1156,16 @@ static void parse(int argc, char **argv, opts_t *o)
 		case 'v': o->lr_vb = opt_f64("--lr-vbias", optarg, 0, 1e6); break;
 		case 'h': o->lr_hb = opt_f64("--lr-hbias", optarg, 0, 1e6); break;
 		case 'g': o->lr_s = opt_f64("--lr-sigma", optarg, 0, 1e6); break;
-		case 'm': {
-			char *comma = strchr(optarg, ','), *at = comma ? strchr(comma, '@') : NULL;
+		case 'm': {   /* cut up a copy: argv stays as typed, for the history and --f64 */
+			char *arg = xstrdup(optarg), *comma = strchr(arg, ','), *at = comma ? strchr(comma, '@') : NULL;
 			if (comma)
 				*comma = 0;
 			if (at)
 				*at = 0;
-			o->m0 = opt_f64("--momentum", optarg, 0, 0.999);
+			o->m0 = opt_f64("--momentum", arg, 0, 0.999);
 			o->m1 = comma ? opt_f64("--momentum", comma + 1, 0, 0.999) : o->m0;
 			o->m_epoch = at ? opt_i64("--momentum @EPOCH", at + 1, 0, 1 << 30) : (comma ? 5 : 0);
+			free(arg);
 			break;
 		}
 		case 'd': o->decay = opt_f64("--decay", optarg, 0, 1e6); break;
@@ -1160,6 +1192,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		case 'Y': o->sync_every = opt_i64("--sync-every", optarg, 1, INT64_MAX); break;
 		case 'O': o->hosts = optarg; break;
 		case 'Z': o->comm_only = 1; break;
+		case 'F': o->f64 = 1; break;
 		case 'q': tiny_quiet = 1; break;
 		case '?' + 256: printf("usage: %s\n", usage_line); exit(0);
 		default: usage();
@@ -1188,6 +1221,12 @@ int main(int argc, char **argv)
 	opts_t o;
 	tiny_init(argc, argv, usage_line);
 	parse(argc, argv, &o);
+#ifndef RBM_F64
+	if (o.f64) {   /* the same program, compiled in double precision */
+		optind = 0;
+		return rbm_train_f64(tiny_argc, tiny_argv);
+	}
+#endif
 	if (o.hosts && !getenv("OMPI_COMM_WORLD_SIZE"))
 		return dist_launch(o.hosts, tiny_argc, tiny_argv);
 	dist_init(&argc, &argv);
@@ -1227,7 +1266,7 @@ int main(int argc, char **argv)
 	if (sp.on)
 		split_state(&st, &o, V, H, st.m.gaussian);
 	st.w_finite = 1;
-	float *X = xmalloc_big((size_t)(B * V) * sizeof *X);
+	real *X = xmalloc_big((size_t)(B * V) * sizeof *X);
 
 	work_t w;
 	w.Z = xmalloc_big((size_t)(2 * B * V) * sizeof *w.Z);
@@ -1251,8 +1290,9 @@ int main(int argc, char **argv)
 	int stopped = 0;
 	if (!tiny_quiet)
 		fprintf(stderr, "%s: V %" PRId64 " H %" PRId64 " %s visibles, N %" PRId64 ", %" PRId64
-				" minibatches of %" PRId64 ", %s\n",
-			tiny_prog, V, H, st.m.gaussian ? "Gaussian" : "binary", N, nb, B, la_info());
+				" minibatches of %" PRId64 ", %s, %s\n",
+			tiny_prog, V, H, st.m.gaussian ? "Gaussian" : "binary", N, nb, B, sizeof(real) == 8 ? "f64" : "f32",
+			la_info());
 	if (!tiny_quiet && sp.on)
 		fprintf(stderr, "%s: %d process%s, scheme %s, rank 0 holds %" PRId64 " hidden units\n", tiny_prog, dist.K,
 			dist.K > 1 ? "es" : "", o.scheme == 42 ? "4.2" : "4.5", st.m.H);
@@ -1276,7 +1316,7 @@ int main(int argc, char **argv)
 				first = N - B;   /* the last minibatch is full too: it ends at N */
 			gather(&d, perm, first, B, X);
 			for (int64_t b = 0; b < B && dist.rank == 0; b++)   /* rows in shuffled order: name the record */
-				tf_check_finite_f32(X + b * V, 1, V, perm[first + b], d.in->name, "x");
+				tf_check_finite_real(X + b * V, 1, V, perm[first + b], d.in->name, "x");
 			if (o.pcd == 1 && st.epoch == 0 && st.batch == 0)
 				memcpy(st.chains, X, (size_t)(B * V) * sizeof *X);
 			if (o.pcd == 2) {

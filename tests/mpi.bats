@@ -139,6 +139,20 @@ rank_pid() {
 	done
 }
 
+@test "--f64: scheme 4.5 on 2 processes agrees within 1e-12, and 4.2 sends Gaussian visibles in 8 bytes" {
+	tiny-fetch -q synthetic --count 60 >"$T/d.tiny"
+	set -- --hidden 7 --batch 15 --epochs 2 --learn-sigma --lr-w 0.01 --lr-sigma 1 --sigma data --f64
+	tiny-rbm-train -q "$@" "$T/d.tiny" >"$T/one.rbm"
+	mpirun -np 2 tiny-rbm-train -q "$@" --data "$T/d.tiny" >"$T/k2.rbm"
+	close "$T/one.rbm" "$T/k2.rbm" 1e-12
+	tiny-info --json "$T/k2.rbm" | grep -q '"name": "W", "dtype": "f64"'
+	# B 16, H 24, V 40, K 2: hidden states as bits twice, visibles in f64
+	bin "$T/b.tiny" 64 40
+	run -0 --separate-stderr mpirun -np 2 tiny-rbm-train --scheme 4.2 --visible gaussian --sigma 1 --hidden 24 \
+		--batch 16 --epochs 1 --f64 "$T/b.tiny"
+	[[ "$stderr" == *"($((2 * 16 * 24 / 8 + 16 * 40 * 8)) a minibatch"* ]]
+}
+
 @test "--comm-only counts the same bytes as training" {
 	bin "$T/d.tiny" 64 40
 	set -- --visible binary --hidden 24 --batch 16 --epochs 1

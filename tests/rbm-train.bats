@@ -37,7 +37,8 @@ np.savetxt(__import__('sys').stdout, x, fmt='%.9g')
 }
 
 # agree INIT DATA OPTIONS...: train INIT on DATA with OPTIONS and have
-# rbm_ref.py check every parameter's change and the logged recon
+# rbm_ref.py check every parameter's change and the logged recon (within
+# $TOL, default 1e-6 relative)
 agree() {
 	local init=$1 data=$2 f
 	shift 2
@@ -48,7 +49,7 @@ agree() {
 	done
 	tiny-npy x "$data" >"$T/x.npy"
 	tiny-npy recon "$T/log.tiny" >"$T/log.npy"
-	$PY "$REF" agree "$T" "$@"
+	$PY "$REF" agree "$T" ${TOL:+--tol "$TOL"} "$@"
 }
 
 # params MODEL: the trained parameters as text, exactly
@@ -223,6 +224,52 @@ assert abs(vb - x.mean(0)).max() < 1e-6, vb
 	model "$T/m.rbm" 5 3 binary 1 61 1
 	data "$T/d.tiny" 8 5 binary 62
 	run -0 agree "$T/m.rbm" "$T/d.tiny" --visible binary --seed 2 --epochs 2 --batch 4 --lr-w 0.5 --lr-hbias 0.5 --pcd --cd 2
+}
+
+@test "--f64 agrees with the float64 reference within 1e-11, where f32 does not" {
+	model "$T/m.rbm" 4 3 gaussian vary 51
+	data "$T/d.tiny" 11 4 gaussian 52
+	set -- --visible gaussian --seed 8 --epochs 2 --batch 4 --lr-w 0.05 --lr-hbias 0.3 --learn-sigma --lr-sigma 0.02 \
+		--momentum 0.5,0.9@1 --decay 0.1
+	TOL=1e-11 run -0 agree "$T/m.rbm" "$T/d.tiny" "$@" --f64
+	TOL=1e-11 run -1 agree "$T/m.rbm" "$T/d.tiny" "$@"
+	model "$T/b.rbm" 5 3 binary 1 61 1
+	data "$T/b.tiny" 8 5 binary 62
+	TOL=1e-11 run -0 agree "$T/b.rbm" "$T/b.tiny" --visible binary --seed 2 --epochs 2 --batch 4 --lr-w 0.5 --lr-hbias 0.5 \
+		--pcd --cd 2 --f64
+}
+
+@test "--f64 writes f64 models and checkpoints, resumes from them exactly, and tiny-features reads them" {
+	npy_ok
+	data "$T/d.tiny" 23 6 gaussian 5
+	tiny-rbm-train -q $RESUME --f64 "$T/d.tiny" >"$T/full.rbm"
+	run tiny-info --json "$T/full.rbm"
+	assert_output --partial '{"name": "W", "dtype": "f64", "shape": [6, 5]}'
+	tiny-rbm-train -q $RESUME --f64 --max-batches 7 --checkpoint "$T/ck" "$T/d.tiny" >/dev/null
+	run tiny-info --json "$T/ck"
+	assert_output --partial '{"name": "uW", "dtype": "f64", "shape": [6, 5]}'
+	tiny-rbm-train -q $RESUME --f64 --init "$T/ck" "$T/d.tiny" >"$T/resumed.rbm"
+	cmp <(tiny-npy W "$T/full.rbm") <(tiny-npy W "$T/resumed.rbm")
+	diff <(params "$T/full.rbm") <(params "$T/resumed.rbm")
+	# f32 and f64 start alike and part by rounding only
+	tiny-rbm-train -q $RESUME "$T/d.tiny" >"$T/f32.rbm"
+	tiny-features "$T/full.rbm" "$T/d.tiny" >"$T/f.tiny"
+	$PY -c "$LOAD
+m, d, f = load('$T/full.rbm')[0], load('$T/d.tiny'), load('$T/f.tiny')
+m32 = load('$T/f32.rbm')[0]
+dw = abs(m['W'] - m32['W']).max()
+assert 0 < dw < 1e-4 * abs(m['W']).max(), dw
+p = 1 / (1 + np.exp(-(d['x'].reshape(23, -1) / m['sigma'] @ m['W'] + m['hbias'])))
+assert abs(f['x'] - p).max() < 1e-6, abs(f['x'] - p).max()
+"
+}
+
+@test "the model's history keeps the command line as typed (--momentum M0,M1@E included)" {
+	data "$T/d.tiny" 8 3 gaussian 1
+	tiny-rbm-train -q --hidden 2 --epochs 1 --batch 4 --momentum 0.5,0.8@3 "$T/d.tiny" >"$T/m.rbm"
+	run -0 tiny-info "$T/m.rbm"
+	assert_output --partial "tiny-rbm-train -q --hidden 2 --epochs 1 --batch 4 --momentum 0.5,0.8@3 "
+	assert_output --partial "momentum 0.5,0.8@3"
 }
 
 @test "training binary visibles raises the exact log-likelihood of the data (V 4, H 3, by enumeration)" {

@@ -265,6 +265,7 @@ def options(argv):
     p.add_argument("--lr-sigma", type=float)
     p.add_argument("--momentum", default="0.5,0.9@5")
     p.add_argument("--decay", type=float, default=0.0)
+    p.add_argument("--f64", action="store_true")  # the reference is float64 either way
     p.add_argument("data", nargs="?")
     o = p.parse_args(argv)
     o.lr_vbias = o.lr_w if o.lr_vbias is None else o.lr_vbias
