@@ -3,9 +3,11 @@
 # 100, f32.  Prints tiny-rbm-train's examples per second and implied
 # GFLOP/s (10 V H flops an example: three products of 2 V H and the weight
 # gradient's two), the bound the five products set at their measured BLAS
-# rates (target: at least 85% of it), a straightforward NumPy CD-1
-# measured in the same run, and tiny-rbm-train --f64 (the report found
-# single precision nearly 3x faster than double).
+# rates (target: at least 85% of it), the Python tools measured in the
+# same run on the same cores (a straightforward NumPy CD-1, scikit-learn's
+# BernoulliRBM, an in-place PyTorch CD-1; each skipped where its package
+# is absent), and tiny-rbm-train --f64 (the report found single precision
+# nearly 3x faster than double).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$PWD/bin:$PATH"
@@ -20,12 +22,21 @@ tiny-fetch -q synthetic --count 2000 >"$tmp/data.tiny"
 tiny-rbm-train -q --hidden 16 --epochs 1 "$tmp/data.tiny" | tiny-info -q >/dev/null
 tiny-rbm-train -q --hidden $H --epochs 2 --batch $B --log "$tmp/log.tiny" "$tmp/data.tiny" >/dev/null
 rate=$(tiny-dump --fields rate "$tmp/log.tiny" | tail -1 | cut -d= -f2)
-np=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE BLIS_NUM_THREADS=$(nproc) OMP_NUM_THREADS=$(nproc) \
-	/usr/bin/python3 bench/rbm_numpy.py $V $H $B 10)
+# the Python tools on all cores, OpenBLAS's tuning variables unset
+pyrate() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE BLIS_NUM_THREADS=$(nproc) OMP_NUM_THREADS=$(nproc) \
+	/usr/bin/python3 "$@"; }
+# have MODULE NAME: the module imports, or say why NAME's line is missing
+have() { /usr/bin/python3 -c "import $1" 2>/dev/null || { echo "$2: skipped, python3 module $1 is absent" >&2; false; }; }
+np=$(pyrate bench/rbm_numpy.py $V $H $B 10)
+sk=0 pt=0
+have sklearn "scikit-learn BernoulliRBM" && sk=$(pyrate bench/rbm_sklearn.py $V $H $B 10)
+have torch "PyTorch CD-1" && pt=$(pyrate bench/rbm_torch.py $V $H $B 10)
 tiny-rbm-train -q --f64 --hidden $H --epochs 2 --batch $B --log "$tmp/log64.tiny" "$tmp/data.tiny" >/dev/null
 rate64=$(tiny-dump --fields rate "$tmp/log64.tiny" | tail -1 | cut -d= -f2)
-awk -v r="$rate" -v b="$bound" -v n="$np" -v d="$rate64" -v V=$V -v H=$H 'BEGIN {
+awk -v r="$rate" -v b="$bound" -v n="$np" -v sk="$sk" -v pt="$pt" -v d="$rate64" -v V=$V -v H=$H 'BEGIN {
 	printf "tiny-rbm-train: %.0f examples/s, %.1f GFLOP/s; %.0f%% of the bound (target >= 85%%)\n", r, r * 10 * V * H / 1e9, 100 * r / b
 	printf "NumPy CD-1:     %.0f examples/s; tiny-rbm-train is %.2fx NumPy\n", n, r / n
+	if (sk > 0) printf "scikit-learn:   %.0f examples/s (BernoulliRBM.partial_fit); tiny-rbm-train is %.2fx\n", sk, r / sk
+	if (pt > 0) printf "PyTorch CD-1:   %.0f examples/s (in place); tiny-rbm-train is %.2fx\n", pt, r / pt
 	printf "--f64:          %.0f examples/s, %.1f GFLOP/s; f32 is %.2fx f64\n", d, d * 10 * V * H / 1e9, r / d
 }'

@@ -280,3 +280,14 @@ PYEOF
 	run $PY -c 'import sys; from PIL import Image; print(Image.open(sys.argv[1]).info["Comment"])' "$T/s.png"
 	assert_output "$(printf 'tiny-fetch synthetic -q --count 16\ntiny-render images')"
 }
+
+@test "pipelines/most-local.py orders filters by the share of their energy in their TOP strongest pixels" {
+	npy_ok
+	# W [8,3]: filter 0 spread over all 8 pixels, 1 on pixel 3 alone, 2 on pixels 0 and 5
+	mkstream 'W f32 [8,3]' <<<'1 0 1  1 0 0  1 0 0  1 5 0  1 0 0  1 0 -1  1 0 0  1 0 0' >"$T/w.tiny"
+	run -0 --separate-stderr "$TINY_ROOT/pipelines/most-local.py" "$T/w.tiny" 3 1
+	assert_output "1,2,0"
+	[[ "$stderr" == *"2 of 3 filters hold more than 30% of their energy in 1 of 8 pixel positions (the 3 drawn: 1.00 to 0.12)"* ]]
+	run -0 --separate-stderr "$TINY_ROOT/pipelines/most-local.py" "$T/w.tiny" 2 2
+	assert_output "1,2"
+}
