@@ -7,7 +7,7 @@
 # same run on the same cores (a straightforward NumPy CD-1, scikit-learn's
 # BernoulliRBM, an in-place PyTorch CD-1; each skipped where its package
 # is absent), and tiny-rbm-train --f64 (the report found single precision
-# nearly 3x faster than double).
+# nearly 3x faster than double), and the peak memory of a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$PWD/bin:$PATH"
@@ -33,6 +33,16 @@ have sklearn "scikit-learn BernoulliRBM" && sk=$(pyrate bench/rbm_sklearn.py $V 
 have torch "PyTorch CD-1" && pt=$(pyrate bench/rbm_torch.py $V $H $B 10)
 tiny-rbm-train -q --f64 --hidden $H --epochs 2 --batch $B --log "$tmp/log64.tiny" "$tmp/data.tiny" >/dev/null
 rate64=$(tiny-dump --fields rate "$tmp/log64.tiny" | tail -1 | cut -d= -f2)
+# memory: peak resident size against the model with its momenta, plus the
+# data as u8 (20000 records; a float copy would be 4 times that)
+tiny-fetch -q synthetic --count 20000 >"$tmp/data20k.tiny"
+/usr/bin/time -f %M -o "$tmp/rss.txt" tiny-rbm-train -q --hidden $H --epochs 1 --max-batches 20 --batch $B \
+	"$tmp/data20k.tiny" >/dev/null
+rss=$(tail -1 "$tmp/rss.txt") datab=$(stat -c %s "$tmp/data20k.tiny")
+awk -v k="$rss" -v d="$datab" -v V=$V -v H=$H -v B=$B 'BEGIN {
+	m = 2 * V * H * 4; mb = 1048576
+	printf "memory:         peak %.0f MB = model and momenta %.0f MB + data (u8) %.0f MB + %.0f MB else (a float copy of the data: %.0f MB)\n", k * 1024 / mb, m / mb, d / mb, (k * 1024 - m - d) / mb, 4 * d / mb
+}'
 awk -v r="$rate" -v b="$bound" -v n="$np" -v sk="$sk" -v pt="$pt" -v d="$rate64" -v V=$V -v H=$H 'BEGIN {
 	printf "tiny-rbm-train: %.0f examples/s, %.1f GFLOP/s; %.0f%% of the bound (target >= 85%%)\n", r, r * 10 * V * H / 1e9, 100 * r / b
 	printf "NumPy CD-1:     %.0f examples/s; tiny-rbm-train is %.2fx NumPy\n", n, r / n

@@ -165,6 +165,15 @@ void sout_write(sout_t *s, const void *recs, int64_t nrec)
 	s->nwritten += nrec;
 }
 
+void sout_write_fields(sout_t *s, const void *const *fields)
+{
+	if (s->h.count != TINY_COUNT_UNKNOWN && s->nwritten + 1 > s->h.count)
+		die("%s: writing more than the %" PRId64 " records the header promised", s->name, s->h.count);
+	for (int i = 0; i < s->h.nfields; i++)
+		xfwrite(fields[i], (size_t)s->h.fields[i].nbytes, s->fp, s->name);
+	s->nwritten++;
+}
+
 void sout_close(sout_t *s)
 {
 	if (s->h.count != TINY_COUNT_UNKNOWN && s->nwritten != s->h.count)

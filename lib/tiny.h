@@ -190,6 +190,10 @@ typedef struct {
  * a temporary file renamed to path by sout_close. */
 sout_t *sout_open(const char *path, const theader *h);
 void sout_write(sout_t *s, const void *recs, int64_t nrec);
+/* One record from its fields' bytes where they lie (fields[i] for the
+ * header's field i), without a copy of the whole record: a model of
+ * hundreds of MB is written from its arrays. */
+void sout_write_fields(sout_t *s, const void *const *fields);
 /* Check the promised count was written, flush, close (rename), free. */
 void sout_close(sout_t *s);
 

@@ -320,20 +320,14 @@ static void save(const state_t *s, const opts_t *o, const theader *data_h, const
 {
 	theader h;
 	state_header(s, o, data_h, shape, &h, with_state);
-	unsigned char *rec = xmalloc_big((size_t)h.recsize);
-	RBM(pack)(&s->m, &h, rec);
-	if (with_state) {
-		memcpy(rec + h.fields[th_find(&h, "uW")].offset, s->uW, (size_t)(s->m.V * s->m.H) * sizeof(real));
-		memcpy(rec + h.fields[th_find(&h, "uvbias")].offset, s->uvb, (size_t)s->m.V * sizeof(real));
-		memcpy(rec + h.fields[th_find(&h, "uhbias")].offset, s->uhb, (size_t)s->m.H * sizeof(real));
-		memcpy(rec + h.fields[th_find(&h, "usigma")].offset, s->us, (size_t)s->m.V * sizeof(real));
-		if (s->chains)
-			memcpy(rec + h.fields[th_find(&h, "chains")].offset, s->chains, (size_t)(o->batch * s->m.V) * sizeof(real));
-	}
+	/* straight from the arrays, in the order state_header adds the
+	 * fields: no copy of the model (that would double the peak memory) */
+	const void *fields[] = {s->m.W, s->m.vbias, s->m.hbias, s->m.sigma, s->uW, s->uvb, s->uhb, s->us, s->chains};
+	if (h.nfields != (with_state ? (s->chains ? 9 : 8) : 4))
+		die("internal error: a model of %d fields", h.nfields);
 	sout_t *out = sout_open(path, &h);
-	sout_write(out, rec, 1);
+	sout_write_fields(out, fields);
 	sout_close(out);
-	free(rec);
 	th_free(&h);
 }
 
