@@ -175,7 +175,7 @@ static const char *usage_line =
 #define STREAM_INIT    ((uint64_t)1 << 61)
 #define STREAM_SHUFFLE ((uint64_t)1 << 62)
 #define STREAM_SAMPLE  ((uint64_t)1 << 60)
-#define SIGMA_MIN      1e-4f   /* a learned sigma is kept above this */
+#define SIGMA_MIN      ((real)1e-4)   /* a learned sigma is kept above this */
 #define SMALL_WORK     4e6     /* V H B below this: one thread unless --threads */
 
 typedef struct {
@@ -992,7 +992,7 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 		rng_t r;
 		rng_seed(&r, o->seed, STREAM_INIT);
 		for (int64_t k = 0; k < V * o->hidden; k++)
-			st->m.W[k] = 0.01f * (real)rng_normal(&r);
+			st->m.W[k] = (real)0.01 * (real)rng_normal(&r);
 	}
 	if (!st->m.gaussian && (o->learn_sigma || o->sigma > 0 || o->sigma_from_data))
 		usage_error("--sigma and --learn-sigma apply to Gaussian visibles");

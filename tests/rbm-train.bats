@@ -155,7 +155,7 @@ params() {
 	[ "$stderr" = "" ]
 }
 
-@test "--epochs 0 writes the fresh model: W = 0.01 N(0,1) from stream 2^61, vbias the data's mean" {
+@test "--epochs 0 writes the fresh model: W = 0.01 N(0,1) from stream 2^61 (f32 and f64), vbias the data's mean" {
 	data "$T/d.tiny" 7 3 gaussian 1
 	tiny-rbm-train -q --seed 5 --hidden 4 --epochs 0 "$T/d.tiny" >"$T/m.rbm"
 	tiny-npy W "$T/m.rbm" >"$T/W.npy"
@@ -168,6 +168,12 @@ assert (w == rbm_ref.fresh_weights(5, 3, 4)).all(), w
 assert abs(vb - x.mean(0)).max() < 1e-6, vb
 "
 	assert_success
+	tiny-rbm-train -q --seed 5 --hidden 4 --epochs 0 --f64 "$T/d.tiny" | tiny-npy W >"$T/W64.npy"
+	run -0 $PY -c "
+import sys, numpy as np; sys.path.insert(0, '$TINY_ROOT/tests/helpers'); import rbm_ref
+w = np.load('$T/W64.npy')[0]
+assert w.dtype == np.float64 and (w == rbm_ref.fresh_weights(5, 3, 4, f64=True)).all(), w
+"
 }
 
 # --- agreement with the reference --------------------------------------------------

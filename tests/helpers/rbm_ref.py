@@ -104,11 +104,11 @@ def shuffle(seed, epoch, N):
     return perm
 
 
-def fresh_weights(seed, V, H):
-    """0.01 N(0,1) from stream 2^61, row-major, as f32."""
+def fresh_weights(seed, V, H, f64=False):
+    """0.01 N(0,1) from stream 2^61, row-major, as f32 (or f64)."""
     r = Rng(seed, STREAM_INIT)
-    return np.array([np.float32(0.01) * np.float32(r.normal()) for _ in range(V * H)],
-                    dtype=np.float32).reshape(V, H)
+    t = np.float64 if f64 else np.float32
+    return np.array([t(0.01) * t(r.normal()) for _ in range(V * H)], dtype=t).reshape(V, H)
 
 
 # --- the model ------------------------------------------------------------
