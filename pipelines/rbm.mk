@@ -10,7 +10,7 @@
 #            deviation, after 1 epoch and after RAW_EPOCHS (2.12, 2.13), and
 #            the most local filters of the latter: 2.12's point filters,
 #            which appear after about 30 epochs (RAW_EPOCHS=40, the
-#            default, takes about 10 of the run's 20 minutes)
+#            default, took 10.5 of the whole run's 19.6 minutes)
 #   sigma    unwhitened images, sigmas learned (2.14)
 #   second   a binary RBM on the raw RBM's features (2.15), drawn as the
 #            report draws it: each unit's strongest first-layer filters
