@@ -41,7 +41,7 @@ tiny-fetch -q synthetic --count 20000 >"$tmp/data20k.tiny"
 rss=$(tail -1 "$tmp/rss.txt") datab=$(stat -c %s "$tmp/data20k.tiny")
 awk -v k="$rss" -v d="$datab" -v V=$V -v H=$H -v B=$B 'BEGIN {
 	m = 2 * V * H * 4; mb = 1048576
-	printf "memory:         peak %.0f MB = model and momenta %.0f MB + data (u8) %.0f MB + %.0f MB else (a float copy of the data: %.0f MB)\n", k * 1024 / mb, m / mb, d / mb, (k * 1024 - m - d) / mb, 4 * d / mb
+	printf "memory:         peak %.0f MiB = model and momenta %.0f MiB + data (u8) %.0f MiB + %.0f MiB else (a float copy of the data: %.0f MiB)\n", k * 1024 / mb, m / mb, d / mb, (k * 1024 - m - d) / mb, 4 * d / mb
 }'
 awk -v r="$rate" -v b="$bound" -v n="$np" -v sk="$sk" -v pt="$pt" -v d="$rate64" -v V=$V -v H=$H 'BEGIN {
 	printf "tiny-rbm-train: %.0f examples/s, %.1f GFLOP/s; %.0f%% of the bound (target >= 85%%)\n", r, r * 10 * V * H / 1e9, 100 * r / b
