@@ -13,13 +13,9 @@
 #
 # The real images where ../shared is, else 50000 synthetic ones.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/bin:$PATH"
-PY=/usr/bin/python3
+. "$(dirname "$0")/common.sh"
 tmp=build/bench/classify
 mkdir -p "$tmp"
-threads=$(nproc)
-pyblas() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE BLIS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads $PY "$@"; }
 L2=${L2:-0.0001}
 
 tarball=build/data/cifar-10-binary.tar.gz
@@ -35,12 +31,12 @@ else
 fi
 
 echo "== logistic regression, $what, L2 $L2"
-if ! pyblas -c 'import sklearn' 2>/dev/null; then
+if ! py -c 'import sklearn' 2>/dev/null; then
 	echo "scikit-learn is absent (python3-sklearn): skipped"
 else
 	# validate first: tiny-logreg must agree with scikit-learn on a small set (tests/logreg.bats does more)
 	tiny-take --first 1000 "$tmp/train.tiny" | tiny-logreg --train -q --epochs 2 | tiny-info -q >/dev/null
-	pyblas - "$tmp/train.tiny" "$L2" >"$tmp/sklearn.txt" <<'PY'
+	py - "$tmp/train.tiny" "$L2" >"$tmp/sklearn.txt" <<'PY'
 import sys, time
 import numpy as np
 from sklearn.linear_model import LogisticRegression

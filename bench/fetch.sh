@@ -8,14 +8,13 @@
 # images in the same layout.  Best of RUNS runs each; MB/s is the
 # uncompressed tar size over the time.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/common.sh"
 RUNS=${RUNS:-3}
-PATH="$PWD/bin:$PATH"
 tarball=build/data/cifar-10-binary.tar.gz
 if [ ! -f "$tarball" ]; then
 	mkdir -p build/data
 	if [ -f ../shared/data/cifar10-jpeg.tar.gz ]; then
-		/usr/bin/python3 ../shared/tools/cifar10-binary "$tarball"
+		$PY ../shared/tools/cifar10-binary "$tarball"
 	elif tarball=build/data/synthetic-cifar-10-binary.tar.gz && [ ! -f "$tarball" ]; then
 		d=$(mktemp -d)
 		mkdir "$d/cifar-10-batches-bin"

@@ -20,21 +20,20 @@
 #   bench/mpi.sh                   the sizes above (N = 2000)
 #   V=64 H=128 N=400 bench/mpi.sh  a quick check that it runs
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/bin:$PATH"
+. "$(dirname "$0")/common.sh"
 V=${V:-3072} H=${H:-8000} N=${N:-2000}
 tmp=build/bench/mpi
 mkdir -p "$tmp"
 mpirun=(mpirun -np 2)
 [ "$(id -u)" = 0 ] && mpirun+=(--allow-run-as-root)
 echo "== scheme 4.5, V $V H $H, $N examples, Gaussian visibles, CD-1"
-/usr/bin/python3 pipelines/random-binary.py "$N" "$V" 1 >"$tmp/data.tiny"
+$PY pipelines/random-binary.py "$N" "$V" 1 >"$tmp/data.tiny"
 # validate first: on 2 processes a small model must come out as on one,
 # within 1e-5 (the visible inputs are summed in another order)
 tiny-rbm-train -q --hidden 16 --batch 50 --epochs 1 "$tmp/data.tiny" | tiny-dump --fields W,vbias,hbias >"$tmp/one.txt"
 "${mpirun[@]}" tiny-rbm-train -q --hidden 16 --batch 50 --epochs 1 "$tmp/data.tiny" |
 	tiny-dump --fields W,vbias,hbias >"$tmp/two.txt"
-/usr/bin/python3 -c '
+$PY -c '
 import re, sys
 num = lambda p: [float(x) for x in re.findall(r"=?([-+0-9.e]+)", open(p).read().replace(",", " "))]
 a, b = num(sys.argv[1]), num(sys.argv[2])

@@ -9,8 +9,7 @@
 # is absent), and tiny-rbm-train --f64 (the report found single precision
 # nearly 3x faster than double), and the peak memory of a run.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/bin:$PATH"
+. "$(dirname "$0")/common.sh"
 V=3072 H=${H:-8000} B=100
 tmp=build/bench/rbm
 mkdir -p "$tmp"
@@ -22,15 +21,12 @@ tiny-fetch -q synthetic --count 2000 >"$tmp/data.tiny"
 tiny-rbm-train -q --hidden 16 --epochs 1 "$tmp/data.tiny" | tiny-info -q >/dev/null
 tiny-rbm-train -q --hidden $H --epochs 2 --batch $B --log "$tmp/log.tiny" "$tmp/data.tiny" >/dev/null
 rate=$(tiny-dump --fields rate "$tmp/log.tiny" | tail -1 | cut -d= -f2)
-# the Python tools on all cores, OpenBLAS's tuning variables unset
-pyrate() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE BLIS_NUM_THREADS=$(nproc) OMP_NUM_THREADS=$(nproc) \
-	/usr/bin/python3 "$@"; }
 # have MODULE NAME: the module imports, or say why NAME's line is missing
-have() { /usr/bin/python3 -c "import $1" 2>/dev/null || { echo "$2: skipped, python3 module $1 is absent" >&2; false; }; }
-np=$(pyrate bench/rbm_numpy.py $V $H $B 10)
+have() { $PY -c "import $1" 2>/dev/null || { echo "$2: skipped, python3 module $1 is absent" >&2; false; }; }
+np=$(py bench/rbm_numpy.py $V $H $B 10)
 sk=0 pt=0
-have sklearn "scikit-learn BernoulliRBM" && sk=$(pyrate bench/rbm_sklearn.py $V $H $B 10)
-have torch "PyTorch CD-1" && pt=$(pyrate bench/rbm_torch.py $V $H $B 10)
+have sklearn "scikit-learn BernoulliRBM" && sk=$(py bench/rbm_sklearn.py $V $H $B 10)
+have torch "PyTorch CD-1" && pt=$(py bench/rbm_torch.py $V $H $B 10)
 tiny-rbm-train -q --f64 --hidden $H --epochs 2 --batch $B --log "$tmp/log64.tiny" "$tmp/data.tiny" >/dev/null
 rate64=$(tiny-dump --fields rate "$tmp/log64.tiny" | tail -1 | cut -d= -f2)
 # memory: peak resident size against the model with its momenta, plus the

@@ -9,17 +9,11 @@
 #     (target: within 1.2x)
 #   tiny-dedupe of all 60000 images against each other (target: < 60 s)
 #
-# NumPy runs on the BLAS Debian's alternatives give it, with as many threads
-# as tiny uses and without the OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
-# overrides of the environment (only in its own command).
+# NumPy runs as bench/common.sh's py runs it.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/bin:$PATH"
-PY=/usr/bin/python3
+. "$(dirname "$0")/common.sh"
 tmp=build/bench/stats
 mkdir -p "$tmp"
-threads=$(nproc)
-pynumpy() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE BLIS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads $PY "$@"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 echo "== BLAS"
@@ -45,7 +39,7 @@ echo "== tiny-cov, 50000 x 3072"
 # validate first: a part of the data against numpy.cov
 tiny-cov -q --part 0/25 "$tmp/train.tiny" | tiny-npy cov >"$tmp/c.npy"
 tiny-label-filter -q --per-class 200 "$tmp/train.tiny" | tiny-npy x >/dev/null
-pynumpy -c "
+py -c "
 import numpy as np
 hdr = int(open('$tmp/train.tiny', 'rb').readline().split()[2])
 d = np.fromfile('$tmp/train.tiny', dtype=[('label', 'u1'), ('x', 'u1', (3072,))], offset=hdr, count=2000)
@@ -56,7 +50,7 @@ t0=$(date +%s.%N)
 tiny-cov -q "$tmp/train.tiny" >"$tmp/train.cov"
 t1=$(date +%s.%N)
 tcov=$(secs "$t0" "$t1")
-tnp=$(pynumpy -c "
+tnp=$(py -c "
 import numpy as np, time
 hdr = int(open('$tmp/train.tiny', 'rb').readline().split()[2])
 x = np.fromfile('$tmp/train.tiny', dtype=[('label', 'u1'), ('x', 'u1', (3072,))], offset=hdr)['x'].astype(np.float64)
@@ -77,7 +71,7 @@ for i in 1 2 3; do
 	tzca=$(awk -v a="$t0" -v b="$t1" -v m="$tzca" 'BEGIN { t = b - a; printf "%.2f", t < m ? t : m }')
 done
 tiny-npy cov "$tmp/train.cov" >"$tmp/c.npy"
-teig=$(pynumpy -c "
+teig=$(py -c "
 import numpy as np, time
 c = np.load('$tmp/c.npy')[0]
 best = 1e9

@@ -32,24 +32,7 @@
 #include <string.h>
 
 #include "tiny.h"
-
-#ifdef RBM_F64
-typedef double real;
-#define RBM(name) rbm64_##name
-#define DT_REAL DT_F64
-#define tf_get_real tf_get_f64
-#define tf_check_finite_real tf_check_finite_f64
-#define la_gemm la_dgemm
-#define exp_real exp
-#else
-typedef float real;
-#define RBM(name) rbm_##name
-#define DT_REAL DT_F32
-#define tf_get_real tf_get_f32
-#define tf_check_finite_real tf_check_finite_f32
-#define la_gemm la_sgemm
-#define exp_real expf
-#endif
+#include "real.h"
 
 void RBM(alloc)(RBM(t) *m, int64_t V, int64_t H, int gaussian)
 {

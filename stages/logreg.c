@@ -180,13 +180,22 @@ static double block_step(const float *X, int64_t n, int64_t D, int64_t K, const 
 	return loss;
 }
 
+/* The objective's penalty, L2/2 ||W||^2 (n values of W) */
+static double penalty(const float *W, size_t n, double l2)
+{
+	double w2 = 0;
+	for (size_t i = 0; i < n; i++)
+		w2 += (double)W[i] * W[i];
+	return l2 / 2 * w2;
+}
+
 /* L-BFGS: the objective over all ntrain standardised rows Z (ntrain,D)
  * and its gradient G (D,K), gb (K), in blocks of BLOCK rows (measured:
  * faster than two sgemm over all rows at once) */
 static double full_objective(const float *Z, int64_t ntrain, int64_t D, int64_t K, const int64_t *y, const int64_t *idx,
 			     const float *W, const float *b, double l2, float *P, float *G, float *gb, int64_t *correct)
 {
-	double loss = 0, w2 = 0;
+	double loss = 0;
 	size_t DK = (size_t)(D * K);
 	memset(G, 0, DK * sizeof *G);
 	memset(gb, 0, (size_t)K * sizeof *gb);
@@ -196,13 +205,11 @@ static double full_objective(const float *Z, int64_t ntrain, int64_t D, int64_t 
 		loss += block_step(Z + first * D, n, D, K, y, idx + first, W, b, P, 1.0f / (float)ntrain, 1.0f, G, gb,
 				   correct);
 	}
-	for (size_t i = 0; i < DK; i++) {
+	for (size_t i = 0; i < DK; i++)
 		G[i] += (float)l2 * W[i];
-		w2 += (double)W[i] * W[i];
-	}
 	for (int64_t k = 0; k < K; k++)
 		gb[k] /= (float)ntrain;
-	return loss / (double)ntrain + l2 / 2 * w2;
+	return loss / (double)ntrain + penalty(W, DK, l2);
 }
 
 static double dot(const double *a, const double *b, size_t n)
@@ -420,10 +427,7 @@ static void train(const char *path, const opts_t *o)
 		if (o->target > 0 && !o->lbfgs) {
 			/* the objective at this epoch's end, on the whole training part */
 			count_correct(&d, order, ntrain, W, b, X, P, &objective);
-			double w2 = 0;
-			for (size_t i = 0; i < DK; i++)
-				w2 += (double)W[i] * W[i];
-			objective = objective / (double)ntrain + o->l2 / 2 * w2;
+			objective = objective / (double)ntrain + penalty(W, DK, o->l2);
 		}
 		if (!tiny_quiet) {
 			fprintf(stderr, "%s: %s %" PRId64 "/%" PRId64 ": loss %.4f, training accuracy %.4f", tiny_prog,

@@ -140,28 +140,16 @@
 
 #include "dist.h"
 #include "tiny.h"
+#include "real.h"
 
 /* The file is compiled twice (Makefile): as it is, computing in f32, and
  * with -DRBM_F64 in f64, its main then named rbm_train_f64, which main
  * calls for --f64.  real is the precision of the model, the momenta, the
- * chains and every product; the models and checkpoints written hold it. */
+ * chains and every product (lib/real.h); the models and checkpoints
+ * written hold it. */
 #ifdef RBM_F64
-typedef double real;
-#define RBM(name) rbm64_##name
-#define DT_REAL DT_F64
-#define la_gemm la_dgemm
-#define exp_real exp
-#define tf_get_real tf_get_f64
-#define tf_check_finite_real tf_check_finite_f64
 #define main rbm_train_f64
 #else
-typedef float real;
-#define RBM(name) rbm_##name
-#define DT_REAL DT_F32
-#define la_gemm la_sgemm
-#define exp_real expf
-#define tf_get_real tf_get_f32
-#define tf_check_finite_real tf_check_finite_f32
 int rbm_train_f64(int argc, char **argv);
 #endif
 
@@ -464,7 +452,7 @@ static void sample_hidden(const real *P, int64_t B, int64_t H, uint64_t seed, ui
 }
 
 /* The visible units v0..v0+n sampled in place from their inputs A = h W^T
- * (B,n), as sample_visible does for all: each row's stream first skips
+ * (B,n) (all of them: v0 0, n V): each row's stream first skips
  * the draws of the units before v0 (one uniform for a binary unit, two
  * for a Gaussian sample, none for a mean). */
 static void sample_visible_part(const RBM(t) *m, real *A, int64_t B, int64_t n, int64_t v0, uint64_t seed, uint64_t g,
@@ -512,26 +500,9 @@ static void sample_visible(const RBM(t) *m, const real *h, int64_t B, uint64_t s
 			unpack_cols(sp.pack, B, V, sp.voff, v);
 		} else
 			exchange_states(sp.mine, B, sp.voff, V, v);
-#pragma omp parallel for
-		for (int64_t k = 0; k < B * V; k++)
-			Zs[k] = v[k] / m->sigma[k % V];
-		return;
-	}
-#pragma omp parallel for
-	for (int64_t b = 0; b < B; b++) {
-		rng_t r;
-		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step + 1);
-		for (int64_t i = 0; i < V; i++) {
-			real *vi = v + b * V + i;
-			if (m->gaussian && mean)
-				*vi = m->vbias[i] + m->sigma[i] * *vi;
-			else if (m->gaussian)
-				*vi = m->vbias[i] + m->sigma[i] * *vi + m->sigma[i] * (real)rng_normal(&r);
-			else
-				*vi = rng_uniform(&r) < logistic(m->vbias[i] + *vi) ? 1.0f : 0.0f;
-			Zs[b * V + i] = *vi / m->sigma[i];
-		}
-	}
+	} else
+		sample_visible_part(m, v, B, V, 0, seed, g, step, mean);
+	RBM(scale)(m, v, B, Zs);
 }
 
 /* W += u (n values), noting on the way whether any weight stopped being
@@ -678,9 +649,7 @@ static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, ui
 		unpack_cols(sp.pack, B, V, sp.voff, w->v);
 	} else
 		exchange_states(A, B, sp.voff, V, w->v);
-#pragma omp parallel for
-	for (int64_t k = 0; k < B * V; k++)
-		Zm[k] = w->v[k] / m->sigma[k % V];
+	RBM(scale)(m, w->v, B, Zm);
 	RBM(hidden_scaled)(m, Zm, B, Pm);
 	sample_hidden(Pm, B, Hk, o->seed, g, 1, s->h0, Pm);
 	exchange_states(Pm, B, sp.hoff, H, Sm);
