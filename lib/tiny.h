@@ -335,6 +335,103 @@ void lr_load(lr_model_t *m, sin_t *ms);
 void lr_fold(lr_model_t *m);
 void lr_free(lr_model_t *m);
 
+/* --- supervised training (train.c) ------------------------------------------ */
+
+/* The parameter arrays a trainer moves: p[i] (len[i] floats), the gradient
+ * g[i] the stage's step fills, and each array's rate at the schedule's start. */
+enum { TR_MAX_PARAMS = 8 };
+typedef struct {
+	int n;
+	float *p[TR_MAX_PARAMS], *g[TR_MAX_PARAMS];
+	int64_t len[TR_MAX_PARAMS];
+	double rate[TR_MAX_PARAMS];
+} tr_params_t;
+void tr_param(tr_params_t *ps, float *p, float *g, int64_t len, double rate);
+
+/* A stage's model, as the trainer calls it (ctx is the stage's). */
+typedef struct {
+	void *ctx;
+	/* P (n,K): the class probabilities of the rows X (n,D) */
+	void (*forward)(void *ctx, const float *X, int64_t n, float *P);
+	/* one minibatch X (n,D), labels y (n): the params' g = the gradient of
+	 * the mean loss plus the penalty; returns the sum of -log P[r, y_r] and
+	 * adds the right predictions (argmax P) to *correct */
+	double (*step)(void *ctx, const float *X, const int64_t *y, int64_t n, int64_t *correct);
+	/* the objective's penalty at the current parameters (NULL: none) */
+	double (*penalty)(void *ctx);
+	/* L-BFGS only: the objective over all n rows Z (n,D) (mean loss plus
+	 * penalty), its gradient into the params' g, the right predictions */
+	double (*objective)(void *ctx, const float *Z, const int64_t *y, int64_t n, int64_t *correct);
+} tr_model_t;
+
+typedef enum { TR_SGD, TR_LBFGS } tr_solver_t;
+typedef enum { TR_PLATEAU, TR_STEP, TR_COSINE, TR_CONSTANT } tr_schedule_t;
+extern const char *const tr_schedule_names[];
+typedef struct {
+	tr_solver_t solver;
+	int64_t batch, max_epochs, min_epochs;   /* min_epochs: the least --epochs accepted */
+	double lr, momentum;
+	tr_schedule_t schedule;
+	double lr_factor;
+	int64_t lr_patience, lr_step, max_cuts, patience;
+	double valid, target, tol;
+	uint64_t seed;
+	const char *log;
+} tr_opts_t;
+
+/* The options both trainers take, for getopt_long: TR_LONGOPTS in the
+ * stage's table, then tr_option(o, c, optarg) in its switch (1: taken). */
+enum {
+	TR_OPT_EPOCHS = 1000, TR_OPT_BATCH, TR_OPT_LR, TR_OPT_MOMENTUM, TR_OPT_SCHEDULE, TR_OPT_LR_FACTOR,
+	TR_OPT_LR_PATIENCE, TR_OPT_LR_STEP, TR_OPT_MAX_CUTS, TR_OPT_PATIENCE, TR_OPT_VALID, TR_OPT_SEED,
+	TR_OPT_TARGET, TR_OPT_TOL, TR_OPT_LOG, TR_OPT_SOLVER
+};
+#define TR_LONGOPTS \
+	{"epochs", required_argument, 0, TR_OPT_EPOCHS}, {"batch", required_argument, 0, TR_OPT_BATCH}, \
+	{"lr", required_argument, 0, TR_OPT_LR}, {"momentum", required_argument, 0, TR_OPT_MOMENTUM}, \
+	{"schedule", required_argument, 0, TR_OPT_SCHEDULE}, {"lr-factor", required_argument, 0, TR_OPT_LR_FACTOR}, \
+	{"lr-patience", required_argument, 0, TR_OPT_LR_PATIENCE}, {"lr-step", required_argument, 0, TR_OPT_LR_STEP}, \
+	{"max-cuts", required_argument, 0, TR_OPT_MAX_CUTS}, {"patience", required_argument, 0, TR_OPT_PATIENCE}, \
+	{"valid", required_argument, 0, TR_OPT_VALID}, {"seed", required_argument, 0, TR_OPT_SEED}, \
+	{"target-loss", required_argument, 0, TR_OPT_TARGET}, {"tol", required_argument, 0, TR_OPT_TOL}, \
+	{"log", required_argument, 0, TR_OPT_LOG}, {"solver", required_argument, 0, TR_OPT_SOLVER}
+int tr_option(tr_opts_t *o, int c, const char *arg);
+/* The settings as one line, for the model's STAGE_settings attribute. */
+void tr_settings(char *buf, size_t n, const tr_opts_t *o);
+/* The schedule's rate factor at epoch (0-based) after cuts plateau cuts. */
+double tr_rate_factor(const tr_opts_t *o, int64_t epoch, int64_t cuts);
+
+/* A training run: the split of d, and what it ended with. */
+typedef struct {
+	labelled_t *d;
+	int64_t *order, ntrain, nvalid;   /* training order[0..ntrain), validation the rest */
+	int64_t epochs, best_epoch;       /* run, and kept (0: the initial parameters) */
+	double train_loss, train_acc, valid_loss, valid_acc;   /* of the epoch kept */
+	const char *why;                  /* why it stopped */
+	char keeping[64];
+	char model[128];                  /* the stage's words on its model, for the opening line */
+} trainer_t;
+/* Split d (ld_read done) and, with standardize, set d->mu, d->sd from the
+ * training part.  Dies when a part holds fewer records than classes. */
+void tr_prepare(trainer_t *t, labelled_t *d, double valid, uint64_t seed, int standardize);
+/* Train ps by o's solver; leaves in ps the parameters kept. */
+void tr_fit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o);
+void tr_free(trainer_t *t);
+/* Right predictions among the records idx[0..n) and (loss not NULL) their
+ * mean -log P[n, y_n]. */
+int64_t tr_score(const labelled_t *d, const int64_t *idx, int64_t n, const tr_model_t *m, double *loss);
+/* A classifier model's header: the data's attributes, one record, no
+ * fields yet (the stage adds them), the classes. */
+void tr_model_header(theader *h, const labelled_t *d, const char *classes);
+/* PREFIX_epochs, _best_epoch, _train_loss, _train_accuracy, _valid_loss, _valid_accuracy */
+void tr_result_attrs(theader *h, const trainer_t *t, const char *prefix);
+/* The one record of h from its fields' arrays, on stdout. */
+void tr_write_model(const theader *h, const void *const *fields);
+/* Predict the x of path with m (D inputs, K classes; standardised by mu,
+ * sd when not NULL): label, pred, prob on stdout (pred_open). */
+void tr_predict(sin_t *ms, const char *path, int64_t D, int64_t K, const char *classes, const tr_model_t *m,
+		const float *mu, const float *sd);
+
 /* The arguments MODEL [FILE] from argv[first..]: usage() if not one or two,
  * a usage error if both would be stdin. */
 void model_and_data(int argc, char **argv, int first, const char **model, const char **data);

@@ -5,8 +5,10 @@
  * regression on their features (section 3.2).
  *
  * usage: tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]]
- *          [--init-logreg LOGREG] [--epochs E] [--batch B] [--lr R] [--lr-input R] [--standardize] [--momentum M]
- *          [--l2 L] [--valid FRACTION] [--seed S] [FILE]
+ *          [--init-logreg LOGREG] [--lr R] [--lr-input R] [--standardize] [--l2 L]
+ *          [--valid FRACTION] [--seed S] [--log FILE] [--epochs E] [--batch B] [--momentum M]
+ *          [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P]
+ *          [--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE]
  *        tiny-backprop [-q] MODEL [FILE]
  *
  * Shapes: N records, D values of x per record (any dtype and shape,
@@ -24,24 +26,36 @@
  *   dZ = (dS Wo^T) * A * (1 - A)  for the layer below, and so on down:
  *   dW1 = X^T dZ1 + L W1;  db1 = 1^T dZ1
  *
- * Minibatch gradient descent with momentum M: u = M u - R d(theta),
- * theta += u, every momentum starting at 0, so epoch 1 with one minibatch
- * of all records moves theta by exactly -R times the gradient at the
- * initial parameters (tests/backprop.bats checks this against NumPy).
- * Each epoch visits the training records in a Fisher-Yates order from rng
- * stream `epoch` of --seed (as tiny-logreg); the last minibatch may be
- * smaller than B.  --standardize trains on (x - mu)/sd of the training
- * part instead and folds it into the first layer of the saved net (which
- * then takes raw inputs as before).  --lr-input sets the first layer's weights' rate apart
- * (default --lr): its gradient grows with the inputs' square, so raw
- * 0..255 pixels want a rate about 10^4 times smaller than the layers above.
- * Defaults: --lr 0.01, --momentum 0.9, --l2 1e-4,
- * --epochs 30, --batch 100, --seed 1.  --epochs 0 writes the initial net.
+ * Training (lib/train.c has the details): minibatch gradient descent with
+ * momentum M, u = M u - R d(theta), theta += u, every momentum starting at
+ * 0, so epoch 1 with one minibatch of all records moves theta by exactly
+ * -R times the gradient at the initial parameters (tests/backprop.bats
+ * checks this against NumPy).  Each epoch visits the training records in
+ * a Fisher-Yates order from rng stream `epoch` of --seed.  The rate follows
+ * --schedule; the default, plateau, cuts it tenfold (--lr-factor 0.1) when
+ * the validation loss (without --valid: the training loss) has not reached
+ * a new low for --lr-patience 2 epochs, and stops instead of a third cut
+ * (--max-cuts 2).  With --valid the validation loss is measured before
+ * training (epoch 0, the initial net) and after every epoch, the net of
+ * the lowest is kept, and the run also stops after --patience 5 epochs
+ * without a lower one.  --epochs (200) is a safety cap, said on stderr
+ * when reached; --epochs 0 writes the initial net.  --log FILE: one record
+ * per epoch (the losses, accuracies, rate and seconds).
+ * --standardize trains on (x - mu)/sd of the training part instead and
+ * folds it into the first layer of the saved net (which then takes raw
+ * inputs as before).  --lr-input sets the first layer's weights' rate apart
+ * (default --lr; the schedule scales both): its gradient grows with the
+ * inputs' square, so raw 0..255 pixels want a rate about 10^4 times
+ * smaller than the layers above.
+ * Defaults: --lr 0.01, --momentum 0.9, --l2 1e-4, --batch 100, --seed 1
+ * (measured on CIFAR-10, 3072-1000-10 on standardised pixels: README,
+ * "Classification").
  *
  * Initialisation.  Hidden layer k comes from RBM k of --init-rbm (lib/rbm.c):
  * Wk = W with row i divided by sigma[i] (a Gaussian-visible RBM sees x/sigma;
  * sigma is 1 for binary visibles), bk = hbias, so A1 is exactly what
- * tiny-features computes.  A layer without an RBM is drawn at random: H
+ * tiny-features computes; a binary-visible RBM under u8 data sees x / 255
+ * (as tiny-rbm-train and tiny-features read it), folded in as W1 = W / 255.  A layer without an RBM is drawn at random: H
  * from --hidden, weights 0.01 N(0,1) row-major from rng stream 2^61 + k,
  * biases 0.  --hidden and --init-rbm together must agree on H.  The output
  * layer comes from a tiny-logreg model (W [H,K], b [K]); its
@@ -51,18 +65,16 @@
  * features (section 3.2).  Without --init-logreg Wo and bo start at 0.
  *
  * --valid FRACTION holds out the last floor(FRACTION N) records of a
- * shuffle from rng stream 2^62, as tiny-logreg does.  Its accuracy is
- * measured before training (epoch 0, the initial net) and after every
- * epoch; the net written is that of the best (the first on a tie), and
- * training stops after 5 epochs without an improvement.  Without --valid
- * the last epoch's net is written.  One line per epoch on stderr (-q: none).
+ * shuffle from rng stream 2^62, as tiny-logreg does; each part must hold
+ * at least one record per class.  One line per epoch on stderr (-q: none).
  *
  * The model, one record: W1 f32 [D,H1], b1 f32 [H1], (W2 f32 [H1,H2],
  * b2 f32 [H2]), Wo f32 [H,K], bo f32 [K], with the attributes classes (the
  * data's, else the logreg model's, else 0..K-1), backprop_settings,
  * backprop_epochs, backprop_best_epoch, backprop_train_loss,
  * backprop_train_accuracy (both absent when no epoch ran or the initial
- * net was kept), (backprop_valid_accuracy), the data's other attributes and
+ * net was kept), (backprop_valid_loss, backprop_valid_accuracy), the
+ * data's other attributes and
  * this history line.  The lists of --hidden and --init-rbm are split at the
  * comma, so a model's path cannot hold one.
  *
@@ -74,7 +86,9 @@
  * RBM1's H not RBM2's V (or --hidden's), the last hidden layer's H not the
  * logreg model's D, K of the logreg model not the data's classes, no
  * integer label, a label outside 0..K-1, a NaN or infinite x (naming the
- * record) or model value, fewer than 2 records.  Spec: formats/stream.md.
+ * record) or model value, fewer than 2 records, a --valid that leaves a
+ * part fewer records than classes, a --log path that cannot be written.
+ * Spec: formats/stream.md.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -86,10 +100,10 @@
 
 static const char *usage_line =
 	"tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]] [--init-logreg LOGREG] "
-	"[--epochs E] [--batch B] [--lr R] [--lr-input R] [--standardize] [--momentum M] [--l2 L] [--valid FRACTION] [--seed S] [FILE] | "
-	"tiny-backprop [-q] MODEL [FILE]";
+	"[--lr R] [--lr-input R] [--standardize] [--l2 L] [--valid FRACTION] [--seed S] [--log FILE] [--epochs E] "
+	"[--batch B] [--momentum M] [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P] "
+	"[--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE] | tiny-backprop [-q] MODEL [FILE]";
 
-#define PATIENCE      5          /* epochs without a better validation accuracy */
 #define INIT_SD       0.01       /* random hidden weights: INIT_SD N(0,1) */
 #define MAX_HIDDEN    2
 #define STREAM_INIT   ((uint64_t)1 << 61)
@@ -97,10 +111,9 @@ static const char *usage_line =
 enum { BLOCK = 1024 };   /* records per read, and per scoring pass */
 
 typedef struct {
-	double l2, lr, lr_input, momentum, valid;
+	tr_opts_t tr;
+	double l2, lr_input;
 	int standardize;
-	int64_t epochs, batch;
-	uint64_t seed;
 	int nhidden, nrbm;
 	int64_t hidden[MAX_HIDDEN];
 	char *rbm[MAX_HIDDEN];
@@ -137,15 +150,6 @@ static void net_free(net_t *net)
 {
 	for (int l = 0; l <= net->L; l++)
 		free(net->W[l]), free(net->b[l]);
-}
-
-/* dst's weights and biases = src's (the same shapes) */
-static void net_copy(net_t *dst, const net_t *src)
-{
-	for (int l = 0; l <= src->L; l++) {
-		memcpy(dst->W[l], src->W[l], (size_t)(src->n[l] * src->n[l + 1]) * sizeof(float));
-		memcpy(dst->b[l], src->b[l], (size_t)src->n[l + 1] * sizeof(float));
-	}
 }
 
 static int64_t net_widest(const net_t *net)
@@ -209,28 +213,11 @@ static void backward(const net_t *net, float **A, const int64_t *y, int64_t m, d
 	}
 }
 
-/* --- the training data (as tiny-logreg keeps it) --------------------------------- */
-
-/* correct predictions among the records idx[0..n); A are forward()'s buffers
- * (BLOCK rows at least) */
-static int64_t count_correct(const labelled_t *d, const net_t *net, const int64_t *idx, int64_t n, float **A)
-{
-	int64_t correct = 0, K = net->n[net->L + 1];
-	for (int64_t first = 0; first < n; first += BLOCK) {
-		int64_t m = n - first < BLOCK ? n - first : BLOCK;
-		ld_gather(d, idx + first, m, A[0]);
-		forward(net, A, m);
-		for (int64_t r = 0; r < m; r++)
-			correct += argmax_f32(A[net->L + 1] + r * K, K) == d->y[idx[first + r]];
-	}
-	return correct;
-}
-
 /* --- initialisation ---------------------------------------------------------------- */
 
 /* Layer l from an RBM: W[l] = W / sigma (row-wise), b[l] = hbias.  n[l] and
  * n[l+1] must already hold what the layer below and --hidden want (0: any). */
-static void init_from_rbm(net_t *net, int l, const char *path, const char *below)
+static void init_from_rbm(net_t *net, int l, const char *path, const char *below, int u8)
 {
 	sin_t *s = sin_open(path);
 	rbm_t m;
@@ -245,7 +232,7 @@ static void init_from_rbm(net_t *net, int l, const char *path, const char *below
 	net->b[l] = xmalloc((size_t)m.H * sizeof(float));
 	for (int64_t i = 0; i < m.V; i++)
 		for (int64_t j = 0; j < m.H; j++)
-			net->W[l][i * m.H + j] = m.W[i * m.H + j] / m.sigma[i];
+			net->W[l][i * m.H + j] = m.W[i * m.H + j] / m.sigma[i] / (u8 && !m.gaussian ? 255.0f : 1.0f);
 	memcpy(net->b[l], m.hbias, (size_t)m.H * sizeof(float));
 	rbm_free(&m);
 	sin_close(s);
@@ -285,10 +272,71 @@ static void init_from_logreg(net_t *net, const char *path, char **classes)
 
 /* --- training ------------------------------------------------------------------------- */
 
+/* The net as the trainer sees it: activations A[0..L+1] of up to cap rows
+ * (A[0] and A[L+1] point at the caller's X and P during a call), the
+ * gradients G, g in W's and b's shapes, dA, dB scratch. */
+typedef struct {
+	net_t *net;
+	float *A[MAX_HIDDEN + 2], *G[MAX_HIDDEN + 1], *g[MAX_HIDDEN + 1], *P, *dA, *dB;
+	double l2;
+} bp_t;
+
+static void bp_forward(void *ctx, const float *X, int64_t n, float *P)
+{
+	bp_t *m = ctx;
+	m->A[0] = (float *)X, m->A[m->net->L + 1] = P;
+	forward(m->net, m->A, n);
+}
+
+static double bp_step(void *ctx, const float *X, const int64_t *y, int64_t n, int64_t *correct)
+{
+	bp_t *m = ctx;
+	int L = m->net->L;
+	int64_t K = m->net->n[L + 1];
+	double loss = 0;
+	bp_forward(m, X, n, m->P);
+	for (int64_t r = 0; r < n; r++) {
+		const float *p = m->P + r * K;
+		loss -= log(p[y[r]] > 1e-30f ? (double)p[y[r]] : 1e-30);
+		*correct += argmax_f32(p, K) == y[r];
+	}
+	backward(m->net, m->A, y, n, m->l2, m->G, m->g, m->dA, m->dB);
+	return loss;
+}
+
+static double bp_penalty(void *ctx)
+{
+	const bp_t *m = ctx;
+	double w2 = 0;
+	for (int l = 0; l <= m->net->L; l++)
+		for (int64_t i = 0; i < m->net->n[l] * m->net->n[l + 1]; i++)
+			w2 += (double)m->net->W[l][i] * m->net->W[l][i];
+	return m->l2 / 2 * w2;
+}
+
+/* W1 = diag(sd) W1, b1 = b1 + mu W1 (to, 1: for standardised inputs z), or
+ * back (W1 = diag(1/sd) W1z, b1 = b1z - (mu/sd) W1z) */
+static void fold_standardize(net_t *net, const float *mu, const float *sd, int to)
+{
+	int64_t D = net->n[0], H1 = net->n[1];
+	for (int64_t i = 0; i < D; i++)
+		for (int64_t j = 0; j < H1; j++) {
+			if (to) {
+				net->b[0][j] += mu[i] * net->W[0][i * H1 + j];
+				net->W[0][i * H1 + j] *= sd[i];
+			} else {
+				net->W[0][i * H1 + j] /= sd[i];
+				net->b[0][j] -= mu[i] * net->W[0][i * H1 + j];
+			}
+		}
+}
+
 static void train(const char *path, const opts_t *o)
 {
 	labelled_t d;
 	ld_open(&d, path);
+	if (o->tr.log && !strcmp(o->tr.log, "-"))
+		usage_error("--log -: the log goes to a file (stdout carries the model)");
 
 	/* the shapes and the initial net; every check before the first record */
 	net_t net = {.L = o->nhidden > o->nrbm ? o->nhidden : o->nrbm};
@@ -304,7 +352,7 @@ static void train(const char *path, const opts_t *o)
 			snprintf(below, sizeof below, "hidden layer %d (%s)", l,
 				 l - 1 < o->nrbm ? o->rbm[l - 1] : "--hidden");
 		if (l < o->nrbm)
-			init_from_rbm(&net, l, o->rbm[l], below);
+			init_from_rbm(&net, l, o->rbm[l], below, l == 0 && d.fx.dtype == DT_U8);
 	}
 	for (int l = 0; l <= L; l++)
 		if (net.n[l] > INT32_MAX / 4 || net.n[l] * net.n[l + 1] > INT32_MAX)
@@ -319,194 +367,75 @@ static void train(const char *path, const opts_t *o)
 		d.K = net.n[L + 1];
 	}
 	ld_read(&d);
-	int64_t N = d.N, D = d.D, K = d.K, B = o->batch;
+	int64_t D = d.D, K = d.K;
 	net.n[L + 1] = K;
 	for (int l = 0; l < L; l++)
 		if (l >= o->nrbm)
-			init_random(&net, l, o->seed);
+			init_random(&net, l, o->tr.seed);
 	if (!o->logreg) {
 		net.W[L] = xcalloc((size_t)(net.n[L] * K), sizeof(float));
 		net.b[L] = xcalloc((size_t)K, sizeof(float));
 	}
-	if (!d.classes) {
-		if (lr_classes) {
-			d.classes = lr_classes, lr_classes = NULL;
-		} else {
-			size_t len = 0, cap = (size_t)K * 7 + 1;
-			d.classes = xmalloc(cap);
-			for (int64_t k = 0; k < K; k++)
-				len += (size_t)snprintf(d.classes + len, cap - len, k ? " %" PRId64 : "%" PRId64, k);
-		}
-	}
+	if (!d.classes)
+		d.classes = lr_classes ? lr_classes : ld_class_numbers(K), lr_classes = NULL;
 	free(lr_classes);
 
-	/* the split: the last floor(valid N) of a seeded order are held out */
-	int64_t nvalid, *order = ld_split(&d, o->valid, o->seed, &nvalid);
-	int64_t ntrain = N - nvalid, *tr = xmalloc((size_t)ntrain * sizeof *tr);
-	const int64_t *va = order + ntrain;
-	if (B > ntrain)
-		B = ntrain;
+	trainer_t t;
+	tr_prepare(&t, &d, o->tr.valid, o->tr.seed, o->standardize);
+	if (d.mu)   /* train on z = (x - mu)/sd with the first layer computing the same function of z */
+		fold_standardize(&net, d.mu, d.sd, 1);
 
-	/* --standardize: train on z = (x - mu)/sd of the training part, with the
-	 * first layer rewritten to compute the same function of z
-	 * (W1z = diag(sd) W1, b1z = b1 + mu W1) and folded back before saving */
-	float *mu = NULL, *sd = NULL;
-	if (o->standardize) {
-		mu = xmalloc((size_t)D * sizeof *mu), sd = xmalloc((size_t)D * sizeof *sd);
-		ld_moments(&d, order, ntrain, mu, sd);
-		int64_t H1 = net.n[1];
-		for (int64_t i = 0; i < D; i++)
-			for (int64_t j = 0; j < H1; j++) {
-				net.b[0][j] += mu[i] * net.W[0][i * H1 + j];
-				net.W[0][i * H1 + j] *= sd[i];
-			}
-		d.mu = mu, d.sd = sd;
-	}
-
-	/* activations A[0..L+1] (rows, n[l]); gradients, momenta and the best net in W's shapes */
-	int64_t rows = B > BLOCK ? B : BLOCK, wide = net_widest(&net);
-	float *A[MAX_HIDDEN + 2], *G[MAX_HIDDEN + 1], *g[MAX_HIDDEN + 1];
-	net_t mom = {.L = L}, best = {.L = L};
-	memcpy(mom.n, net.n, sizeof net.n), memcpy(best.n, net.n, sizeof net.n);
-	net_alloc(&mom), net_alloc(&best);
-	for (int l = 0; l <= L + 1; l++)
-		A[l] = xmalloc_big((size_t)(rows * net.n[l]) * sizeof(float));
+	int64_t rows = o->tr.batch > 1024 ? o->tr.batch : 1024;
+	bp_t m = {.net = &net, .l2 = o->l2};
+	for (int l = 1; l <= L; l++)
+		m.A[l] = xmalloc_big((size_t)(rows * net.n[l]) * sizeof(float));
 	for (int l = 0; l <= L; l++) {
-		G[l] = xmalloc((size_t)(net.n[l] * net.n[l + 1]) * sizeof(float));
-		g[l] = xmalloc((size_t)net.n[l + 1] * sizeof(float));
+		m.G[l] = xmalloc_big((size_t)(net.n[l] * net.n[l + 1]) * sizeof(float));
+		m.g[l] = xmalloc((size_t)net.n[l + 1] * sizeof(float));
 	}
-	float *dA = xmalloc_big((size_t)(rows * wide) * sizeof(float)), *dB = xmalloc_big((size_t)(rows * wide) * sizeof(float));
-	int64_t *yb = xmalloc((size_t)rows * sizeof *yb);
-
-	if (!tiny_quiet) {
-		fprintf(stderr, "%s: %" PRId64 " records (%" PRId64 " training, %" PRId64 " validation), layers %" PRId64,
-			tiny_prog, N, ntrain, nvalid, D);
-		for (int l = 1; l <= L + 1; l++)
-			fprintf(stderr, "-%" PRId64, net.n[l]);
-		fprintf(stderr, "; lr %g momentum %g l2 %g batch %" PRId64 "\n", o->lr, o->momentum, o->l2, B);
+	m.P = xmalloc((size_t)(rows * K) * sizeof(float));
+	m.dA = xmalloc_big((size_t)(rows * net_widest(&net)) * sizeof(float));
+	m.dB = xmalloc_big((size_t)(rows * net_widest(&net)) * sizeof(float));
+	tr_model_t tm = {.ctx = &m, .forward = bp_forward, .step = bp_step, .penalty = bp_penalty};
+	tr_params_t ps = {0};
+	for (int l = 0; l <= L; l++) {
+		tr_param(&ps, net.W[l], m.G[l], net.n[l] * net.n[l + 1], l == 0 && o->lr_input >= 0 ? o->lr_input : o->tr.lr);
+		tr_param(&ps, net.b[l], m.g[l], net.n[l + 1], o->tr.lr);
 	}
-
-	double best_acc = -1, last_loss = NAN, last_tacc = NAN, best_loss = NAN, best_tacc = NAN;
-	int64_t best_epoch = 0, epoch;
-	if (nvalid) {
-		best_acc = (double)count_correct(&d, &net, va, nvalid, A) / (double)nvalid;
-		net_copy(&best, &net);
-		if (!tiny_quiet)
-			fprintf(stderr, "%s: epoch 0 (the initial net): validation accuracy %.4f\n", tiny_prog, best_acc);
-	}
-	float lr = (float)o->lr, mo = (float)o->momentum;
-	float lr0 = o->lr_input >= 0 ? (float)o->lr_input : lr;   /* the first layer's */
-	for (epoch = 0; epoch < o->epochs; epoch++) {
-		memcpy(tr, order, (size_t)ntrain * sizeof *tr);
-		rng_shuffle(tr, ntrain, o->seed, (uint64_t)epoch);
-		double loss = 0;
-		int64_t correct = 0;
-		for (int64_t first = 0; first < ntrain; first += B) {
-			int64_t n = ntrain - first < B ? ntrain - first : B;
-			ld_gather(&d, tr + first, n, A[0]);
-			forward(&net, A, n);
-			for (int64_t r = 0; r < n; r++) {
-				const float *p = A[L + 1] + r * K;
-				int64_t y = yb[r] = d.y[tr[first + r]];
-				loss -= log(p[y] > 1e-30f ? (double)p[y] : 1e-30);
-				correct += argmax_f32(p, K) == y;
-			}
-			backward(&net, A, yb, n, o->l2, G, g, dA, dB);
-			for (int l = 0; l <= L; l++) {
-				int64_t nw = net.n[l] * net.n[l + 1], nb = net.n[l + 1];
-				float *W = net.W[l], *uW = mom.W[l], *b = net.b[l], *ub = mom.b[l];
-				float r = l == 0 ? lr0 : lr;
-				for (int64_t i = 0; i < nw; i++) {
-					uW[i] = mo * uW[i] - r * G[l][i];
-					W[i] += uW[i];
-				}
-				for (int64_t k = 0; k < nb; k++) {
-					ub[k] = mo * ub[k] - lr * g[l][k];
-					b[k] += ub[k];
-				}
-			}
-		}
-		loss /= (double)ntrain;
-		if (!isfinite(loss) || !isfinite(net.W[0][0]) || !isfinite(net.W[L][0]))
-			die("epoch %" PRId64 ": the loss or the weights are no longer finite; try a smaller --lr (now %g)",
-			    epoch + 1, o->lr);
-		last_loss = loss, last_tacc = (double)correct / (double)ntrain;
-		double vacc = nvalid ? (double)count_correct(&d, &net, va, nvalid, A) / (double)nvalid : NAN;
-		if (!tiny_quiet) {
-			fprintf(stderr, "%s: epoch %" PRId64 "/%" PRId64 ": loss %.4f, training accuracy %.4f", tiny_prog,
-				epoch + 1, o->epochs, loss, last_tacc);
-			if (nvalid)
-				fprintf(stderr, ", validation accuracy %.4f%s", vacc, vacc > best_acc ? " (best)" : "");
-			fputc('\n', stderr);
-		}
-		if (nvalid) {
-			if (vacc > best_acc) {
-				best_acc = vacc, best_epoch = epoch + 1, best_loss = last_loss, best_tacc = last_tacc;
-				net_copy(&best, &net);
-			} else if (epoch + 1 - best_epoch >= PATIENCE) {
-				epoch++;
-				if (!tiny_quiet)
-					fprintf(stderr, "%s: no better validation accuracy in %d epochs: stopping, keeping epoch %" PRId64 "\n",
-						tiny_prog, PATIENCE, best_epoch);
-				break;
-			}
-		}
-	}
-	net_t *keep = nvalid ? &best : &net;
-	if (o->standardize) {
-		/* back to raw inputs: W1 = diag(1/sd) W1z, b1 = b1z - (mu/sd) W1z */
-		int64_t H1 = keep->n[1];
-		for (int64_t i = 0; i < D; i++)
-			for (int64_t j = 0; j < H1; j++) {
-				keep->W[0][i * H1 + j] /= sd[i];
-				keep->b[0][j] -= mu[i] * keep->W[0][i * H1 + j];
-			}
-	}
-	if (nvalid)
-		last_loss = best_loss, last_tacc = best_tacc;
+	int len = snprintf(t.model, sizeof t.model, "layers %" PRId64, D);
+	for (int l = 1; l <= L + 1; l++)
+		len += snprintf(t.model + len, sizeof t.model - (size_t)len, "-%" PRId64, net.n[l]);
+	snprintf(t.model + len, sizeof t.model - (size_t)len, ", l2 %g", o->l2);
+	tr_fit(&t, &tm, &ps, &o->tr);
+	if (d.mu)
+		fold_standardize(&net, d.mu, d.sd, 0);   /* back to raw inputs */
 
 	/* the model: one record, the data's attributes */
 	theader h;
-	th_copy(&h, &d.in->h);
-	while (h.nfields)
-		th_remove_field(&h, 0);
-	h.count = 1;
+	tr_model_header(&h, &d, d.classes);
+	const void *fields[2 * (MAX_HIDDEN + 1)];
 	for (int l = 0; l <= L; l++) {
 		th_field(&h, w_field(&net, l), DT_F32, 2, net.n[l], net.n[l + 1]);
 		th_field(&h, b_field(&net, l), DT_F32, 1, net.n[l + 1]);
+		fields[2 * l] = net.W[l], fields[2 * l + 1] = net.b[l];
 	}
-	th_attr_set(&h, "classes", d.classes);
-	th_attr_setf(&h, "backprop_settings",
-		     "lr %g momentum %g l2 %g batch %" PRId64 " epochs %" PRId64 " valid %g seed %" PRIu64
-		     " hidden %s init-rbm %s init-logreg %s",
-		     o->lr, o->momentum, o->l2, o->batch, o->epochs, o->valid, o->seed,
+	char settings[512];
+	tr_settings(settings, sizeof settings, &o->tr);
+	th_attr_setf(&h, "backprop_settings", "%s l2 %g lr-input %g standardize %s hidden %s init-rbm %s init-logreg %s",
+		     settings, o->l2, o->lr_input >= 0 ? o->lr_input : o->tr.lr, o->standardize ? "yes" : "no",
 		     o->hidden_arg ? o->hidden_arg : "-", o->rbm_arg ? o->rbm_arg : "-", o->logreg ? o->logreg : "-");
-	th_attr_setf(&h, "backprop_epochs", "%" PRId64, epoch);
-	th_attr_setf(&h, "backprop_best_epoch", "%" PRId64, nvalid ? best_epoch : epoch);
-	if (isfinite(last_loss)) {
-		th_attr_setf(&h, "backprop_train_accuracy", "%.4f", last_tacc);
-		th_attr_setf(&h, "backprop_train_loss", "%.6g", last_loss);
-	}
-	if (nvalid)
-		th_attr_setf(&h, "backprop_valid_accuracy", "%.4f", best_acc);
+	tr_result_attrs(&h, &t, "backprop");
 	th_add_history(&h);
-
-	unsigned char *rec = xmalloc((size_t)h.recsize);
-	for (int l = 0; l <= L; l++) {
-		memcpy(rec + h.fields[2 * l].offset, keep->W[l], (size_t)h.fields[2 * l].nbytes);
-		memcpy(rec + h.fields[2 * l + 1].offset, keep->b[l], (size_t)h.fields[2 * l + 1].nbytes);
-	}
-	sout_t *out = sout_open(NULL, &h);
-	sout_write(out, rec, 1);
-	sout_close(out);
-	sin_close(d.in);
+	tr_write_model(&h, fields);
 	th_free(&h);
-	for (int l = 0; l <= L + 1; l++)
-		free(A[l]);
+	tr_free(&t);
+	for (int l = 1; l <= L; l++)
+		free(m.A[l]);
 	for (int l = 0; l <= L; l++)
-		free(G[l]), free(g[l]);
-	net_free(&net), net_free(&mom), net_free(&best);
-	free(rec), free(order), free(tr), free(dA), free(dB), free(yb), free(d.xs), free(d.y), free(d.classes), free(mu), free(sd);
+		free(m.G[l]), free(m.g[l]);
+	free(m.P), free(m.dA), free(m.dB);
+	net_free(&net);
+	ld_free(&d);
 }
 
 /* --- predicting ---------------------------------------------------------------------------- */
@@ -554,40 +483,15 @@ static void predict(const char *model_path, const char *path)
 	net_t net;
 	net_load(&net, ms);
 	int L = net.L;
-	int64_t D = net.n[0], K = net.n[L + 1];
-	const char *classes = th_attr(&ms->h, "classes");
-
-	sin_t *in = sin_open(path);
-	const tfield *fx = th_need(&in->h, "x", in->name);
-	if (fx->n != D)
-		die("%s is a net of D = %" PRId64 " inputs; %s's x has %" PRId64 " values", ms->name, D, in->name,
-		    fx->n);
-
-	pred_out_t po;
-	pred_open(&po, in, K, classes);
-	int64_t R = in->h.recsize, n, done = 0;
-	unsigned char *raw = xmalloc((size_t)(BLOCK * R));
-	float *A[MAX_HIDDEN + 2];
-	for (int l = 0; l <= L + 1; l++)
-		A[l] = xmalloc((size_t)(BLOCK * net.n[l]) * sizeof(float));
-	progress_t bar;
-	progress_start(&bar, "predict", in->h.count == TINY_COUNT_UNKNOWN ? 0 : (double)in->h.count);
-	while ((n = sin_read(in, raw, BLOCK)) > 0) {
-		tf_get_f32(fx, raw, n, R, A[0]);
-		tf_check_finite_f32(A[0], n, D, done, in->name, "x");
-		forward(&net, A, n);
-		pred_write(&po, raw, n, A[L + 1]);
-		done += n;
-		progress_update(&bar, (double)done);
-	}
-	progress_end(&bar);
-	pred_close(&po);
-	sin_close(in);
+	bp_t m = {.net = &net};
+	for (int l = 1; l <= L; l++)
+		m.A[l] = xmalloc((size_t)(1024 * net.n[l]) * sizeof(float));
+	tr_model_t tm = {.ctx = &m, .forward = bp_forward};
+	tr_predict(ms, path, net.n[0], net.n[L + 1], th_attr(&ms->h, "classes"), &tm, NULL, NULL);
 	sin_close(ms);
-	for (int l = 0; l <= L + 1; l++)
-		free(A[l]);
+	for (int l = 1; l <= L; l++)
+		free(m.A[l]);
 	net_free(&net);
-	free(raw);
 }
 
 /* --- main ---------------------------------------------------------------------------------- */
@@ -611,48 +515,39 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"train", no_argument, 0, 't'}, {"hidden", required_argument, 0, 'H'},
 		{"init-rbm", required_argument, 0, 'R'}, {"init-logreg", required_argument, 0, 'G'},
-		{"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'b'},
-		{"lr", required_argument, 0, 'r'}, {"momentum", required_argument, 0, 'm'},
 		{"lr-input", required_argument, 0, 'I'}, {"standardize", no_argument, 0, 'Z'},
-		{"l2", required_argument, 0, 'l'}, {"valid", required_argument, 0, 'v'},
-		{"seed", required_argument, 0, 's'}, {"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'}, {0}};
-	opts_t o = {.l2 = 1e-4, .lr = 0.01, .lr_input = -1, .momentum = 0.9, .epochs = 30, .batch = 100, .seed = 1};
+		{"l2", required_argument, 0, 'l'}, {"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'}, TR_LONGOPTS, {0}};
+	opts_t o = {.l2 = 1e-4, .lr_input = -1,
+		    .tr = {.solver = TR_SGD, .lr = 0.01, .momentum = 0.9, .max_epochs = 200, .batch = 100, .seed = 1,
+			   .schedule = TR_PLATEAU, .lr_factor = 0.1, .lr_patience = 2, .lr_step = 30, .max_cuts = 2,
+			   .patience = 5, .tol = 1e-6}};
 	int training = 0, train_opts = 0, c;
 	char *parts[MAX_HIDDEN];
 	tiny_init(argc, argv, usage_line);
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		train_opts |= c != 't' && c != 'q' && c != 'h';
 		switch (c) {
 		case 't': training = 1; break;
 		case 'H':
-			o.nhidden = split_list("--hidden", optarg, parts), o.hidden_arg = optarg, train_opts = 1;
+			o.nhidden = split_list("--hidden", optarg, parts), o.hidden_arg = optarg;
 			for (int i = 0; i < o.nhidden; i++) {
 				o.hidden[i] = opt_i64("--hidden", parts[i], 1, 1 << 20);
 				free(parts[i]);
 			}
 			break;
-		case 'R': o.nrbm = split_list("--init-rbm", optarg, o.rbm), o.rbm_arg = optarg, train_opts = 1; break;
-		case 'G': o.logreg = optarg, train_opts = 1; break;
-		case 'e': o.epochs = opt_i64("--epochs", optarg, 0, 1 << 30), train_opts = 1; break;
-		case 'b': o.batch = opt_i64("--batch", optarg, 1, 1 << 20), train_opts = 1; break;
-		case 'r': o.lr = opt_f64("--lr", optarg, 0, 1e6), train_opts = 1; break;
-		case 'I': o.lr_input = opt_f64("--lr-input", optarg, 0, 1e6), train_opts = 1; break;
-		case 'Z': o.standardize = 1, train_opts = 1; break;
-		case 'm':
-			o.momentum = opt_f64("--momentum", optarg, 0, 1), train_opts = 1;
-			if (o.momentum >= 1)
-				usage_error("--momentum %s: expected a number from 0 to below 1", optarg);
-			break;
-		case 'l': o.l2 = opt_f64("--l2", optarg, 0, 1e6), train_opts = 1; break;
-		case 'v':
-			o.valid = opt_f64("--valid", optarg, 0, 1), train_opts = 1;
-			if (o.valid <= 0 || o.valid >= 1)
-				usage_error("--valid %s: expected a fraction above 0 and below 1", optarg);
-			break;
-		case 's': o.seed = opt_u64("--seed", optarg), train_opts = 1; break;
+		case 'R': o.nrbm = split_list("--init-rbm", optarg, o.rbm), o.rbm_arg = optarg; break;
+		case 'G': o.logreg = optarg; break;
+		case 'I': o.lr_input = opt_f64("--lr-input", optarg, 0, 1e6); break;
+		case 'Z': o.standardize = 1; break;
+		case 'l': o.l2 = opt_f64("--l2", optarg, 0, 1e6); break;
 		case 'q': tiny_quiet = 1; break;
 		case 'h': printf("usage: %s\n", usage_line); return 0;
-		default: usage();
+		default:
+			if (c == TR_OPT_SOLVER)
+				usage_error("--solver: tiny-backprop trains by SGD only");
+			if (!tr_option(&o.tr, c, optarg))
+				usage();
 		}
 	}
 	if (training) {
@@ -671,8 +566,8 @@ int main(int argc, char **argv)
 			free(o.rbm[i]);
 	} else {
 		if (train_opts)
-			usage_error("--hidden, --init-rbm, --init-logreg, --epochs, --batch, --lr, --momentum, --l2, "
-				    "--valid and --seed apply to --train");
+			usage_error("--hidden, --init-rbm, --init-logreg, --lr-input, --standardize, --l2 and the other "
+				    "training options apply to --train");
 		const char *model_path, *path;
 		model_and_data(argc, argv, optind, &model_path, &path);
 		predict(model_path, path);

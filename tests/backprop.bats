@@ -111,7 +111,7 @@ setup() {
 	tiny-backprop --train -q --hidden 4 --epochs 1 "$T/d.tiny" >"$T/m.tiny"
 	mkstream 'x f32 [2]' <<<'1 2' >"$T/x2.tiny"
 	run -1 --separate-stderr tiny-backprop "$T/m.tiny" "$T/x2.tiny"
-	[ "$stderr" = "tiny-backprop: $T/m.tiny is a net of D = 3 inputs; $T/x2.tiny's x has 2 values" ]
+	[ "$stderr" = "tiny-backprop: $T/m.tiny is a model of D = 3 inputs; $T/x2.tiny's x has 2 values" ]
 	assert_output ""
 	run -1 --separate-stderr tiny-backprop "$T/d.tiny" "$T/d.tiny"
 	[ "$stderr" = "tiny-backprop: $T/d.tiny: no field 'W1' in the stream" ]
@@ -120,8 +120,9 @@ setup() {
 
 @test "the model is W1, b1, W2, b2, Wo, bo with the classes, the settings and the history; predictions as tiny-logreg's" {
 	run -0 --separate-stderr tiny-backprop --train --hidden 4,2 --epochs 3 "$T/d.tiny"
-	[ "${#stderr_lines[@]}" -eq 4 ]   # the opening line, then one per epoch
-	[[ "${stderr_lines[3]}" == "tiny-backprop: epoch 3/3: loss "*", training accuracy "* ]]
+	[ "${#stderr_lines[@]}" -eq 5 ]   # the opening line, one per epoch, the cap
+	[[ "${stderr_lines[3]}" == "tiny-backprop: epoch 3/3: loss "*", training accuracy "*", rate 0.01, "* ]]
+	[ "${stderr_lines[4]}" = "tiny-backprop: reached the --epochs cap 3 before the stopping test held" ]
 	tiny-backprop --train -q --hidden 4,2 --epochs 3 "$T/d.tiny" >"$T/m.tiny"
 	run tiny-info "$T/m.tiny"
 	assert_line "field W1 f32 [3,4]"
@@ -131,7 +132,7 @@ setup() {
 	assert_line "field Wo f32 [2,3]"
 	assert_line "field bo f32 [3]"
 	assert_line "attr classes a b c"
-	assert_line --partial "attr backprop_settings lr 0.01 momentum 0.9 l2 0.0001 batch 100 epochs 3"
+	assert_line --partial "attr backprop_settings solver sgd lr 0.01 momentum 0.9 batch 100 epochs 3 schedule plateau"
 	assert_line "attr history tiny-backprop --train -q --hidden 4,2 --epochs 3 $T/d.tiny"
 	run -0 --separate-stderr tiny-backprop "$T/m.tiny" "$T/d.tiny"
 	[[ "$stderr" == "tiny-backprop: accuracy "*" of 6)" ]]
@@ -213,14 +214,14 @@ print('ok')
 	tiny-logreg --train -q --epochs 20 --batch 10 "$T/x.tiny" >"$T/lr.tiny"
 	run -0 --separate-stderr tiny-logreg "$T/lr.tiny" "$T/x.tiny"
 	[[ "$stderr" =~ accuracy\ 0\.([0-9]+) ]] && [ "${BASH_REMATCH[1]:0:2}" -lt 75 ]
-	tiny-backprop --train -q --hidden 8 --epochs 40 --batch 10 --lr 0.5 "$T/x.tiny" >"$T/m.tiny"
+	tiny-backprop --train -q --hidden 8 --epochs 40 --batch 10 --lr 0.5 --schedule constant "$T/x.tiny" >"$T/m.tiny"
 	run -0 --separate-stderr tiny-backprop "$T/m.tiny" "$T/x.tiny"
 	[[ "$stderr" =~ accuracy\ (1\.0000|0\.9[5-9]) ]]
 }
 
 @test "two random hidden layers run and beat logistic regression on XOR-like data" {
 	xor "$T/x.tiny" 200
-	tiny-backprop --train -q --hidden 16,16 --epochs 50 --batch 10 --lr 0.2 "$T/x.tiny" >"$T/m.tiny"
+	tiny-backprop --train -q --hidden 16,16 --epochs 50 --batch 10 --lr 0.2 --schedule constant "$T/x.tiny" >"$T/m.tiny"
 	run tiny-info "$T/m.tiny"
 	assert_line "field W2 f32 [16,16]"
 	# measured: 0.77 (small random weights leave a deep logistic net near-linear for a while)
@@ -228,16 +229,57 @@ print('ok')
 	[[ "$stderr" =~ accuracy\ 0\.([0-9]+) ]] && [ "${BASH_REMATCH[1]:0:2}" -ge 70 ]
 }
 
-@test "--valid measures the initial net as epoch 0, keeps the best epoch and stops early" {
+@test "--valid measures the initial net as epoch 0, keeps the epoch of the lowest validation loss, cuts the rate and stops" {
+	npy_ok
 	xor "$T/x.tiny" 200
-	tiny-backprop --train --hidden 8 --epochs 60 --batch 10 --lr 0.5 --valid 0.25 "$T/x.tiny" \
-		>"$T/m.tiny" 2>"$T/log"
-	run cat "$T/log"
-	assert_line --index 0 --partial "200 records (150 training, 50 validation), layers 2-8-2;"
-	assert_line --index 1 --partial "tiny-backprop: epoch 0 (the initial net): validation accuracy "
-	assert_line --partial "no better validation accuracy in 5 epochs: stopping, keeping epoch "
+	tiny-backprop --train --hidden 8 --epochs 200 --batch 10 --lr 2 --valid 0.25 --log "$T/log.tiny" "$T/x.tiny" \
+		>"$T/m.tiny" 2>"$T/err"
+	run cat "$T/err"
+	assert_line --index 0 --partial "200 records (150 training, 50 validation), D = 2, K = 2; layers 2-8-2, l2 0.0001; SGD, lr 2 (plateau schedule)"
+	assert_line --index 1 --partial "tiny-backprop: epoch 0 (the initial parameters): validation loss 0.69"
+	assert_line --partial ", rate 0.2, "
+	assert_line --regexp "(no lower validation loss in 5 epochs|the validation loss stalled at the rate's last cut \(0.02\)): stopping, keeping epoch "
+	refute_line --partial "epoch 200/200"
 	run tiny-info "$T/m.tiny"
 	assert_line --regexp "attr backprop_valid_accuracy (1.0000|0.9[5-9])"
+	run kept_best "$T/log.tiny" "$T/m.tiny" backprop
+	assert_output ok
+	# the log's last record is the last epoch run, and its rate the one printed
+	[ "$(tiny-dump --fields epoch "$T/log.tiny" | tail -1)" = "epoch=$(tiny-info "$T/m.tiny" | grep -o 'backprop_epochs [0-9]*' | cut -d' ' -f2)" ]
+}
+
+@test "bad schedule options, a --valid leaving a class without a record, and a --log that cannot be written: errors before training" {
+	run -2 tiny-backprop --train --hidden 2 --schedule linear "$T/d.tiny"
+	assert_output --partial "--schedule linear: expected one of plateau, step, cosine, constant"
+	run -2 tiny-backprop --train --hidden 2 --lr-factor 1 "$T/d.tiny"
+	assert_output --partial "--lr-factor 1: expected a factor above 0 and below 1"
+	run -2 tiny-backprop --train --hidden 2 --lr-patience 0 "$T/d.tiny"
+	run -2 tiny-backprop --train --hidden 2 --solver lbfgs "$T/d.tiny"
+	assert_output --partial "tiny-backprop trains by SGD only"
+	# 6 records of 3 classes: --valid 0.4 holds out 2
+	run -1 --separate-stderr tiny-backprop --train --hidden 2 --valid 0.4 "$T/d.tiny"
+	[[ "$stderr" == *"--valid 0.4 of $T/d.tiny's 6 records leaves 2 for validation and 4 for training; each needs at least one per class (3)" ]]
+	assert_output ""
+	run -1 --separate-stderr tiny-backprop --train --hidden 2 --log "$T/no/such/dir/log" "$T/d.tiny"
+	[[ "$stderr" == *"$T/no/such/dir/log"* ]]
+	[[ "$stderr" != *"epoch 1"* ]]
+	assert_output ""
+}
+
+@test "the step and cosine schedules set the rate per epoch as documented" {
+	npy_ok
+	xor "$T/x.tiny" 40
+	tiny-backprop --train -q --hidden 4 --epochs 7 --lr 0.1 --schedule step --lr-step 3 --lr-factor 0.5 \
+		--log "$T/step.tiny" "$T/x.tiny" >/dev/null
+	tiny-backprop --train -q --hidden 4 --epochs 4 --lr 0.1 --schedule cosine --log "$T/cos.tiny" "$T/x.tiny" >/dev/null
+	run $PY -c "$LOAD
+import math
+s, c = load('$T/step.tiny'), load('$T/cos.tiny')
+assert np.allclose(s['rate'], [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025], rtol=1e-6), s['rate']
+assert np.allclose(c['rate'], [0.1 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)], rtol=1e-6), c['rate']
+print('ok')
+"
+	assert_output ok
 }
 
 @test "--lr-input gives the first layer its own rate: 0 leaves it as the RBM made it" {

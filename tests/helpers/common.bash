@@ -48,3 +48,18 @@ import numpy as np
 sys.path.insert(0, '$TINY_ROOT/formats')
 from tiny_stream import load
 "
+
+# kept_best LOG MODEL PREFIX: the model a trainer kept (PREFIX_best_epoch,
+# PREFIX_valid_loss) is the epoch of LOG (a --log stream) with the lowest
+# validation loss, the first on a tie
+kept_best() {
+	$PY -c "$LOAD
+l = load('$1')
+attrs = dict(line.split(' ', 2)[1:] for line in open('$2', 'rb').read(65536).split(b'\nend\n')[0].decode().split('\n') if line.startswith('attr '))
+best = int(l['valid_loss'].argmin())
+assert int(attrs['$3_best_epoch']) == l['epoch'][best], (attrs['$3_best_epoch'], l['epoch'][best], l['valid_loss'])
+assert abs(float(attrs['$3_valid_loss']) - l['valid_loss'][best]) < 1e-4, (attrs['$3_valid_loss'], l['valid_loss'][best])
+assert list(l['epoch']) == list(range(len(l))), l['epoch']
+print('ok')
+"
+}
