@@ -150,3 +150,15 @@ void RBM(hidden_probs)(const RBM(t) *m, const real *X, int64_t B, real *P, real 
 	RBM(scale)(m, X, B, Xs);
 	RBM(hidden_scaled)(m, Xs, B, P);
 }
+
+void RBM(binary_input)(real *X, int64_t n, int64_t V, int u8, int64_t rec0, const char *input)
+{
+	for (int64_t k = 0; k < n * V; k++) {
+		if (u8)
+			X[k] /= 255;
+		else if (X[k] < 0 || X[k] > 1)
+			die("%s: record %" PRId64 ": x[%" PRId64 "] = %g is outside [0,1]; binary visibles take "
+			    "probabilities (u8 data is read as x/255)",
+			    input, rec0 + k / V, k % V, (double)X[k]);
+	}
+}

@@ -26,3 +26,7 @@ void RBM(hidden_probs)(const RBM(t) *m, const RBM_REAL *X, int64_t B, RBM_REAL *
 /* Xs (B,V) = X / sigma, and P from an Xs already divided. */
 void RBM(scale)(const RBM(t) *m, const RBM_REAL *X, int64_t B, RBM_REAL *Xs);
 void RBM(hidden_scaled)(const RBM(t) *m, const RBM_REAL *Xs, int64_t B, RBM_REAL *P);
+/* Binary visibles are probabilities: n rows X (n,V) of u8 data become
+ * x / 255; float ones must lie in [0,1] (dies naming input and the record,
+ * rec0 + row, otherwise). */
+void RBM(binary_input)(RBM_REAL *X, int64_t n, int64_t V, int u8, int64_t rec0, const char *input);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""random-binary.py N V SEED: N records of x u8 [V], each value 0 or 1 with
-probability 1/2 (section 4.4's "random binary data"), as a tiny stream on
-stdout (formats/stream.md)."""
+"""random-binary.py N V SEED: N records of x u8 [V], each value 0 or 255
+(binary visibles read u8 as x/255: 0 or 1) with probability 1/2 (section
+4.4's "random binary data"), as a tiny stream on stdout (formats/stream.md)."""
 import sys
 
 import numpy as np
@@ -18,4 +18,4 @@ out = sys.stdout.buffer
 out.write(head.encode() + b"\n" * (length - len(head)))
 rng = np.random.default_rng(seed)
 for start in range(0, n, 1000):
-    out.write(rng.integers(0, 2, size=(min(1000, n - start), v), dtype=np.uint8).tobytes())
+    out.write((255 * rng.integers(0, 2, size=(min(1000, n - start), v), dtype=np.uint8)).tobytes())

@@ -11,6 +11,10 @@
  *
  *   x f32 [H],   x_j = p(h_j = 1 | v) = logistic(b^h_j + sum_i (v_i / s_i) w_ij)
  *
+ * Binary visibles are probabilities, as tiny-rbm-train reads them: u8 data
+ * (pixels 0..255) is taken as x / 255, and a float value outside [0,1] is
+ * an error naming its record.
+ *
  * computed B = 256 records at a time as one sgemm (rbm_hidden_probs):
  * P (B,H) = logistic(1 hbias^T + (X / s) W) with X (B,V).  Binary visibles
  * have s = 1, so a second-layer model (binary visibles) applies to this
@@ -81,6 +85,8 @@ int main(int argc, char **argv)
 	while ((n = sin_read(in, raw, BLOCK)) > 0) {
 		tf_get_f32(fx, raw, n, R, X);
 		tf_check_finite_f32(X, n, V, done, in->name, "x");
+		if (!m.gaussian)
+			rbm_binary_input(X, n, V, fx->dtype == DT_U8, done, in->name);
 		rbm_hidden_probs(&m, X, n, P, Xs);   /* P (n,H) */
 		tf_reassemble(&in->h, &h, xi, raw, n, P, orec);
 		sout_write(o, orec, n);

@@ -13,7 +13,9 @@
  *
  * Reads field x (V values, any dtype) of N records, all held in memory as
  * they came (u8 stays u8; --data FILE maps the file instead of copying
- * it), and writes the model (lib/rbm.c: W [V,H], vbias, hbias, sigma, with
+ * it).  Binary visibles are probabilities: u8 data (pixels 0..255) is read
+ * as x / 255, and float data must lie in [0,1] (checked before training).
+ * It writes the model (lib/rbm.c: W [V,H], vbias, hbias, sigma, with
  * the training settings and the data's attributes) on stdout.
  *
  * One minibatch X (B,V) of CD-K, with s the visible standard deviations
@@ -186,9 +188,16 @@ typedef struct {
 	tfield xf;                  /* x, where it came by broadcast */
 	const unsigned char *recs;  /* (N, R) */
 	int64_t N, R, V;
+	int u8binary;               /* u8 data under binary visibles: read as x / 255 */
 	void *map;
 	size_t maplen;
 } data_t;
+
+/* Binary visibles are probabilities: u8 data (0..255) is read as x / 255. */
+static void set_scale(data_t *d, int gaussian)
+{
+	d->u8binary = !gaussian && d->x->dtype == DT_U8;
+}
 
 static void load_data(data_t *d, const opts_t *o)
 {
@@ -240,8 +249,12 @@ static void load_data(data_t *d, const opts_t *o)
 static void gather(const data_t *d, const int64_t *perm, int64_t first, int64_t B, real *X)
 {
 #pragma omp parallel for
-	for (int64_t b = 0; b < B; b++)
-		tf_get_real(d->x, d->recs + perm[first + b] * d->R, 1, d->R, X + b * d->V);
+	for (int64_t b = 0; b < B; b++) {
+		real *x = X + b * d->V;
+		tf_get_real(d->x, d->recs + perm[first + b] * d->R, 1, d->R, x);
+		if (d->u8binary)
+			RBM(binary_input)(x, 1, d->V, 1, 0, NULL);
+	}
 }
 
 /* --- the state of training ----------------------------------------------------- */
@@ -965,11 +978,14 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 	}
 	if (!st->m.gaussian && (o->learn_sigma || o->sigma > 0 || o->sigma_from_data))
 		usage_error("--sigma and --learn-sigma apply to Gaussian visibles");
+	set_scale(d, st->m.gaussian);
+	/* binary visibles take probabilities: float data is checked to lie in [0,1] */
+	int check01 = !st->m.gaussian && !dtype_is_int(d->x->dtype);
 
 	/* the data's mean (visible biases of a fresh model) and average
 	 * standard deviation (--sigma data), in double, in order */
 	real *X = xmalloc_big((size_t)(B * V) * sizeof *X);
-	if (!o->init || o->sigma_from_data) {
+	if (!o->init || o->sigma_from_data || check01) {
 		double *sum = xcalloc(V, sizeof *sum), *sq = xcalloc(V, sizeof *sq);
 		int64_t *all = xmalloc((size_t)N * sizeof *all);
 		for (int64_t k = 0; k < N; k++)
@@ -978,6 +994,8 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 			int64_t n = N - r0 < B ? N - r0 : B;
 			gather(d, all, r0, n, X);
 			tf_check_finite_real(X, n, V, r0, d->in->name, "x");
+			if (check01)
+				RBM(binary_input)(X, n, V, 0, r0, d->in->name);
 			for (int64_t b = 0; b < n; b++)
 				for (int64_t i = 0; i < V; i++) {
 					sum[i] += X[b * V + i];
@@ -1061,6 +1079,7 @@ static void share_setup(opts_t *o, state_t *st, data_t *d)
 		if (d->N != v[0] || d->R != v[1] || d->V != v[2])
 			die("rank %d: %s is not the file rank 0 has (%" PRId64 " records of %" PRId64 " bytes there)",
 			    dist.rank, o->data, v[0], v[1]);
+		set_scale(d, st->m.gaussian);
 		return;
 	}
 	d->N = v[0], d->R = v[1], d->V = v[2];
@@ -1069,6 +1088,7 @@ static void share_setup(opts_t *o, state_t *st, data_t *d)
 	unsigned char *recs = xmalloc_big((size_t)(d->N * d->R) + 1);
 	dist_bcast(recs, d->N * d->R, DIST_SETUP);
 	d->recs = recs;
+	set_scale(d, st->m.gaussian);
 }
 
 /* --- main ----------------------------------------------------------------------------- */

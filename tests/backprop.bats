@@ -209,6 +209,24 @@ print('ok')
 	assert_output "ok"
 }
 
+@test "a binary RBM's first layer on u8 data sees x/255, as tiny-features does: untrained, the same predictions" {
+	npy_ok
+	rbm "$T/rb.tiny" 3 5 binary 11
+	mkstream --attr 'classes=a b c' 'label u8 []' 'x u8 [3]' <<<'0 10 200 7  1 30 100 70  2 20 50 255  1 40 0 7  0 0 255 128  2 99 1 3' \
+		>"$T/u.tiny"
+	tiny-features "$T/rb.tiny" "$T/u.tiny" | tiny-logreg --train -q --l2 0.1 >"$T/lr.tiny"
+	tiny-backprop --train -q --init-rbm "$T/rb.tiny" --init-logreg "$T/lr.tiny" --epochs 0 "$T/u.tiny" >"$T/m.tiny"
+	tiny-backprop -q "$T/m.tiny" "$T/u.tiny" >"$T/p1.tiny"
+	tiny-features "$T/rb.tiny" "$T/u.tiny" | tiny-logreg -q "$T/lr.tiny" >"$T/p2.tiny"
+	run $PY -c "$LOAD
+a, b = load('$T/p1.tiny'), load('$T/p2.tiny')
+e = np.abs(a['prob'] - b['prob']).max()
+assert e < 1e-5 and (a['pred'] == b['pred']).all(), (e, a['prob'], b['prob'])
+print('ok')
+"
+	assert_output "ok"
+}
+
 @test "XOR-like data, beyond logistic regression, is learned by one hidden layer" {
 	xor "$T/x.tiny" 200
 	tiny-logreg --train -q --epochs 20 --batch 10 "$T/x.tiny" >"$T/lr.tiny"

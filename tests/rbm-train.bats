@@ -349,3 +349,45 @@ RESUME="--hidden 5 --seed 3 --batch 5 --epochs 3 --lr-w 0.05 --sigma 0.8 --learn
 	tiny-rbm-train $opts --threads 2 "$T/d.tiny" >"$T/t2.rbm"
 	diff <(params "$T/t1.rbm") <(params "$T/t2.rbm")
 }
+
+@test "binary visibles read u8 data as x/255, and reject float data outside [0,1] before training" {
+	npy_ok
+	# the same 0..255 pixels as u8 and as f32 x/255: the same model
+	$PY -c "
+import numpy as np
+x = np.random.default_rng(3).integers(0, 256, size=(40, 6))
+np.savetxt(__import__('sys').stdout, x, fmt='%d')
+" >"$T/px.txt"
+	mkstream 'x u8 [6]' <"$T/px.txt" >"$T/u8.tiny"
+	awk '{ for (i = 1; i <= NF; i++) printf "%.9g%s", $i / 255, i < NF ? " " : "\n" }' "$T/px.txt" | mkstream 'x f32 [6]' >"$T/f.tiny"
+	tiny-rbm-train -q --visible binary --hidden 5 --batch 10 --epochs 3 --lr-w 0.1 "$T/u8.tiny" >"$T/u8.rbm"
+	tiny-rbm-train -q --visible binary --hidden 5 --batch 10 --epochs 3 --lr-w 0.1 "$T/f.tiny" >"$T/f.rbm"
+	run $PY -c "$LOAD
+a, b = load('$T/u8.rbm')[0], load('$T/f.rbm')[0]
+for k in ('W', 'vbias', 'hbias'):
+    assert np.abs(a[k] - b[k]).max() < 1e-5, (k, np.abs(a[k] - b[k]).max())
+assert np.abs(a['W']).max() > 0.01   # it learned something
+print('ok')
+"
+	assert_output ok
+	# and tiny-features reads the u8 data the same way
+	tiny-features -q "$T/u8.rbm" "$T/u8.tiny" >"$T/fu.tiny"
+	tiny-features -q "$T/u8.rbm" "$T/f.tiny" >"$T/ff.tiny"
+	run $PY -c "$LOAD
+a, b = load('$T/fu.tiny'), load('$T/ff.tiny')
+assert np.abs(a['x'] - b['x']).max() < 1e-6, np.abs(a['x'] - b['x']).max()
+print('ok')
+"
+	assert_output ok
+	# float data outside [0,1]: one line naming the record, nothing written
+	printf '0 1 0.5\n0.2 1.5 0\n' | mkstream 'x f32 [3]' >"$T/bad.tiny"
+	run -1 --separate-stderr tiny-rbm-train --visible binary --hidden 2 "$T/bad.tiny"
+	[ "$stderr" = "tiny-rbm-train: $T/bad.tiny: record 1: x[1] = 1.5 is outside [0,1]; binary visibles take probabilities (u8 data is read as x/255)" ]
+	assert_output ""
+	tiny-rbm-train -q --visible binary --hidden 2 --epochs 0 <(printf '0 1 0\n' | mkstream 'x f32 [3]') >"$T/b3.rbm"
+	run -1 --separate-stderr tiny-rbm-train --init "$T/b3.rbm" --epochs 1 "$T/bad.tiny"
+	[[ "$stderr" == *"record 1: x[1] = 1.5 is outside [0,1]"* ]]
+	run -1 --separate-stderr tiny-features "$T/b3.rbm" "$T/bad.tiny"
+	[[ "$stderr" == *"bad.tiny: record 1: x[1] = 1.5 is outside [0,1]"* ]]
+	assert_output ""
+}
