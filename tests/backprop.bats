@@ -338,3 +338,25 @@ for i in range(400):
 	run --separate-stderr tiny-backprop "$T/n.tiny" "$T/far.tiny"
 	[[ "$stderr" =~ accuracy\ (0\.9[5-9]|1\.0) ]]
 }
+
+@test "on a small real data set (scikit-learn's digits), the defaults agree with scikit-learn's MLPClassifier of the same shape within 2 points" {
+	digits "$T"
+	tiny-backprop --train -q --hidden 64 --standardize --valid 0.1 "$T/train.tiny" >"$T/m.tiny"
+	tiny-backprop -q "$T/m.tiny" "$T/test.tiny" >"$T/p.tiny"
+	# 64-64-10 logistic units, its defaults otherwise (adam), on the same standardised inputs
+	run $PY -c "$LOAD
+from sklearn.neural_network import MLPClassifier
+tr, te, p = load('$T/train.tiny'), load('$T/test.tiny'), load('$T/p.tiny')
+X, Y = tr['x'].astype(np.float64), te['x'].astype(np.float64)
+mu, sd = X.mean(0), X.std(0)
+sd[sd < 1e-6] = 1
+net = MLPClassifier(hidden_layer_sizes=(64,), activation='logistic', max_iter=1000, random_state=1)
+net.fit((X - mu) / sd, tr['label'])
+ref = (net.predict((Y - mu) / sd) == te['label']).mean()
+ours = (p['pred'] == te['label']).mean()
+print('tiny %.4f sklearn %.4f' % (ours, ref))
+assert ours >= ref - 0.02 and ref > 0.9, (ours, ref)
+"
+	echo "# $output" >&3
+	assert_success
+}

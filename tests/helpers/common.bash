@@ -63,3 +63,22 @@ assert list(l['epoch']) == list(range(len(l))), l['epoch']
 print('ok')
 "
 }
+
+# digits DIR: scikit-learn's bundled handwritten digits (1797 real 8x8
+# images, 0..16, 10 classes) as DIR/train.tiny (the first 1347 of a fixed
+# shuffle) and DIR/test.tiny (the other 450); skips where scikit-learn is absent
+digits() {
+	$PY -c 'import sklearn' 2>/dev/null || skip "python3-sklearn is absent"
+	$PY -c "
+import numpy as np
+from sklearn.datasets import load_digits
+d = load_digits()
+i = np.random.default_rng(0).permutation(len(d.target))
+for name, part in (('train', i[:1347]), ('test', i[1347:])):
+    with open('$1/' + name + '.txt', 'w') as f:
+        for k in part:
+            f.write('%d %s\n' % (d.target[k], ' '.join('%d' % v for v in d.data[k])))
+"
+	mkstream --attr 'classes=0 1 2 3 4 5 6 7 8 9' 'label u8 []' 'x u8 [64]' <"$1/train.txt" >"$1/train.tiny"
+	mkstream --attr 'classes=0 1 2 3 4 5 6 7 8 9' 'label u8 []' 'x u8 [64]' <"$1/test.txt" >"$1/test.tiny"
+}
