@@ -58,7 +58,9 @@
  *   record, each F is a vector [N] drawn against its index 0..N-1 (an
  *   eigenspectrum, report Figure 2.2); otherwise each F is one number per
  *   record (a training log, Figure 2.10) drawn against the record index.
- *   Several F give several lines and a legend.  Ticks are round numbers (1,
+ *   Several F give several lines and a legend.  A NaN in an F is a missing
+ *   point (a training log's validation loss where there is none): the
+ *   line breaks there.  Ticks are round numbers (1,
  *   2 or 5 times a power of ten); --log puts y on a log scale with ticks at
  *   powers of ten, and needs every value above 0.
  *
@@ -66,7 +68,8 @@
  * scale).
  * Errors (one line, nothing on stdout): exit 2 for bad usage, 1 for bad
  * data: a missing field, a field of the wrong rank for the mode, a NaN or
- * infinite value (named by field, record and index), an empty stream, a
+ * infinite value (named by field, record and index; plot takes a NaN y as
+ * a missing point), an empty stream, a
  * --shape or --block that does not fit the data.  Spec: formats/stream.md.
  */
 #include <ctype.h>
@@ -220,20 +223,25 @@ static int64_t read_fields(sin_t *s, const tfield *const *f, int nf, int64_t kee
 }
 
 /* NaN and infinities cannot be drawn: name the first one. */
-static void check_finite(const sin_t *s, const tfield *f, const double *v, int64_t nrec)
+static void check_finite_nan(const sin_t *s, const tfield *f, const double *v, int64_t nrec, int nan_ok)
 {
 	if (dtype_is_int(f->dtype))
 		return;
 	for (int64_t r = 0; r < nrec; r++)
 		for (int64_t i = 0; i < f->n; i++) {
 			double x = v[r * f->n + i];
-			if (isfinite(x))
+			if (isfinite(x) || (nan_ok && isnan(x)))
 				continue;
 			char at[96];
 			fmt_index(f, i, at, sizeof at);
 			die("%s: field '%s' of record %" PRId64 " holds %s%s", s->name, f->name, r,
 			    isnan(x) ? "NaN" : x > 0 ? "Inf" : "-Inf", at);
 		}
+}
+
+static void check_finite(const sin_t *s, const tfield *f, const double *v, int64_t nrec)
+{
+	check_finite_nan(s, f, v, nrec, 0);
 }
 
 /* filters and heatmap draw a field of a stream of one record. */
@@ -810,7 +818,7 @@ static canvas_t render_plot(sin_t *s, const opts_t *o)
 	int vec = n == 1;  /* one record: each field's values against their index */
 	int64_t longest = n;
 	for (int i = 0; i < nf; i++) {
-		check_finite(s, f[i], v[i], n);
+		check_finite_nan(s, f[i], v[i], n, i < o->ny);   /* a NaN y is a missing point */
 		fmt_shape(f[i], shape, sizeof shape);
 		if (!vec && f[i]->n > 1)
 			die("%s: field '%s' is %s and the stream holds %" PRId64 " records; plot draws a vector only "
@@ -828,7 +836,7 @@ static canvas_t render_plot(sin_t *s, const opts_t *o)
 			die("%s: --x %s holds %" PRId64 " values but --y %s holds %" PRId64, s->name, o->xname,
 			    f[o->ny]->n, f[i]->name, f[i]->n);
 		for (int64_t j = 0; o->log && j < ser[i].n; j++)
-			if (!(ser[i].y[j] > 0)) {
+			if (!(ser[i].y[j] > 0) && !isnan(ser[i].y[j])) {
 				fmt_index(f[i], vec ? j : 0, at, sizeof at);
 				die("%s: field '%s' of record %" PRId64 " holds %g%s; --log needs values above 0", s->name,
 				    f[i]->name, vec ? 0 : j, ser[i].y[j], at);
@@ -840,9 +848,13 @@ static canvas_t render_plot(sin_t *s, const opts_t *o)
 	for (int i = 0; i < o->ny; i++)
 		for (int64_t j = 0; j < ser[i].n; j++) {
 			double x = ser[i].x[j], y = o->log ? log10(ser[i].y[j]) : ser[i].y[j];
+			if (isnan(y))
+				continue;
 			ax.lo = x < ax.lo ? x : ax.lo, ax.hi = x > ax.hi ? x : ax.hi;
 			ay.lo = y < ay.lo ? y : ay.lo, ay.hi = y > ay.hi ? y : ay.hi;
 		}
+	if (ax.lo > ax.hi)
+		die("%s: every value of the --y fields is NaN: nothing to plot", s->name);
 	widen(&ax.lo, &ax.hi, 0);
 	widen(&ay.lo, &ay.hi, o->log ? 0.5 : 0);
 	double pad = 0.05 * (ay.hi - ay.lo);
@@ -884,11 +896,16 @@ static canvas_t render_plot(sin_t *s, const opts_t *o)
 	draw_frame(&c, left, top, right - left, bottom - top, BLACK);
 
 	for (int i = 0; i < o->ny; i++) {
-		int px = 0, py = 0;
+		int px = 0, py = 0, have = 0;   /* a NaN breaks the line */
 		for (int64_t j = 0; j < ser[i].n; j++) {
+			if (isnan(ser[i].y[j])) {
+				have = 0;
+				continue;
+			}
 			int x = (int)lround(axis_px(&ax, ser[i].x[j])), y = (int)lround(axis_px(&ay, ser[i].y[j]));
-			if (j > 0)
+			if (have)
 				draw_line(&c, px, py, x, y, 2, palette[i]);
+			have = 1;
 			if (ser[i].n <= 60)
 				draw_fill(&c, x - 3, y - 3, 7, 7, palette[i]);
 			px = x, py = y;

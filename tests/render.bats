@@ -273,6 +273,22 @@ PYEOF
 	((BASH_REMATCH[1] > 3 && BASH_REMATCH[2] > 300 && BASH_REMATCH[3] > 300))
 }
 
+@test "plot takes a NaN y as a missing point (a log's epoch 0 has no training loss); all NaN is an error" {
+	mkstream 'epoch i32 []' 'train f32 []' 'valid f32 []' >"$T/log.tiny" <<<'0 nan 10  1 9 8  2 5 7  3 4 6'
+	tiny-render plot --y train,valid --x epoch "$T/log.tiny" >"$T/p.png"
+	run colours "$T/p.png" 31,119,180 255,127,14
+	[[ "$output" =~ ^960x600\ ([0-9]+)\ ([0-9]+)\ ([0-9]+)$ ]]
+	((BASH_REMATCH[1] > 3 && BASH_REMATCH[2] > 300 && BASH_REMATCH[3] > 300))
+	mkstream 'epoch i32 []' 'train f32 []' >"$T/nan.tiny" <<<'0 nan  1 nan'
+	run -1 --separate-stderr tiny-render plot --y train --x epoch "$T/nan.tiny"
+	[[ "$stderr" == *"nan.tiny: every value of the --y fields is NaN: nothing to plot" ]]
+	assert_output ""
+	# the --x field must still be finite
+	mkstream 'epoch f32 []' 'train f32 []' >"$T/xnan.tiny" <<<'nan 1  1 2'
+	run -1 --separate-stderr tiny-render plot --y train --x epoch "$T/xnan.tiny"
+	[[ "$stderr" == *"field 'epoch' of record 0 holds NaN" ]]
+}
+
 @test "a stream through a pipe renders, and the picture records how it was made" {
 	tiny-fetch synthetic -q --count 16 | tiny-render images >"$T/s.png"
 	run pixels "$T/s.png"
