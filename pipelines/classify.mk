@@ -16,8 +16,13 @@
 #
 #   make fig3.1 [SOURCE=cifar-10-binary.tar.gz] [SIZES=report] [HIDDEN=...]
 #
-# Classifiers train on the 50000 training images and are scored once on the
-# 10000 test images.  The RBMs come from pipelines/rbm.mk, run in
+# Classifiers train on 45000 of the 50000 training images, hold out 5000
+# (LR_VALID) for their stopping tests, and are scored once on the 10000
+# test images.  Logistic regression runs L-BFGS until it converges;
+# backprop runs SGD until its validation loss stops improving under a
+# decaying rate, and keeps its best epoch (lib/train.c).  Each writes a
+# log (OUT/X.logreg.log, OUT/X.backprop.log), drawn as its learning curves
+# (OUT/X-curves.png) beside the table.  The RBMs come from pipelines/rbm.mk, run in
 # RBM_OUT (under OUT by default, so these sizes do not mix with
 # rbm-figures').  Every model is a file target: an interrupted run resumes
 # at the part it stopped in.  Each part's wall-clock time goes to
@@ -50,23 +55,22 @@ endif
 RBM_EPOCHS ?= 5
 H_EPOCHS ?= 5
 H_LR ?= 0.01
-LR_EPOCHS ?= 30
 LR_VALID ?= 0.1
-BP_EPOCHS ?= 10
+LR_L2 ?=
 BP_LR ?= 0.001
 BP_LR_INPUT ?= 0.0000002
 F_HIDDEN ?= 1000
-F_EPOCHS ?= 20
-F_LR ?= 0.01
+F_OPTS ?=
 PATH := $(CURDIR)/bin:$(PATH)
 $(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) SOURCE=$(or $(SOURCE),download) SIZES=$(SIZES) HIDDEN=$(HIDDEN) \
-	RBM_EPOCHS=$(RBM_EPOCHS) H_EPOCHS=$(H_EPOCHS) G_HIDDEN=$(G_HIDDEN) F_HIDDEN=$(F_HIDDEN) LR_EPOCHS=$(LR_EPOCHS) \
-	LR_VALID=$(LR_VALID) BP_EPOCHS=$(BP_EPOCHS) BP_LR=$(BP_LR) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED))
+	RBM_EPOCHS=$(RBM_EPOCHS) H_EPOCHS=$(H_EPOCHS) G_HIDDEN=$(G_HIDDEN) F_HIDDEN=$(F_HIDDEN) F_OPTS=$(F_OPTS) \
+	LR_VALID=$(LR_VALID) LR_L2=$(LR_L2) BP_LR=$(BP_LR) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED) METHODS=$(METHODS))
 
 TIMED = pipelines/timed $@
-LOGREG := tiny-logreg --train --epochs $(LR_EPOCHS) --valid $(LR_VALID) --seed $(SEED)
+LOGREG := tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) $(if $(LR_L2),--l2 $(LR_L2))
 BACKPROP := tiny-backprop --train --valid $(LR_VALID) --seed $(SEED)
-METHODS := a b c d e f g h i j
+# a part of the table: METHODS="a b f" (the others show as not run)
+METHODS ?= a b c d e f g h i j
 .PHONY: fig3.1 fig3.2
 fig3.1: $(OUT)/fig3.1.md
 	cat $<
@@ -112,28 +116,26 @@ $(OUT)/h-test.tiny: $(OUT)/h.rbm $(OUT)/d-test.tiny
 
 # --- logistic regression (a-d, h) and backprop nets (e-g, i, j) -------------------------
 $(OUT)/%.logreg: $(OUT)/%-train.tiny
-	$(TIMED) $(LOGREG) $< >$@ 2>$(OUT)/$*.logreg.log
+	$(TIMED) $(LOGREG) --log $@.log $< >$@ 2>$@.txt
 $(OUT)/%-pred.tiny: $(OUT)/%.logreg $(OUT)/%-test.tiny
 	tiny-logreg -q $^ >$@
 # (e): the unwhitened RBM and (d)'s logistic regression, fine-tuned on the pixels
 $(OUT)/e.backprop: $(RBM_OUT)/raw.rbm $(OUT)/d.logreg $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/d.logreg --epochs $(BP_EPOCHS) --lr $(BP_LR) \
-		--lr-input $(BP_LR_INPUT) $(RBM_OUT)/train.tiny >$@ 2>$(OUT)/e.backprop.log
+	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/d.logreg --lr $(BP_LR) \
+		--lr-input $(BP_LR_INPUT) --log $@.log $(RBM_OUT)/train.tiny >$@ 2>$@.txt
 # (f), (g): random hidden units on the (standardised) pixels
 $(OUT)/f.backprop: $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --hidden $(F_HIDDEN) --standardize --epochs $(F_EPOCHS) --lr $(F_LR) $< \
-		>$@ 2>$(OUT)/f.backprop.log
+	$(TIMED) $(BACKPROP) --hidden $(F_HIDDEN) --standardize $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
 $(OUT)/g.backprop: $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize --epochs $(F_EPOCHS) --lr $(F_LR) $< \
-		>$@ 2>$(OUT)/g.backprop.log
+	$(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
 # (i): (h)'s RBM and logistic regression, fine-tuned on (d)'s features
 $(OUT)/i.backprop: $(OUT)/h.rbm $(OUT)/h.logreg $(OUT)/d-train.tiny
-	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/h.logreg --epochs $(BP_EPOCHS) --lr $(BP_LR) \
-		$(OUT)/d-train.tiny >$@ 2>$(OUT)/i.backprop.log
+	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/h.logreg --lr $(BP_LR) \
+		--log $@.log $(OUT)/d-train.tiny >$@ 2>$@.txt
 # (j): both RBMs and (h)'s logistic regression, fine-tuned on the pixels
 $(OUT)/j.backprop: $(RBM_OUT)/raw.rbm $(OUT)/h.rbm $(OUT)/h.logreg $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --init-rbm $<,$(OUT)/h.rbm --init-logreg $(OUT)/h.logreg --epochs $(BP_EPOCHS) \
-		--lr $(BP_LR) --lr-input $(BP_LR_INPUT) $(RBM_OUT)/train.tiny >$@ 2>$(OUT)/j.backprop.log
+	$(TIMED) $(BACKPROP) --init-rbm $<,$(OUT)/h.rbm --init-logreg $(OUT)/h.logreg \
+		--lr $(BP_LR) --lr-input $(BP_LR_INPUT) --log $@.log $(RBM_OUT)/train.tiny >$@ 2>$@.txt
 $(OUT)/e-pred.tiny $(OUT)/f-pred.tiny $(OUT)/g-pred.tiny $(OUT)/j-pred.tiny: $(OUT)/%-pred.tiny: \
 		$(OUT)/%.backprop $(OUT)/test.tiny
 	tiny-backprop -q $^ >$@
@@ -144,7 +146,16 @@ $(OUT)/i-pred.tiny: $(OUT)/i.backprop $(OUT)/d-test.tiny
 $(OUT)/%-score.txt: $(OUT)/%-pred.tiny
 	tiny-confusion --stream $< | tiny-dump --fields accuracy | \
 		awk -F= '{ printf "%.2f\n", 100 * $$2 }' >$@
-$(OUT)/fig3.1.md: $(addprefix $(OUT)/,$(addsuffix -score.txt,$(METHODS))) pipelines/fig3.1-table
+# learning curves: losses and accuracies per epoch (iteration for L-BFGS)
+$(OUT)/%-curves.png: $(OUT)/%.logreg
+	tiny-render plot --x epoch --y train_loss,valid_loss,train_accuracy,valid_accuracy \
+		--title "($*) logistic regression: $$(tiny-info $<.log | grep -o 'solver [a-z]*')" --xlabel iteration \
+		--ylabel 'loss, accuracy' $<.log >$@
+$(OUT)/%-curves.png: $(OUT)/%.backprop
+	tiny-render plot --x epoch --y train_loss,valid_loss,train_accuracy,valid_accuracy \
+		--title "($*) backprop" --ylabel 'loss, accuracy' $<.log >$@
+$(OUT)/fig3.1.md: $(addprefix $(OUT)/,$(addsuffix -score.txt,$(METHODS)) $(addsuffix -curves.png,$(METHODS))) \
+		pipelines/fig3.1-table
 	pipelines/fig3.1-table $(OUT) $(RBM_OUT) "$(LOGREG)" "$(BACKPROP)" "make fig3.1 $(strip $(MAKEOVERRIDES))" >$@.tmp
 	mv $@.tmp $@
 

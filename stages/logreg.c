@@ -87,6 +87,7 @@ static const char *usage_line =
 	"[--max-cuts C] [--patience P] [FILE] | tiny-logreg [-q] MODEL [FILE]";
 
 enum { BLOCK = 1024 };   /* rows per scoring sgemm */
+#define DEFAULT_L2 1e-2   /* measured on CIFAR-10: the head comment */
 
 /* The model as the trainer sees it: W (D,K), b (K), their gradients G, gb,
  * and P, scratch scores of up to cap rows. */
@@ -172,7 +173,9 @@ static double objective(void *ctx, const float *Z, const int64_t *y, int64_t n, 
 	return loss / (double)n + penalty(m);
 }
 
-static void train(const char *path, const tr_opts_t *o, double l2, int standardize)
+enum { MAX_L2 = 16 };
+
+static void train(const char *path, const tr_opts_t *o, const double *l2s, int nl2, int standardize)
 {
 	labelled_t d;
 	ld_open(&d, path);
@@ -186,10 +189,9 @@ static void train(const char *path, const tr_opts_t *o, double l2, int standardi
 	int64_t D = d.D, K = d.K;
 	trainer_t t;
 	tr_prepare(&t, &d, o->valid, o->seed, standardize);
-	snprintf(t.model, sizeof t.model, "l2 %g", l2);
 
 	int64_t cap = o->batch > BLOCK ? o->batch : BLOCK;
-	lr_t m = {.D = D, .K = K, .cap = cap, .l2 = l2};
+	lr_t m = {.D = D, .K = K, .cap = cap};
 	m.W = xcalloc((size_t)(D * K), sizeof *m.W), m.G = xmalloc((size_t)(D * K) * sizeof *m.G);
 	m.b = xcalloc((size_t)K, sizeof *m.b), m.gb = xmalloc((size_t)K * sizeof *m.gb);
 	m.P = xmalloc((size_t)(cap * K) * sizeof *m.P);
@@ -197,7 +199,47 @@ static void train(const char *path, const tr_opts_t *o, double l2, int standardi
 	tr_params_t ps = {0};
 	tr_param(&ps, m.W, m.G, D * K, o->lr);
 	tr_param(&ps, m.b, m.gb, K, o->lr);
-	tr_fit(&t, &tm, &ps, o);
+
+	/* several L2: each fit starts from the last (the strongest first), the
+	 * lowest validation loss wins; each fit's log is FILE.l2-VALUE, the
+	 * chosen one's becomes FILE */
+	float *bestW = nl2 > 1 ? xmalloc((size_t)(D * K) * sizeof *bestW) : NULL;
+	float *bestb = nl2 > 1 ? xmalloc((size_t)K * sizeof *bestb) : NULL;
+	trainer_t best = {0};
+	int chosen = 0;
+	char **logs = xcalloc((size_t)nl2, sizeof *logs);
+	tr_opts_t fo = *o;
+	for (int k = 0; k < nl2; k++) {
+		m.l2 = l2s[k];
+		snprintf(t.model, sizeof t.model, "l2 %g", m.l2);
+		if (o->log && nl2 > 1) {
+			size_t len = strlen(o->log) + 32;
+			logs[k] = xmalloc(len);
+			snprintf(logs[k], len, "%s.l2-%g", o->log, m.l2);
+			fo.log = logs[k];
+		}
+		tr_fit(&t, &tm, &ps, &fo);
+		if (nl2 > 1) {
+			if (!tiny_quiet)
+				fprintf(stderr, "%s: l2 %g: validation loss %.4f, accuracy %.4f%s\n", tiny_prog, m.l2,
+					t.valid_loss, t.valid_acc, k == 0 || t.valid_loss < best.valid_loss ? " (best)" : "");
+			if (k == 0 || t.valid_loss < best.valid_loss) {
+				best = t, chosen = k;
+				memcpy(bestW, m.W, (size_t)(D * K) * sizeof *m.W);
+				memcpy(bestb, m.b, (size_t)K * sizeof *m.b);
+			}
+		}
+	}
+	if (nl2 > 1) {
+		memcpy(m.W, bestW, (size_t)(D * K) * sizeof *m.W);
+		memcpy(m.b, bestb, (size_t)K * sizeof *m.b);
+		best.order = t.order;
+		t = best;
+		if (o->log && rename(logs[chosen], o->log) != 0)
+			die("%s: cannot rename %s into place:", o->log, logs[chosen]);
+		if (!tiny_quiet)
+			fprintf(stderr, "%s: chose l2 %g by the validation loss\n", tiny_prog, l2s[chosen]);
+	}
 
 	theader h;
 	tr_model_header(&h, &d, d.classes);
@@ -207,17 +249,44 @@ static void train(const char *path, const tr_opts_t *o, double l2, int standardi
 		th_field(&h, "mu", DT_F32, 1, D);
 		th_field(&h, "sd", DT_F32, 1, D);
 	}
-	char settings[512];
+	char settings[512], list[MAX_L2 * 24] = "";
 	tr_settings(settings, sizeof settings, o);
-	th_attr_setf(&h, "logreg_settings", "%s l2 %g standardize %s", settings, l2, standardize ? "yes" : "no");
+	for (int k = 0; k < nl2; k++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%g", k ? "," : "", l2s[k]);
+	th_attr_setf(&h, "logreg_settings", "%s l2 %s standardize %s", settings, list, standardize ? "yes" : "no");
+	th_attr_setf(&h, "logreg_l2", "%g", l2s[chosen]);
 	tr_result_attrs(&h, &t, "logreg");
 	th_add_history(&h);
 	const void *fields[4] = {m.W, m.b, d.mu, d.sd};
 	tr_write_model(&h, fields);
 	th_free(&h);
 	tr_free(&t);
+	for (int k = 0; k < nl2; k++)
+		free(logs[k]);
+	free(logs), free(bestW), free(bestb);
 	free(m.W), free(m.G), free(m.b), free(m.gb), free(m.P);
 	ld_free(&d);
+}
+
+/* --l2 L[,L...]: at most MAX_L2 values, sorted strongest first */
+static int parse_l2(const char *arg, double *l2s)
+{
+	char *list = xstrdup(arg), *save = NULL;
+	int n = 0;
+	if (!*arg || arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,"))
+		usage_error("--l2 %s: expected L[,L...]", arg);
+	for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (n == MAX_L2)
+			usage_error("--l2 %s: at most %d values", arg, MAX_L2);
+		l2s[n++] = opt_f64("--l2", w, 0, 1e6);
+	}
+	free(list);
+	for (int i = 1; i < n; i++)   /* insertion sort, descending */
+		for (int j = i; j > 0 && l2s[j] > l2s[j - 1]; j--) {
+			double t = l2s[j];
+			l2s[j] = l2s[j - 1], l2s[j - 1] = t;
+		}
+	return n;
 }
 
 static void predict(const char *model_path, const char *path)
@@ -241,13 +310,15 @@ int main(int argc, char **argv)
 	tr_opts_t o = {.solver = TR_LBFGS, .tol = 1e-6, .max_epochs = 1000, .min_epochs = 1, .lr = 0.001,
 		       .momentum = 0.9, .batch = 100, .schedule = TR_PLATEAU, .lr_factor = 0.1, .lr_patience = 2,
 		       .lr_step = 30, .max_cuts = 2, .patience = 5, .seed = 1};
-	double l2 = 1e-4;
+	double l2s[MAX_L2] = {DEFAULT_L2};
+	int nl2 = 1;
 	int training = 0, train_opts = 0, standardize = 1, c;
+	const char *l2_arg = NULL;
 	tiny_init(argc, argv, usage_line);
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': training = 1; break;
-		case 'l': l2 = opt_f64("--l2", optarg, 0, 1e6), train_opts = 1; break;
+		case 'l': nl2 = parse_l2(optarg, l2s), l2_arg = optarg, train_opts = 1; break;
 		case 'z': standardize = 1, train_opts = 1; break;
 		case 'Z': standardize = 0, train_opts = 1; break;
 		case 'q': tiny_quiet = 1; break;
@@ -261,7 +332,9 @@ int main(int argc, char **argv)
 	if (training) {
 		if (argc - optind > 1)
 			usage_error("--train reads one data stream");
-		train(optind < argc ? argv[optind] : NULL, &o, l2, standardize);
+		if (nl2 > 1 && !o.valid)
+			usage_error("--l2 %s: several values are chosen among by the validation loss; add --valid", l2_arg);
+		train(optind < argc ? argv[optind] : NULL, &o, l2s, nl2, standardize);
 	} else {
 		if (train_opts)
 			usage_error("--l2, --standardize, --solver and the other training options apply to --train");

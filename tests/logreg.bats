@@ -205,7 +205,7 @@ print('ok')
 	[[ "${stderr_lines[2]}" == *"epoch 1/500: loss "*", validation loss "* ]]
 	[[ "$stderr" =~ (no\ lower\ validation\ loss\ in\ 5\ epochs|stalled\ at\ the\ rate\'s\ last\ cut).*:\ stopping,\ keeping\ epoch ]]
 	[[ "$stderr" != *"epoch 500/500"* ]]
-	echo "$output" >"$BATS_TEST_TMPDIR/m0"
+	tiny-logreg --train -q --solver sgd --valid 0.25 --epochs 500 --batch 5 --lr 0.3 "$BATS_TEST_TMPDIR/o.tiny" >"$BATS_TEST_TMPDIR/m0"
 	run kept_best "$BATS_TEST_TMPDIR/log.tiny" "$BATS_TEST_TMPDIR/m0" logreg
 	assert_output ok
 	tiny-logreg --train -q --valid 0.25 --seed 9 "$BATS_TEST_TMPDIR/o.tiny" >"$BATS_TEST_TMPDIR/m1"
@@ -371,4 +371,26 @@ assert abs(ours - ref) <= 0.01 and ref > 0.9, (ours, ref)
 "
 	echo "# $output" >&3
 	assert_success
+}
+
+@test "--l2 with several values fits each (strongest first) and keeps the lowest validation loss, its log as FILE" {
+	overlap "$BATS_TEST_TMPDIR/o.tiny" 300 7
+	tiny-logreg --train --valid 0.2 --l2 0.01,10,1 --log "$BATS_TEST_TMPDIR/log" "$BATS_TEST_TMPDIR/o.tiny" \
+		>"$BATS_TEST_TMPDIR/m.tiny" 2>"$BATS_TEST_TMPDIR/err"
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	# each fit's validation loss, in the order fitted
+	losses=$(grep -o 'l2 [0-9.]*: validation loss [0-9.]*' <<<"$stderr" | awk '{ print $2 $5 }' | tr -d : | tr '\n' ' ')
+	[[ "$losses" =~ ^10([0-9.]+)\ 1([0-9.]+)\ 0.01([0-9.]+)\ $ ]]
+	best=$(printf '%s\n' "10 ${BASH_REMATCH[1]}" "1 ${BASH_REMATCH[2]}" "0.01 ${BASH_REMATCH[3]}" | sort -k2,2g | head -1 | cut -d' ' -f1)
+	[[ "$stderr" == *"chose l2 $best by the validation loss"* ]]
+	run tiny-info "$BATS_TEST_TMPDIR/m.tiny"
+	assert_line "attr logreg_l2 $best"
+	assert_line --partial " l2 10,1,0.01 standardize yes"
+	# the chosen fit's log is FILE, the others FILE.l2-VALUE
+	[ -f "$BATS_TEST_TMPDIR/log" ]
+	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c '^log\.l2-')" -eq 2 ]
+	[ ! -f "$BATS_TEST_TMPDIR/log.l2-$best" ]
+	run -2 tiny-logreg --train --l2 1,2 "$BATS_TEST_TMPDIR/o.tiny"
+	assert_output --partial "--l2 1,2: several values are chosen among by the validation loss; add --valid"
+	run -2 tiny-logreg --train --l2 1,,2 "$BATS_TEST_TMPDIR/o.tiny"
 }
