@@ -338,15 +338,17 @@ void lr_free(lr_model_t *m);
 /* --- supervised training (train.c) ------------------------------------------ */
 
 /* The parameter arrays a trainer moves: p[i] (len[i] floats), the gradient
- * g[i] the stage's step fills, and each array's rate at the schedule's start. */
+ * g[i] the stage's step fills, each array's rate at the schedule's start,
+ * and its weight decay: SGD steps along g + decay p (the L2 penalty's
+ * gradient, added in the update's own pass over p). */
 enum { TR_MAX_PARAMS = 8 };
 typedef struct {
 	int n;
 	float *p[TR_MAX_PARAMS], *g[TR_MAX_PARAMS];
 	int64_t len[TR_MAX_PARAMS];
-	double rate[TR_MAX_PARAMS];
+	double rate[TR_MAX_PARAMS], decay[TR_MAX_PARAMS];
 } tr_params_t;
-void tr_param(tr_params_t *ps, float *p, float *g, int64_t len, double rate);
+void tr_param(tr_params_t *ps, float *p, float *g, int64_t len, double rate, double decay);
 
 /* A stage's model, as the trainer calls it (ctx is the stage's). */
 typedef struct {
@@ -354,8 +356,9 @@ typedef struct {
 	/* P (n,K): the class probabilities of the rows X (n,D) */
 	void (*forward)(void *ctx, const float *X, int64_t n, float *P);
 	/* one minibatch X (n,D), labels y (n): the params' g = the gradient of
-	 * the mean loss plus the penalty; returns the sum of -log P[r, y_r] and
-	 * adds the right predictions (argmax P) to *correct */
+	 * the mean loss (the penalty's comes from the params' decay); returns
+	 * the sum of -log P[r, y_r] and adds the right predictions (argmax P)
+	 * to *correct */
 	double (*step)(void *ctx, const float *X, const int64_t *y, int64_t n, int64_t *correct);
 	/* the objective's penalty at the current parameters (NULL: none) */
 	double (*penalty)(void *ctx);

@@ -13,9 +13,10 @@
  * Minibatch SGD (tr_fit, TR_SGD).  Epoch e (0-based) visits the training
  * records in a Fisher-Yates order from rng stream e of the seed, in
  * minibatches of B (the last may be smaller).  For each, the stage's step
- * fills the gradient g of the mean loss (its penalty included), and every
- * parameter array moves by momentum: u = M u - r g, p += u, with r that
- * array's rate times the schedule's factor at this epoch.  The momenta
+ * fills the gradient g of the mean loss, and every parameter array moves
+ * by momentum: u = M u - r (g + L p), p += u, with r that array's rate
+ * times the schedule's factor at this epoch and L its weight decay (the
+ * gradient of the penalty L/2 |p|^2, added in the same pass).  The momenta
  * start at 0, so epoch 1 of one minibatch of all records moves p by
  * exactly -r g at the initial parameters.
  *
@@ -75,11 +76,11 @@ enum { TR_BLOCK = 1024 };   /* rows per scoring pass */
 
 const char *const tr_schedule_names[] = {"plateau", "step", "cosine", "constant", NULL};
 
-void tr_param(tr_params_t *ps, float *p, float *g, int64_t len, double rate)
+void tr_param(tr_params_t *ps, float *p, float *g, int64_t len, double rate, double decay)
 {
 	if (ps->n == TR_MAX_PARAMS)
 		die("internal: more than %d parameter arrays", TR_MAX_PARAMS);
-	ps->p[ps->n] = p, ps->g[ps->n] = g, ps->len[ps->n] = len, ps->rate[ps->n] = rate;
+	ps->p[ps->n] = p, ps->g[ps->n] = g, ps->len[ps->n] = len, ps->rate[ps->n] = rate, ps->decay[ps->n] = decay;
 	ps->n++;
 }
 
@@ -331,10 +332,11 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 			loss += m->step(m->ctx, X, yb, n, &correct);
 			for (int i = 0; i < ps->n; i++) {
 				float *p = ps->p[i], *g = ps->g[i], *ui = u[i], rate = (float)(ps->rate[i] * factor);
+				float decay = (float)ps->decay[i];
 				int64_t len = ps->len[i];
 #pragma omp parallel for simd if (len > 65536) schedule(static)
 				for (int64_t j = 0; j < len; j++) {
-					ui[j] = mo * ui[j] - rate * g[j];
+					ui[j] = mo * ui[j] - rate * (g[j] + decay * p[j]);
 					p[j] += ui[j];
 				}
 			}

@@ -179,10 +179,10 @@ static void forward(const net_t *net, float **A, int64_t m)
 }
 
 /* The gradient of the mean loss over m rows into G (W's shapes) and g (b's),
- * given forward()'s activations A and the labels y; A[L+1] (P) is
- * overwritten, dA and dB are (m, widest) scratch.  Weight decay L2 on W. */
-static void backward(const net_t *net, float **A, const int64_t *y, int64_t m, double l2, float **G, float **g,
-		     float *dA, float *dB)
+ * given forward()'s activations A and the labels y; dA and dB are
+ * (m, widest) scratch.  (The trainer adds weight decay's L2 W.) */
+static void backward(const net_t *net, float **A, const int64_t *y, int64_t m, float **G, float **g, float *dA,
+		     float *dB)
 {
 	int L = net->L;
 	int64_t K = net->n[L + 1];
@@ -194,9 +194,8 @@ static void backward(const net_t *net, float **A, const int64_t *y, int64_t m, d
 	}
 	for (int l = L; l >= 0; l--) {
 		int64_t ni = net->n[l], no = net->n[l + 1];
-		/* G[l] (ni,no) = A[l]^T delta + L2 W[l] */
-		memcpy(G[l], net->W[l], (size_t)(ni * no) * sizeof *G[l]);
-		la_sgemm(1, 0, (int)ni, (int)no, (int)m, 1.0f, A[l], (int)ni, delta, (int)no, (float)l2, G[l], (int)no);
+		/* G[l] (ni,no) = A[l]^T delta */
+		la_sgemm(1, 0, (int)ni, (int)no, (int)m, 1.0f, A[l], (int)ni, delta, (int)no, 0.0f, G[l], (int)no);
 		for (int64_t k = 0; k < no; k++)
 			g[l][k] = 0;
 		for (int64_t r = 0; r < m; r++)
@@ -300,7 +299,7 @@ static double bp_step(void *ctx, const float *X, const int64_t *y, int64_t n, in
 		loss -= log(p[y[r]] > 1e-30f ? (double)p[y[r]] : 1e-30);
 		*correct += argmax_f32(p, K) == y[r];
 	}
-	backward(m->net, m->A, y, n, m->l2, m->G, m->g, m->dA, m->dB);
+	backward(m->net, m->A, y, n, m->G, m->g, m->dA, m->dB);
 	return loss;
 }
 
@@ -399,8 +398,9 @@ static void train(const char *path, const opts_t *o)
 	tr_model_t tm = {.ctx = &m, .forward = bp_forward, .step = bp_step, .penalty = bp_penalty};
 	tr_params_t ps = {0};
 	for (int l = 0; l <= L; l++) {
-		tr_param(&ps, net.W[l], m.G[l], net.n[l] * net.n[l + 1], l == 0 && o->lr_input >= 0 ? o->lr_input : o->tr.lr);
-		tr_param(&ps, net.b[l], m.g[l], net.n[l + 1], o->tr.lr);
+		tr_param(&ps, net.W[l], m.G[l], net.n[l] * net.n[l + 1], l == 0 && o->lr_input >= 0 ? o->lr_input : o->tr.lr,
+			 o->l2);
+		tr_param(&ps, net.b[l], m.g[l], net.n[l + 1], o->tr.lr, 0);
 	}
 	int len = snprintf(t.model, sizeof t.model, "layers %" PRId64, D);
 	for (int l = 1; l <= L + 1; l++)

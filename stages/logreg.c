@@ -130,13 +130,12 @@ static double block_grad(lr_t *m, const float *X, const int64_t *y, int64_t n, f
 	return loss;
 }
 
-/* a minibatch: G = X^T (P - Y) / n + L W, gb = 1^T (P - Y) / n */
+/* a minibatch: G = X^T (P - Y) / n, gb = 1^T (P - Y) / n (the trainer adds L W) */
 static double step(void *ctx, const float *X, const int64_t *y, int64_t n, int64_t *correct)
 {
 	lr_t *m = ctx;
-	memcpy(m->G, m->W, (size_t)(m->D * m->K) * sizeof *m->G);
 	memset(m->gb, 0, (size_t)m->K * sizeof *m->gb);
-	double loss = block_grad(m, X, y, n, 1.0f / (float)n, (float)m->l2, correct);
+	double loss = block_grad(m, X, y, n, 1.0f / (float)n, 0.0f, correct);
 	for (int64_t k = 0; k < m->K; k++)
 		m->gb[k] /= (float)n;
 	return loss;
@@ -197,8 +196,8 @@ static void train(const char *path, const tr_opts_t *o, const double *l2s, int n
 	m.P = xmalloc((size_t)(cap * K) * sizeof *m.P);
 	tr_model_t tm = {.ctx = &m, .forward = forward, .step = step, .penalty = penalty, .objective = objective};
 	tr_params_t ps = {0};
-	tr_param(&ps, m.W, m.G, D * K, o->lr);
-	tr_param(&ps, m.b, m.gb, K, o->lr);
+	tr_param(&ps, m.W, m.G, D * K, o->lr, 0);
+	tr_param(&ps, m.b, m.gb, K, o->lr, 0);
 
 	/* several L2: each fit starts from the last (the strongest first), the
 	 * lowest validation loss wins; each fit's log is FILE.l2-VALUE, the
@@ -210,7 +209,7 @@ static void train(const char *path, const tr_opts_t *o, const double *l2s, int n
 	char **logs = xcalloc((size_t)nl2, sizeof *logs);
 	tr_opts_t fo = *o;
 	for (int k = 0; k < nl2; k++) {
-		m.l2 = l2s[k];
+		m.l2 = ps.decay[0] = l2s[k];
 		snprintf(t.model, sizeof t.model, "l2 %g", m.l2);
 		if (o->log && nl2 > 1) {
 			size_t len = strlen(o->log) + 32;
