@@ -41,9 +41,10 @@
  * without a lower one.  --epochs (200) is a safety cap, said on stderr
  * when reached; --epochs 0 writes the initial net.  --log FILE: one record
  * per epoch (the losses, accuracies, rate and seconds).
- * --standardize trains on (x - mu)/sd of the training part instead and
+ * --standardize trains on z = (x - mu)/sd of the training part instead and
  * folds it into the first layer of the saved net (which then takes raw
- * inputs as before).  --lr-input sets the first layer's weights' rate apart
+ * inputs as before); a first layer from an RBM is rewritten to compute the
+ * same function of z, a random one is drawn for z.  --lr-input sets the first layer's weights' rate apart
  * (default --lr; the schedule scales both): its gradient grows with the
  * inputs' square, so raw 0..255 pixels want a rate about 10^4 times
  * smaller than the layers above.
@@ -381,7 +382,11 @@ static void train(const char *path, const opts_t *o)
 
 	trainer_t t;
 	tr_prepare(&t, &d, o->tr.valid, o->tr.seed, o->standardize);
-	if (d.mu)   /* train on z = (x - mu)/sd with the first layer computing the same function of z */
+	/* train on z = (x - mu)/sd: a first layer from an RBM (made for raw
+	 * inputs) is rewritten to compute the same function of z; random
+	 * weights are drawn for z itself (folded, 0.01 N(0,1) times sd ~ 64
+	 * for pixels would saturate every unit) */
+	if (d.mu && o->nrbm)
 		fold_standardize(&net, d.mu, d.sd, 1);
 
 	int64_t rows = o->tr.batch > 1024 ? o->tr.batch : 1024;

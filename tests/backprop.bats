@@ -360,3 +360,31 @@ assert ours >= ref - 0.02 and ref > 0.9, (ours, ref)
 	echo "# $output" >&3
 	assert_success
 }
+
+@test "--standardize draws random first-layer weights for the standardised inputs: the same net as on inputs standardised by hand" {
+	npy_ok
+	$PY -c "
+import numpy as np
+r = np.random.default_rng(4)
+x = 1000 + 100 * r.standard_normal((50, 5))
+y = r.integers(0, 3, 50)
+z = (x - x.mean(0)) / x.std(0)
+with open('$T/raw.txt', 'w') as f:
+    for k in range(50): f.write('%d %s\n' % (y[k], ' '.join('%.9g' % v for v in x[k])))
+with open('$T/z.txt', 'w') as f:
+    for k in range(50): f.write('%d %s\n' % (y[k], ' '.join('%.9g' % v for v in z[k])))
+"
+	mkstream --attr 'classes=a b c' 'label u8 []' 'x f64 [5]' <"$T/raw.txt" >"$T/raw.tiny"
+	mkstream --attr 'classes=a b c' 'label u8 []' 'x f64 [5]' <"$T/z.txt" >"$T/z.tiny"
+	tiny-backprop --train -q --hidden 6 --standardize --epochs 3 --batch 10 --lr 0.5 "$T/raw.tiny" >"$T/a.tiny"
+	tiny-backprop --train -q --hidden 6 --epochs 3 --batch 10 --lr 0.5 "$T/z.tiny" >"$T/b.tiny"
+	tiny-backprop -q "$T/a.tiny" "$T/raw.tiny" >"$T/pa.tiny"
+	tiny-backprop -q "$T/b.tiny" "$T/z.tiny" >"$T/pb.tiny"
+	run $PY -c "$LOAD
+a, b = load('$T/pa.tiny'), load('$T/pb.tiny')
+e = np.abs(a['prob'] - b['prob']).max()
+assert e < 1e-4, e
+print('ok')
+"
+	assert_output ok
+}
