@@ -192,20 +192,26 @@ print('ok')
 	assert_output "ok"
 }
 
-@test "untrained, a net from an RBM and a logreg model predicts what tiny-features | tiny-logreg predicts" {
-	npy_ok
-	rbm "$T/r1.tiny" 3 5 gaussian 4
-	tiny-features "$T/r1.tiny" "$T/d.tiny" | tiny-logreg --train -q --epochs 5 --batch 2 --lr 0.1 >"$T/lr.tiny"
-	tiny-info "$T/lr.tiny" | grep -q "field sd f32 \[5\]"
-	tiny-backprop --train -q --init-rbm "$T/r1.tiny" --init-logreg "$T/lr.tiny" --epochs 0 "$T/d.tiny" >"$T/m.tiny"
-	tiny-backprop -q "$T/m.tiny" "$T/d.tiny" >"$T/p1.tiny"
-	tiny-features "$T/r1.tiny" "$T/d.tiny" | tiny-logreg -q "$T/lr.tiny" >"$T/p2.tiny"
-	run $PY -c "$LOAD
+# untrained_agrees RBM DATA: a net from RBM and a logreg model on its
+# features, untrained, predicts DATA as tiny-features | tiny-logreg does
+untrained_agrees() {
+	tiny-features "$1" "$2" | tiny-logreg --train -q --l2 0.1 >"$T/lr.tiny"
+	tiny-info "$T/lr.tiny" | grep -q "field sd f32"
+	tiny-backprop --train -q --init-rbm "$1" --init-logreg "$T/lr.tiny" --epochs 0 "$2" >"$T/m.tiny"
+	tiny-backprop -q "$T/m.tiny" "$2" >"$T/p1.tiny"
+	tiny-features "$1" "$2" | tiny-logreg -q "$T/lr.tiny" >"$T/p2.tiny"
+	$PY -c "$LOAD
 a, b = load('$T/p1.tiny'), load('$T/p2.tiny')
 e = np.abs(a['prob'] - b['prob']).max()
 assert e < 1e-5 and (a['pred'] == b['pred']).all(), (e, a['prob'], b['prob'])
 print('ok')
 "
+}
+
+@test "untrained, a net from an RBM and a logreg model predicts what tiny-features | tiny-logreg predicts" {
+	npy_ok
+	rbm "$T/r1.tiny" 3 5 gaussian 4
+	run untrained_agrees "$T/r1.tiny" "$T/d.tiny"
 	assert_output "ok"
 }
 
@@ -214,16 +220,7 @@ print('ok')
 	rbm "$T/rb.tiny" 3 5 binary 11
 	mkstream --attr 'classes=a b c' 'label u8 []' 'x u8 [3]' <<<'0 10 200 7  1 30 100 70  2 20 50 255  1 40 0 7  0 0 255 128  2 99 1 3' \
 		>"$T/u.tiny"
-	tiny-features "$T/rb.tiny" "$T/u.tiny" | tiny-logreg --train -q --l2 0.1 >"$T/lr.tiny"
-	tiny-backprop --train -q --init-rbm "$T/rb.tiny" --init-logreg "$T/lr.tiny" --epochs 0 "$T/u.tiny" >"$T/m.tiny"
-	tiny-backprop -q "$T/m.tiny" "$T/u.tiny" >"$T/p1.tiny"
-	tiny-features "$T/rb.tiny" "$T/u.tiny" | tiny-logreg -q "$T/lr.tiny" >"$T/p2.tiny"
-	run $PY -c "$LOAD
-a, b = load('$T/p1.tiny'), load('$T/p2.tiny')
-e = np.abs(a['prob'] - b['prob']).max()
-assert e < 1e-5 and (a['pred'] == b['pred']).all(), (e, a['prob'], b['prob'])
-print('ok')
-"
+	run untrained_agrees "$T/rb.tiny" "$T/u.tiny"
 	assert_output "ok"
 }
 
