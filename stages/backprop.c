@@ -56,9 +56,12 @@
  * Wk = W with row i divided by sigma[i] (a Gaussian-visible RBM sees x/sigma;
  * sigma is 1 for binary visibles), bk = hbias, so A1 is exactly what
  * tiny-features computes; a binary-visible RBM under u8 data sees x / 255
- * (as tiny-rbm-train and tiny-features read it), folded in as W1 = W / 255.  A layer without an RBM is drawn at random: H
- * from --hidden, weights 0.01 N(0,1) row-major from rng stream 2^61 + k,
- * biases 0.  --hidden and --init-rbm together must agree on H.  The output
+ * (as tiny-rbm-train and tiny-features read it), folded in as W1 = W / 255.
+ * A layer without an RBM is drawn at random: H from --hidden, weights
+ * s N(0,1) with s = 1/sqrt(3 n) for n inputs (the sd of PyTorch's
+ * nn.Linear start; 0.0104 for 3072 pixels, where 0.01 was used before;
+ * for 64 inputs 0.01 left the net on its plateau), row-major from rng
+ * stream 2^61 + k, biases 0.  --hidden and --init-rbm together must agree on H.  The output
  * layer comes from a tiny-logreg model (W [H,K], b [K]); its
  * standardisation z = (a - mu) / sd folds in as Wo = W / sd (row i divided
  * by sd[i]) and bo = b - sum_i (mu_i / sd_i) W[i,:], so with RBM and logreg
@@ -105,7 +108,6 @@ static const char *usage_line =
 	"[--batch B] [--momentum M] [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P] "
 	"[--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE] | tiny-backprop [-q] MODEL [FILE]";
 
-#define INIT_SD       0.01       /* random hidden weights: INIT_SD N(0,1) */
 #define MAX_HIDDEN    2
 #define STREAM_INIT   ((uint64_t)1 << 61)
 
@@ -243,10 +245,11 @@ static void init_random(net_t *net, int l, uint64_t seed)
 	int64_t V = net->n[l], H = net->n[l + 1];
 	rng_t r;
 	rng_seed(&r, seed, STREAM_INIT + (uint64_t)l);
+	double sd = 1 / sqrt(3.0 * (double)V);   /* PyTorch's nn.Linear scale: 0.0104 for 3072 inputs */
 	net->W[l] = xmalloc((size_t)(V * H) * sizeof(float));
 	net->b[l] = xcalloc((size_t)H, sizeof(float));
 	for (int64_t i = 0; i < V * H; i++)
-		net->W[l][i] = (float)(INIT_SD * rng_normal(&r));
+		net->W[l][i] = (float)(sd * rng_normal(&r));
 }
 
 /* The output layer from a tiny-logreg model (W [H,K], b [K], optionally mu,
@@ -384,7 +387,7 @@ static void train(const char *path, const opts_t *o)
 	tr_prepare(&t, &d, o->tr.valid, o->tr.seed, o->standardize);
 	/* train on z = (x - mu)/sd: a first layer from an RBM (made for raw
 	 * inputs) is rewritten to compute the same function of z; random
-	 * weights are drawn for z itself (folded, 0.01 N(0,1) times sd ~ 64
+	 * weights are drawn for z itself (folded, raw-scale weights times sd ~ 64
 	 * for pixels would saturate every unit) */
 	if (d.mu && o->nrbm)
 		fold_standardize(&net, d.mu, d.sd, 1);

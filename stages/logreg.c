@@ -54,8 +54,15 @@
  *     epochs without a lower loss, at most --max-cuts 2 times); with
  *     --valid, the epoch of the lowest validation loss is kept and the run
  *     stops after --patience 5 epochs without a lower one.
- * --l2 defaults to 1e-4: on CIFAR-10's pixels it gave the best validation
- * accuracy of 1e-5 .. 1e-2 (README, "Classification").
+ * --l2 L[,L...] (default 0.1): on CIFAR-10's standardised pixels, L-BFGS
+ * to convergence on 45000 images gave validation accuracies of 39.40%,
+ * 40.08%, 40.50%, 40.62%, 40.66%, 40.14%, 38.44% at L = 0.001, 0.003,
+ * 0.01, 0.03, 0.1, 0.3, 1 (test: 39.57% .. 41.09% at 0.1): a converged
+ * logistic regression on 3072 inputs needs a strong penalty.  Several
+ * values (with --valid) are fitted strongest first, each starting from
+ * the last one's solution; the lowest validation loss is kept (attribute
+ * logreg_l2), and with --log each fit's log is FILE.l2-VALUE, the kept
+ * one's FILE.
  * --target-loss L stops once the objective is at most L (make bench times
  * both solvers to scikit-learn's optimum with it).
  *
@@ -87,7 +94,7 @@ static const char *usage_line =
 	"[--max-cuts C] [--patience P] [FILE] | tiny-logreg [-q] MODEL [FILE]";
 
 enum { BLOCK = 1024 };   /* rows per scoring sgemm */
-#define DEFAULT_L2 1e-2   /* measured on CIFAR-10: the head comment */
+#define DEFAULT_L2 1e-1   /* measured on CIFAR-10: the head comment */
 
 /* The model as the trainer sees it: W (D,K), b (K), their gradients G, gb,
  * and P, scratch scores of up to cap rows. */
