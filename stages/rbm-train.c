@@ -1280,15 +1280,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %d process%s, scheme %s, rank 0 holds %" PRId64 " hidden units\n", tiny_prog, dist.K,
 			dist.K > 1 ? "es" : "", o.scheme == 42 ? "4.2" : "4.5", st.m.H);
 	for (; st.epoch < o.epochs && !stopped; st.epoch++, st.batch = 0) {
-		rng_t r;
-		rng_seed(&r, o.seed, STREAM_SHUFFLE + (uint64_t)st.epoch);
 		for (int64_t k = 0; k < N; k++)
 			perm[k] = k;
-		for (int64_t k = N - 1; k > 0; k--) {
-			int64_t j = (int64_t)rng_below(&r, (uint64_t)k + 1), t = perm[k];
-			perm[k] = perm[j];
-			perm[j] = t;
-		}
+		rng_shuffle(perm, N, o.seed, STREAM_SHUFFLE + (uint64_t)st.epoch);
 		double mom = st.epoch < o.m_epoch ? o.m0 : o.m1, err = 0, t0 = now_seconds();
 		int64_t seen = 0;
 		progress_t bar;
