@@ -74,7 +74,8 @@ PY
 	# both solvers to scikit-learn's objective: the whole run, reading and standardising included
 	for solver in lbfgs sgd; do
 		start=$(date +%s.%N)
-		tiny-logreg --train --solver $solver --l2 "$L2" --epochs 300 --target-loss "$sk_obj" "$tmp/train.tiny" \
+		tiny-logreg --train --solver $solver $([ $solver = sgd ] && echo --schedule constant) --l2 "$L2" --epochs 300 \
+			--target-loss "$sk_obj" "$tmp/train.tiny" \
 			>"$tmp/logreg-$solver.tiny" 2>"$tmp/logreg-$solver.log"
 		end=$(date +%s.%N)
 		grep -q "reached --target-loss" "$tmp/logreg-$solver.log" ||
