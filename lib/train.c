@@ -21,11 +21,12 @@
  * exactly -r g at the initial parameters.
  *
  * The learning-rate schedules (the factor f, starting at 1):
- *   plateau   f *= --lr-factor (0.1) when the monitored loss (the
- *             validation loss, else the training loss) has not improved
- *             by 1e-4 of itself for --lr-patience epochs; the run stops
+ *   plateau   f *= --lr-factor (0.1) when the monitored loss has not
+ *             reached a new low for --lr-patience epochs (the validation
+ *             loss; without a validation part the training loss, and a
+ *             low must be 1e-4 of itself below the last); the run stops
  *             rather than cut a --max-cuts + 1-th time (the rate has then
- *             fallen --lr-factor^max-cuts times and still stalls).
+ *             fallen by --lr-factor^max-cuts and still stalls).
  *   step      f = --lr-factor^floor(e / --lr-step)
  *   cosine    f = (1 + cos(pi e / E)) / 2 over the --epochs cap E
  *   constant  f = 1
