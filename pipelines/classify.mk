@@ -22,7 +22,8 @@
 # backprop runs SGD until its validation loss stops improving under a
 # decaying rate, and keeps its best epoch (lib/train.c).  Each writes a
 # log (OUT/X.logreg.log, OUT/X.backprop.log), drawn as its learning curves
-# (OUT/X-curves.png) beside the table.  The RBMs come from pipelines/rbm.mk, run in
+# (OUT/X-curves.png) beside the table.  LR_L2: the logistic regressions'
+# L2 penalties, one chosen per method by the validation loss.  The RBMs come from pipelines/rbm.mk, run in
 # RBM_OUT (under OUT by default, so these sizes do not mix with
 # rbm-figures').  Every model is a file target: an interrupted run resumes
 # at the part it stopped in.  Each part's wall-clock time goes to
@@ -56,7 +57,7 @@ RBM_EPOCHS ?= 5
 H_EPOCHS ?= 5
 H_LR ?= 0.01
 LR_VALID ?= 0.1
-LR_L2 ?=
+LR_L2 ?= 0.001,0.01,0.1,1
 BP_LR ?= 0.001
 BP_LR_INPUT ?= 0.0000002
 F_HIDDEN ?= 1000
