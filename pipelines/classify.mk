@@ -62,6 +62,8 @@ BP_LR ?= 0.001
 BP_LR_INPUT ?= 0.0000002
 F_HIDDEN ?= 1000
 F_OPTS ?=
+# a part of the table: METHODS="a b f" (the others show as not run)
+METHODS ?= a b c d e f g h i j
 PATH := $(CURDIR)/bin:$(PATH)
 $(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) SOURCE=$(or $(SOURCE),download) SIZES=$(SIZES) HIDDEN=$(HIDDEN) \
 	RBM_EPOCHS=$(RBM_EPOCHS) H_EPOCHS=$(H_EPOCHS) G_HIDDEN=$(G_HIDDEN) F_HIDDEN=$(F_HIDDEN) F_OPTS=$(F_OPTS) \
@@ -70,8 +72,6 @@ $(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) SOURCE=$(or $(SOURCE),download) S
 TIMED = pipelines/timed $@
 LOGREG := tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) $(if $(LR_L2),--l2 $(LR_L2))
 BACKPROP := tiny-backprop --train --valid $(LR_VALID) --seed $(SEED)
-# a part of the table: METHODS="a b f" (the others show as not run)
-METHODS ?= a b c d e f g h i j
 .PHONY: fig3.1 fig3.2
 fig3.1: $(OUT)/fig3.1.md
 	cat $<

@@ -285,7 +285,7 @@ assert abs(f['x'] - p).max() < 1e-6, abs(f['x'] - p).max()
 import numpy as np
 r = np.random.default_rng(3); p = np.ones(16); p[[3, 12, 15]] = 15; p /= p.sum()
 for k in r.choice(16, size=200, p=p): print(' '.join(str((k >> i) & 1) for i in range(4)))
-" | mkstream 'x u8 [4]' >"$T/d.tiny"
+" | mkstream 'x f32 [4]' >"$T/d.tiny"
 	tiny-rbm-train -q --visible binary --hidden 3 --seed 1 --epochs 0 "$T/d.tiny" >"$T/m0.rbm"
 	tiny-rbm-train -q --init "$T/m0.rbm" --epochs 30 --batch 10 --lr-w 0.1 "$T/d.tiny" >"$T/m1.rbm"
 	tiny-npy x "$T/d.tiny" >"$T/x.npy"
