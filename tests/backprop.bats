@@ -250,10 +250,10 @@ print('ok')
 	tiny-backprop --train --hidden 8 --epochs 200 --batch 10 --lr 2 --valid 0.25 --log "$T/log.tiny" "$T/x.tiny" \
 		>"$T/m.tiny" 2>"$T/err"
 	run cat "$T/err"
-	assert_line --index 0 --partial "200 records (150 training, 50 validation), D = 2, K = 2; layers 2-8-2, l2 0.0005; SGD, lr 2 (plateau schedule)"
+	assert_line --index 0 --partial "200 records (150 training, 50 validation), D = 2, K = 2; layers 2-8-2, l2 0.001; SGD, lr 2 (plateau schedule)"
 	assert_line --index 1 --partial "tiny-backprop: epoch 0 (the initial parameters): validation loss 0.69"
 	assert_line --partial ", rate 0.2, "
-	assert_line --regexp "(no lower validation loss in 8 epochs|the validation loss stalled at the rate's last cut \(0.02\)): stopping, keeping epoch "
+	assert_line --regexp "(no lower validation loss in 10 epochs|the validation loss stalled at the rate's last cut \(0.02\)): stopping, keeping epoch "
 	refute_line --partial "epoch 200/200"
 	run tiny-info "$T/m.tiny"
 	assert_line --regexp "attr backprop_valid_accuracy (1.0000|0.9[5-9])"
