@@ -342,6 +342,9 @@ void lr_free(lr_model_t *m);
  * and its weight decay: SGD steps along g + decay p (the L2 penalty's
  * gradient, added in the update's own pass over p). */
 enum { TR_MAX_PARAMS = 8 };
+/* floats of padding after a small array BLIS reads or writes: its kernels
+ * may touch a few bytes past a matrix's end (valgrind shows reads) */
+enum { TR_PAD = 16 };
 typedef struct {
 	int n;
 	float *p[TR_MAX_PARAMS], *g[TR_MAX_PARAMS];

@@ -113,7 +113,7 @@ void tr_free(trainer_t *t)
 int64_t tr_score(const labelled_t *d, const int64_t *idx, int64_t n, const tr_model_t *m, double *loss)
 {
 	int64_t correct = 0, K = d->K, rows = n < TR_BLOCK ? n : TR_BLOCK;
-	float *X = xmalloc_big((size_t)(rows * d->D) * sizeof *X), *P = xmalloc((size_t)(rows * K) * sizeof *P);
+	float *X = xmalloc_big((size_t)(rows * d->D) * sizeof *X), *P = xmalloc((size_t)(rows * K + TR_PAD) * sizeof *P);
 	double sum = 0;
 	for (int64_t first = 0; first < n; first += TR_BLOCK) {
 		int64_t b = n - first < TR_BLOCK ? n - first : TR_BLOCK;
@@ -571,7 +571,7 @@ void tr_predict(sin_t *ms, const char *path, int64_t D, int64_t K, const char *c
 	pred_open(&po, in, K, classes);
 	int64_t R = in->h.recsize, n, done = 0;
 	unsigned char *raw = xmalloc((size_t)(TR_BLOCK * R));
-	float *X = xmalloc_big((size_t)(TR_BLOCK * D) * sizeof *X), *P = xmalloc((size_t)(TR_BLOCK * K) * sizeof *P);
+	float *X = xmalloc_big((size_t)(TR_BLOCK * D) * sizeof *X), *P = xmalloc((size_t)(TR_BLOCK * K + TR_PAD) * sizeof *P);
 	progress_t bar;
 	progress_start(&bar, "predict", in->h.count == TINY_COUNT_UNKNOWN ? 0 : (double)in->h.count);
 	while ((n = sin_read(in, raw, TR_BLOCK)) > 0) {

@@ -150,7 +150,7 @@ static const char *b_field(const net_t *net, int l) { return wname[1][l == net->
 static void net_alloc(net_t *net)
 {
 	for (int l = 0; l <= net->L; l++) {
-		net->W[l] = xcalloc((size_t)(net->n[l] * net->n[l + 1]), sizeof(float));
+		net->W[l] = xcalloc((size_t)(net->n[l] * net->n[l + 1] + TR_PAD), sizeof(float));
 		net->b[l] = xcalloc((size_t)net->n[l + 1], sizeof(float));
 	}
 }
@@ -236,7 +236,7 @@ static void init_from_rbm(net_t *net, int l, const char *path, const char *below
 		die("%s has H = %" PRId64 " hidden units; --hidden gives %" PRId64 " for layer %d", s->name, m.H,
 		    net->n[l + 1], l + 1);
 	net->n[l + 1] = m.H;
-	net->W[l] = xmalloc((size_t)(m.V * m.H) * sizeof(float));
+	net->W[l] = xmalloc((size_t)(m.V * m.H + TR_PAD) * sizeof(float));
 	net->b[l] = xmalloc((size_t)m.H * sizeof(float));
 	for (int64_t i = 0; i < m.V; i++)
 		for (int64_t j = 0; j < m.H; j++)
@@ -252,7 +252,7 @@ static void init_random(net_t *net, int l, uint64_t seed)
 	rng_t r;
 	rng_seed(&r, seed, STREAM_INIT + (uint64_t)l);
 	double sd = 1 / sqrt(3.0 * (double)V);   /* PyTorch's nn.Linear scale: 0.0104 for 3072 inputs */
-	net->W[l] = xmalloc((size_t)(V * H) * sizeof(float));
+	net->W[l] = xmalloc((size_t)(V * H + TR_PAD) * sizeof(float));
 	net->b[l] = xcalloc((size_t)H, sizeof(float));
 	for (int64_t i = 0; i < V * H; i++)
 		net->W[l][i] = (float)(sd * rng_normal(&r));
@@ -382,7 +382,7 @@ static void train(const char *path, const opts_t *o)
 		if (l >= o->nrbm)
 			init_random(&net, l, o->tr.seed);
 	if (!o->logreg) {
-		net.W[L] = xcalloc((size_t)(net.n[L] * K), sizeof(float));
+		net.W[L] = xcalloc((size_t)(net.n[L] * K + TR_PAD), sizeof(float));
 		net.b[L] = xcalloc((size_t)K, sizeof(float));
 	}
 	if (!d.classes)
@@ -401,14 +401,14 @@ static void train(const char *path, const opts_t *o)
 	int64_t rows = o->tr.batch > 1024 ? o->tr.batch : 1024;
 	bp_t m = {.net = &net, .l2 = o->l2};
 	for (int l = 1; l <= L; l++)
-		m.A[l] = xmalloc_big((size_t)(rows * net.n[l]) * sizeof(float));
+		m.A[l] = xmalloc_big((size_t)(rows * net.n[l] + TR_PAD) * sizeof(float));
 	for (int l = 0; l <= L; l++) {
-		m.G[l] = xmalloc_big((size_t)(net.n[l] * net.n[l + 1]) * sizeof(float));
+		m.G[l] = xmalloc_big((size_t)(net.n[l] * net.n[l + 1] + TR_PAD) * sizeof(float));
 		m.g[l] = xmalloc((size_t)net.n[l + 1] * sizeof(float));
 	}
-	m.P = xmalloc((size_t)(rows * K) * sizeof(float));
-	m.dA = xmalloc_big((size_t)(rows * net_widest(&net)) * sizeof(float));
-	m.dB = xmalloc_big((size_t)(rows * net_widest(&net)) * sizeof(float));
+	m.P = xmalloc((size_t)(rows * K + TR_PAD) * sizeof(float));
+	m.dA = xmalloc_big((size_t)(rows * net_widest(&net) + TR_PAD) * sizeof(float));
+	m.dB = xmalloc_big((size_t)(rows * net_widest(&net) + TR_PAD) * sizeof(float));
 	tr_model_t tm = {.ctx = &m, .forward = bp_forward, .step = bp_step, .penalty = bp_penalty};
 	tr_params_t ps = {0};
 	for (int l = 0; l <= L; l++) {
@@ -499,7 +499,7 @@ static void predict(const char *model_path, const char *path)
 	int L = net.L;
 	bp_t m = {.net = &net};
 	for (int l = 1; l <= L; l++)
-		m.A[l] = xmalloc((size_t)(1024 * net.n[l]) * sizeof(float));
+		m.A[l] = xmalloc((size_t)(1024 * net.n[l] + TR_PAD) * sizeof(float));
 	tr_model_t tm = {.ctx = &m, .forward = bp_forward};
 	tr_predict(ms, path, net.n[0], net.n[L + 1], th_attr(&ms->h, "classes"), &tm, NULL, NULL);
 	sin_close(ms);

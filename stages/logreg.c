@@ -198,9 +198,9 @@ static void train(const char *path, const tr_opts_t *o, const double *l2s, int n
 
 	int64_t cap = o->batch > BLOCK ? o->batch : BLOCK;
 	lr_t m = {.D = D, .K = K, .cap = cap};
-	m.W = xcalloc((size_t)(D * K), sizeof *m.W), m.G = xmalloc((size_t)(D * K) * sizeof *m.G);
+	m.W = xcalloc((size_t)(D * K + TR_PAD), sizeof *m.W), m.G = xmalloc((size_t)(D * K + TR_PAD) * sizeof *m.G);
 	m.b = xcalloc((size_t)K, sizeof *m.b), m.gb = xmalloc((size_t)K * sizeof *m.gb);
-	m.P = xmalloc((size_t)(cap * K) * sizeof *m.P);
+	m.P = xmalloc((size_t)(cap * K + TR_PAD) * sizeof *m.P);
 	tr_model_t tm = {.ctx = &m, .forward = forward, .step = step, .penalty = penalty, .objective = objective};
 	tr_params_t ps = {0};
 	tr_param(&ps, m.W, m.G, D * K, o->lr, 0);
