@@ -59,6 +59,8 @@ H_LR ?= 0.01
 LR_VALID ?= 0.1
 LR_L2 ?= 0.001,0.01,0.1,1
 BP_LR ?= 0.001
+# the nets of 4000 units (e, g, i, j) stop at BP_EPOCHS at the latest
+BP_EPOCHS ?= 15
 BP_LR_INPUT ?= 0.0000002
 F_HIDDEN ?= 1000
 F_OPTS ?=
@@ -67,7 +69,7 @@ METHODS ?= a b c d e f g h i j
 PATH := $(CURDIR)/bin:$(PATH)
 $(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) SOURCE=$(or $(SOURCE),download) SIZES=$(SIZES) HIDDEN=$(HIDDEN) \
 	RBM_EPOCHS=$(RBM_EPOCHS) H_EPOCHS=$(H_EPOCHS) G_HIDDEN=$(G_HIDDEN) F_HIDDEN=$(F_HIDDEN) F_OPTS=$(F_OPTS) \
-	LR_VALID=$(LR_VALID) LR_L2=$(LR_L2) BP_LR=$(BP_LR) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED) METHODS=$(METHODS))
+	LR_VALID=$(LR_VALID) LR_L2=$(LR_L2) BP_LR=$(BP_LR) BP_EPOCHS=$(BP_EPOCHS) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED) METHODS=$(METHODS))
 
 TIMED = pipelines/timed $@
 LOGREG := tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) $(if $(LR_L2),--l2 $(LR_L2))
@@ -122,20 +124,20 @@ $(OUT)/%-pred.tiny: $(OUT)/%.logreg $(OUT)/%-test.tiny
 	tiny-logreg -q $^ >$@
 # (e): the unwhitened RBM and (d)'s logistic regression, fine-tuned on the pixels
 $(OUT)/e.backprop: $(RBM_OUT)/raw.rbm $(OUT)/d.logreg $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/d.logreg --lr $(BP_LR) \
+	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/d.logreg --lr $(BP_LR) --epochs $(BP_EPOCHS) \
 		--lr-input $(BP_LR_INPUT) --log $@.log $(RBM_OUT)/train.tiny >$@ 2>$@.txt
 # (f), (g): random hidden units on the (standardised) pixels
 $(OUT)/f.backprop: $(RBM_OUT)/train.tiny
 	$(TIMED) $(BACKPROP) --hidden $(F_HIDDEN) --standardize $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
 $(OUT)/g.backprop: $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
+	$(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize $(F_OPTS) --epochs $(BP_EPOCHS) --log $@.log $< >$@ 2>$@.txt
 # (i): (h)'s RBM and logistic regression, fine-tuned on (d)'s features
 $(OUT)/i.backprop: $(OUT)/h.rbm $(OUT)/h.logreg $(OUT)/d-train.tiny
-	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/h.logreg --lr $(BP_LR) \
+	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/h.logreg --lr $(BP_LR) --epochs $(BP_EPOCHS) \
 		--log $@.log $(OUT)/d-train.tiny >$@ 2>$@.txt
 # (j): both RBMs and (h)'s logistic regression, fine-tuned on the pixels
 $(OUT)/j.backprop: $(RBM_OUT)/raw.rbm $(OUT)/h.rbm $(OUT)/h.logreg $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --init-rbm $<,$(OUT)/h.rbm --init-logreg $(OUT)/h.logreg \
+	$(TIMED) $(BACKPROP) --init-rbm $<,$(OUT)/h.rbm --init-logreg $(OUT)/h.logreg --epochs $(BP_EPOCHS) \
 		--lr $(BP_LR) --lr-input $(BP_LR_INPUT) --log $@.log $(RBM_OUT)/train.tiny >$@ 2>$@.txt
 $(OUT)/e-pred.tiny $(OUT)/f-pred.tiny $(OUT)/g-pred.tiny $(OUT)/j-pred.tiny: $(OUT)/%-pred.tiny: \
 		$(OUT)/%.backprop $(OUT)/test.tiny
