@@ -59,7 +59,7 @@ H_LR ?= 0.01
 LR_VALID ?= 0.1
 LR_L2 ?= 0.001,0.01,0.1,1
 BP_LR ?= 0.001
-# the nets of 4000 units (e, g, i, j) stop at BP_EPOCHS at the latest
+# the nets initialised from RBMs (e, i, j) stop at BP_EPOCHS at the latest
 BP_EPOCHS ?= 15
 BP_LR_INPUT ?= 0.0000002
 F_HIDDEN ?= 1000
@@ -130,7 +130,7 @@ $(OUT)/e.backprop: $(RBM_OUT)/raw.rbm $(OUT)/d.logreg $(RBM_OUT)/train.tiny
 $(OUT)/f.backprop: $(RBM_OUT)/train.tiny
 	$(TIMED) $(BACKPROP) --hidden $(F_HIDDEN) --standardize $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
 $(OUT)/g.backprop: $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize $(F_OPTS) --epochs $(BP_EPOCHS) --log $@.log $< >$@ 2>$@.txt
+	$(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
 # (i): (h)'s RBM and logistic regression, fine-tuned on (d)'s features
 $(OUT)/i.backprop: $(OUT)/h.rbm $(OUT)/h.logreg $(OUT)/d-train.tiny
 	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/h.logreg --lr $(BP_LR) --epochs $(BP_EPOCHS) \
