@@ -157,10 +157,10 @@ int64_t *ld_split(const labelled_t *d, double valid, uint64_t seed, int64_t *nva
 	if (valid > 0) {
 		rng_shuffle(order, N, seed, (uint64_t)1 << 62);
 		*nvalid = (int64_t)floor(valid * (double)N);
-		if (*nvalid < 1 || *nvalid > N - 1)
+		if (*nvalid < d->K || N - *nvalid < d->K)
 			die("--valid %g of %s's %" PRId64 " records leaves %" PRId64 " for validation and %" PRId64
-			    " for training; each needs at least 1",
-			    valid, d->in->name, N, *nvalid, N - *nvalid);
+			    " for training; each needs at least one per class (%" PRId64 ")",
+			    valid, d->in->name, N, *nvalid, N - *nvalid, d->K);
 	}
 	return order;
 }
@@ -200,6 +200,17 @@ void softmax_rows(float *P, int64_t m, int64_t K)
 		for (int64_t k = 0; k < K; k++)
 			p[k] = (float)(p[k] / s);
 	}
+}
+
+double nll_rows(const float *P, const int64_t *y, int64_t n, int64_t K, int64_t *correct)
+{
+	double loss = 0;
+	for (int64_t r = 0; r < n; r++) {
+		const float *p = P + r * K;
+		loss -= log(p[y[r]] > 1e-30f ? (double)p[y[r]] : 1e-30);
+		*correct += argmax_f32(p, K) == y[r];
+	}
+	return loss;
 }
 
 int64_t argmax_f32(const float *p, int64_t K)

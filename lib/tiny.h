@@ -294,7 +294,8 @@ void ld_moments(const labelled_t *d, const int64_t *idx, int64_t n, float *mu, f
 void ld_free(labelled_t *d);
 /* The records 0..N-1, or with valid > 0 in a seeded order (stream 2^62)
  * whose last floor(valid N) are held out: *nvalid of them.  Dies when
- * either part would be empty.  Caller frees. */
+ * either part would hold fewer records than classes (K, after ld_read).
+ * Caller frees. */
 int64_t *ld_split(const labelled_t *d, double valid, uint64_t seed, int64_t *nvalid);
 /* "0 1 ... K-1", for data without class names; caller frees. */
 char *ld_class_numbers(int64_t K);
@@ -304,6 +305,10 @@ void rng_shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream);
  * largest subtracted first). */
 void softmax_rows(float *P, int64_t m, int64_t K);
 int64_t argmax_f32(const float *p, int64_t K);
+/* The sum of -log P[r, y_r] over n rows of probabilities P (n,K) (a
+ * probability below 1e-30 counts as 1e-30); adds the rows whose argmax is
+ * y_r to *correct. */
+double nll_rows(const float *P, const int64_t *y, int64_t n, int64_t K, int64_t *correct);
 
 /* Predictions on stdout: the input's label (when it has one), pred i32 [],
  * prob f32 [K]; the input's attributes, the model's classes.  pred_close

@@ -93,10 +93,6 @@ void tr_prepare(trainer_t *t, labelled_t *d, double valid, uint64_t seed, int st
 	t->d = d;
 	t->order = ld_split(d, valid, seed, &t->nvalid);
 	t->ntrain = d->N - t->nvalid;
-	if (t->nvalid && (t->nvalid < d->K || t->ntrain < d->K))
-		die("--valid %g of %s's %" PRId64 " records leaves %" PRId64 " for validation and %" PRId64
-		    " for training; each needs at least one per class (%" PRId64 ")",
-		    valid, d->in->name, d->N, t->nvalid, t->ntrain, d->K);
 	if (standardize) {
 		float *mu = xmalloc((size_t)d->D * sizeof *mu), *sd = xmalloc((size_t)d->D * sizeof *sd);
 		ld_moments(d, t->order, t->ntrain, mu, sd);
@@ -112,19 +108,16 @@ void tr_free(trainer_t *t)
 
 int64_t tr_score(const labelled_t *d, const int64_t *idx, int64_t n, const tr_model_t *m, double *loss)
 {
-	int64_t correct = 0, K = d->K, rows = n < TR_BLOCK ? n : TR_BLOCK;
+	int64_t correct = 0, K = d->K, rows = n < TR_BLOCK ? n : TR_BLOCK, y[TR_BLOCK];
 	float *X = xmalloc_big((size_t)(rows * d->D) * sizeof *X), *P = xmalloc((size_t)(rows * K + TR_PAD) * sizeof *P);
 	double sum = 0;
 	for (int64_t first = 0; first < n; first += TR_BLOCK) {
 		int64_t b = n - first < TR_BLOCK ? n - first : TR_BLOCK;
 		ld_gather(d, idx + first, b, X);
 		m->forward(m->ctx, X, b, P);
-		for (int64_t r = 0; r < b; r++) {
-			const float *p = P + r * K;
-			int64_t y = d->y[idx[first + r]];
-			correct += argmax_f32(p, K) == y;
-			sum -= log(p[y] > 1e-30f ? (double)p[y] : 1e-30);
-		}
+		for (int64_t r = 0; r < b; r++)
+			y[r] = d->y[idx[first + r]];
+		sum += nll_rows(P, y, b, K, &correct);
 	}
 	free(X), free(P);
 	if (loss)

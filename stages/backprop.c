@@ -302,13 +302,8 @@ static double bp_step(void *ctx, const float *X, const int64_t *y, int64_t n, in
 	bp_t *m = ctx;
 	int L = m->net->L;
 	int64_t K = m->net->n[L + 1];
-	double loss = 0;
 	bp_forward(m, X, n, m->P);
-	for (int64_t r = 0; r < n; r++) {
-		const float *p = m->P + r * K;
-		loss -= log(p[y[r]] > 1e-30f ? (double)p[y[r]] : 1e-30);
-		*correct += argmax_f32(p, K) == y[r];
-	}
+	double loss = nll_rows(m->P, y, n, K, correct);
 	backward(m->net, m->A, y, n, m->G, m->g, m->dA, m->dB);
 	return loss;
 }

@@ -123,12 +123,10 @@ static double block_grad(lr_t *m, const float *X, const int64_t *y, int64_t n, f
 			 int64_t *correct)
 {
 	int64_t K = m->K;
-	double loss = 0;
 	probs(m, X, n, m->P);
+	double loss = nll_rows(m->P, y, n, K, correct);
 	for (int64_t r = 0; r < n; r++) {
 		float *p = m->P + r * K;
-		loss -= log(p[y[r]] > 1e-30f ? (double)p[y[r]] : 1e-30);
-		*correct += argmax_f32(p, K) == y[r];
 		p[y[r]] -= 1.0f;
 		for (int64_t k = 0; k < K; k++)
 			m->gb[k] += p[k];

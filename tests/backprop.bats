@@ -192,6 +192,17 @@ print('ok')
 	assert_output "ok"
 }
 
+# same_probs A B TOL [PRED]: the predictions A and B give every class
+# probabilities within TOL of each other (and, with PRED, the same pred)
+same_probs() {
+	$PY -c "$LOAD
+a, b = load('$1'), load('$2')
+e = np.abs(a['prob'] - b['prob']).max()
+assert e < $3 and ('$4' != 'pred' or (a['pred'] == b['pred']).all()), (e, a['prob'], b['prob'])
+print('ok')
+"
+}
+
 # untrained_agrees RBM DATA: a net from RBM and a logreg model on its
 # features, untrained, predicts DATA as tiny-features | tiny-logreg does
 untrained_agrees() {
@@ -200,12 +211,7 @@ untrained_agrees() {
 	tiny-backprop --train -q --init-rbm "$1" --init-logreg "$T/lr.tiny" --epochs 0 "$2" >"$T/m.tiny"
 	tiny-backprop -q "$T/m.tiny" "$2" >"$T/p1.tiny"
 	tiny-features "$1" "$2" | tiny-logreg -q "$T/lr.tiny" >"$T/p2.tiny"
-	$PY -c "$LOAD
-a, b = load('$T/p1.tiny'), load('$T/p2.tiny')
-e = np.abs(a['prob'] - b['prob']).max()
-assert e < 1e-5 and (a['pred'] == b['pred']).all(), (e, a['prob'], b['prob'])
-print('ok')
-"
+	same_probs "$T/p1.tiny" "$T/p2.tiny" 1e-5 pred
 }
 
 @test "untrained, a net from an RBM and a logreg model predicts what tiny-features | tiny-logreg predicts" {
@@ -316,12 +322,7 @@ print('ok')
 	tiny-backprop --train -q --init-rbm "$T/r1.tiny" --init-logreg "$T/lr.tiny" --epochs 0 --standardize "$T/d.tiny" >"$T/b.tiny"
 	tiny-backprop -q "$T/a.tiny" "$T/d.tiny" >"$T/pa.tiny"
 	tiny-backprop -q "$T/b.tiny" "$T/d.tiny" >"$T/pb.tiny"
-	run $PY -c "$LOAD
-a, b = load('$T/pa.tiny'), load('$T/pb.tiny')
-e = np.abs(a['prob'] - b['prob']).max()
-assert e < 1e-5, e
-print('ok')
-"
+	run same_probs "$T/pa.tiny" "$T/pb.tiny" 1e-5
 	assert_output "ok"
 	# and it learns XOR-like data with inputs far from 0
 	$PY -c "
@@ -342,15 +343,10 @@ for i in range(400):
 	tiny-backprop --train -q --hidden 64 --standardize --valid 0.1 "$T/train.tiny" >"$T/m.tiny"
 	tiny-backprop -q "$T/m.tiny" "$T/test.tiny" >"$T/p.tiny"
 	# 64-64-10 logistic units, its defaults otherwise (adam), on the same standardised inputs
-	run $PY -c "$LOAD
+	run $PY -c "$(digits_load "$T")
 from sklearn.neural_network import MLPClassifier
-tr, te, p = load('$T/train.tiny'), load('$T/test.tiny'), load('$T/p.tiny')
-X, Y = tr['x'].astype(np.float64), te['x'].astype(np.float64)
-mu, sd = X.mean(0), X.std(0)
-sd[sd < 1e-6] = 1
 net = MLPClassifier(hidden_layer_sizes=(64,), activation='logistic', max_iter=1000, random_state=1)
-net.fit((X - mu) / sd, tr['label'])
-ref = (net.predict((Y - mu) / sd) == te['label']).mean()
+ref = (net.fit(X, tr['label']).predict(T) == te['label']).mean()
 ours = (p['pred'] == te['label']).mean()
 print('tiny %.4f sklearn %.4f' % (ours, ref))
 assert ours >= ref - 0.02 and ref > 0.9, (ours, ref)
@@ -378,11 +374,6 @@ with open('$T/z.txt', 'w') as f:
 	tiny-backprop --train -q --hidden 6 --epochs 3 --batch 10 --lr 0.5 "$T/z.tiny" >"$T/b.tiny"
 	tiny-backprop -q "$T/a.tiny" "$T/raw.tiny" >"$T/pa.tiny"
 	tiny-backprop -q "$T/b.tiny" "$T/z.tiny" >"$T/pb.tiny"
-	run $PY -c "$LOAD
-a, b = load('$T/pa.tiny'), load('$T/pb.tiny')
-e = np.abs(a['prob'] - b['prob']).max()
-assert e < 1e-4, e
-print('ok')
-"
+	run same_probs "$T/pa.tiny" "$T/pb.tiny" 1e-4
 	assert_output ok
 }

@@ -82,3 +82,18 @@ for name, part in (('train', i[:1347]), ('test', i[1347:])):
 	mkstream --attr 'classes=0 1 2 3 4 5 6 7 8 9' 'label u8 []' 'x u8 [64]' <"$1/train.txt" >"$1/train.tiny"
 	mkstream --attr 'classes=0 1 2 3 4 5 6 7 8 9' 'label u8 []' 'x u8 [64]' <"$1/test.txt" >"$1/test.tiny"
 }
+
+# digits_load DIR: Python that loads DIR/train.tiny, test.tiny and the
+# predictions p.tiny as tr, te, p, and X, T: the training and test x
+# standardised by the training part (an sd below 1e-6 taken as 1), as
+# tiny-logreg and tiny-backprop --standardize do
+digits_load() {
+	cat <<PYTHON
+$LOAD
+tr, te, p = load('$1/train.tiny'), load('$1/test.tiny'), load('$1/p.tiny')
+X, T = tr['x'].astype(np.float64), te['x'].astype(np.float64)
+mu, sd = X.mean(0), X.std(0)
+sd[sd < 1e-6] = 1
+X, T = (X - mu) / sd, (T - mu) / sd
+PYTHON
+}
