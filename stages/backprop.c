@@ -55,8 +55,7 @@
  * (48.34%, L2 1e-4); 3 cut it at 15, as the fixed step recipe below does
  * (49.82%); with L2 5e-4 50.32%, and with L2 1e-3 and patience 4 50.78%
  * (1e-4 overfits: training accuracy 67% against validation 50%); a rate of
- * 0.02 did worse (49.73%).  PyTorch's same net, rate 0.01 cut tenfold at
- * epochs 15 and 30, got 49.9% on the same data.
+ * 0.02 did worse (49.73%).
  *
  * Initialisation.  Hidden layer k comes from RBM k of --init-rbm (lib/rbm.c):
  * Wk = W with row i divided by sigma[i] (a Gaussian-visible RBM sees x/sigma;
