@@ -447,6 +447,18 @@ void tr_predict(sin_t *ms, const char *path, int64_t D, int64_t K, const char *c
  * a usage error if both would be stdin. */
 void model_and_data(int argc, char **argv, int first, const char **model, const char **data);
 
+/* --- patches (patch.c) ------------------------------------------------------ */
+
+/* Each of the n rows of X (n,D) becomes (x - mean(x)) / sqrt(var(x) + eps),
+ * var with D - 1: Coates' brightness and contrast normalisation. */
+void patch_normalize(float *X, int64_t n, int64_t D, double eps);
+/* The eps of h's attribute patch_normalize, or -1 without it (dies naming
+ * input when it is not a number >= 0). */
+double patch_normalize_attr(const theader *h, const char *input);
+/* The whitening model's fingerprint (mean (D), W (D,D)) as 16 hex digits:
+ * the attribute zca_fingerprint that tiny-zca writes on data it whitens. */
+void zca_fingerprint(const float *mean, const float *W, int64_t D, char buf[17]);
+
 /* --- restricted Boltzmann machines (rbm.c) -------------------------------- */
 
 /* rbm_t and its functions compute in f32; rbm64_t and the rbm64_ ones are

@@ -2,7 +2,8 @@
  * tiny-patchify - cut every image into square patches, one record per patch
  * (section 2.5 of the report, Figure 2.4).
  *
- * usage: tiny-patchify --size S --stride T [--subsample S2] [--patch K] [FILE]
+ * usage: tiny-patchify --size S --stride T [--subsample S2] [--patch K] [--normalize EPS] [FILE]
+ *        tiny-patchify --size S --random N [--seed SEED] [--normalize EPS] [FILE]
  *
  * The input field x is an image [C,H,W] of any dtype.  Grid patches are the
  * SxS windows whose top-left corners are (r, c) = (i T, j T) for every i, j
@@ -29,6 +30,20 @@
  * patch_grid ROWS,COLS, image_shape C,H,W, patch_kept K (with --patch) and
  * patch_positions
  * "r0:c0 r1:c1 ..." (the top-left corner of every grid patch, in order).
+ *
+ * --random N cuts N patches from each image instead, at top-left corners
+ * (r, c) drawn uniformly from 0..H-S and 0..W-S by the random stream
+ * (SEED, record number), so the same seed and input give the same patches
+ * whatever the block sizes: the patches a filter bank is learned from
+ * (tiny-kmeans, tiny-rbm-train; Coates, Lee and Ng 2011 take 400000 of 6x6
+ * from the 50000 CIFAR-10 images).  There is no patch field then;
+ * attributes patch_size S, patch_random N, patch_seed SEED, image_shape.
+ *
+ * --normalize EPS normalises every patch's brightness and contrast (lib/
+ * patch.c): x <- (x - mean(x)) / sqrt(var(x) + EPS) over its C S S values,
+ * var with C S S - 1; x comes out f32 and the attribute patch_normalize
+ * EPS tells tiny-conv to do the same to every patch of an image.  Coates
+ * uses EPS 10 for pixels 0..255.
  * Spec of the stream: formats/stream.md.
  */
 #include <getopt.h>
@@ -38,7 +53,9 @@
 
 #include "tiny.h"
 
-static const char *usage_line = "tiny-patchify --size S --stride T [--subsample S2] [--patch K] [FILE]";
+static const char *usage_line =
+	"tiny-patchify --size S (--stride T [--subsample S2] [--patch K] | --random N [--seed SEED]) [--normalize EPS] "
+	"[FILE]";
 
 /* Where a field's bytes sit in the input record and in the output record. */
 typedef struct {
@@ -132,9 +149,13 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"size", required_argument, 0, 's'}, {"stride", required_argument, 0, 't'},
 		{"subsample", required_argument, 0, 'u'}, {"patch", required_argument, 0, 'p'},
-		{"help", no_argument, 0, 'h'}, {0}};
+		{"random", required_argument, 0, 'r'}, {"seed", required_argument, 0, 'e'},
+		{"normalize", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0}};
 	geom_t g = {0};
-	int64_t only = -1;
+	int64_t only = -1, random = 0;
+	uint64_t seed = 1;
+	int seeded = 0;
+	double eps = -1;   /* --normalize: >= 0 */
 	const char *size_arg = NULL, *patch_arg = NULL;
 	int c;
 	tiny_init(argc, argv, usage_line);
@@ -144,12 +165,21 @@ int main(int argc, char **argv)
 		case 't': g.T = opt_i64("--stride", optarg, 1, TINY_DIM_MAX); break;
 		case 'u': g.S2 = opt_i64("--subsample", optarg, 1, TINY_DIM_MAX); break;
 		case 'p': only = opt_i64("--patch", optarg, 0, INT32_MAX); patch_arg = optarg; break;
+		case 'r': random = opt_i64("--random", optarg, 1, INT32_MAX); break;
+		case 'e': seed = opt_u64("--seed", optarg); seeded = 1; break;
+		case 'n': eps = opt_f64("--normalize", optarg, 0, 1e30); break;
 		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}
-	if (!g.S || !g.T)
-		usage_error("--size and --stride are required");
+	if (random && (g.T || g.S2 || only >= 0))
+		usage_error("--random excludes --stride, --subsample and --patch");
+	if (seeded && !random)
+		usage_error("--seed applies to --random");
+	if (!g.S || (!g.T && !random))
+		usage_error("--size and either --stride or --random are required");
+	if (random)
+		g.T = 1;   /* every position may be drawn */
 	if (g.S2 && g.S2 != g.S)
 		usage_error("--subsample %" PRId64 " differs from --size %" PRId64 " (every patch must have one shape)",
 			    g.S2, g.S);
@@ -163,7 +193,7 @@ int main(int argc, char **argv)
 	const tfield *xf = &in->h.fields[xi];
 	if (xf->rank != 3)
 		die("%s: field 'x' has rank %d, expected an image [C,H,W]", in->name, xf->rank);
-	if (th_find(&in->h, "patch") >= 0)
+	if (!random && th_find(&in->h, "patch") >= 0)
 		die("%s: the stream already has a field 'patch'", in->name);
 	g.C = xf->dims[0];
 	g.H = xf->dims[1];
@@ -175,7 +205,7 @@ int main(int argc, char **argv)
 			    g.S2, g.H, g.W, in->name);
 	g.rows = (g.H - g.S) / g.T + 1;
 	g.cols = (g.W - g.S) / g.T + 1;
-	g.P = g.rows * g.cols + (g.S2 ? 1 : 0);   /* <= H W + 1, and H W <= 2^34 */
+	g.P = random ? random : g.rows * g.cols + (g.S2 ? 1 : 0);   /* <= H W + 1, and H W <= 2^34 */
 	if (g.P > INT32_MAX)
 		die("%s: %" PRId64 " patches per image do not fit the i32 field 'patch'", in->name, g.P);
 	if (only >= g.P)
@@ -183,7 +213,7 @@ int main(int argc, char **argv)
 			    " image)", patch_arg, g.P - 1, g.P, g.H, g.W);
 	int64_t per = only >= 0 ? 1 : g.P;   /* output records per input record */
 	dtype_t idt = xf->dtype;
-	dtype_t odt = g.S2 && dtype_is_int(idt) ? DT_F32 : idt;
+	dtype_t odt = eps >= 0 ? DT_F32 : g.S2 && dtype_is_int(idt) ? DT_F32 : idt;
 
 	/* the output header: x reshaped in its place, patch last, attributes */
 	theader h;
@@ -203,16 +233,25 @@ int main(int argc, char **argv)
 				 sizeof err) < 0)
 			die("%s: output header: %s", in->name, err);
 	}
-	th_field(&h, "patch", DT_I32, 0);
+	if (!random)
+		th_field(&h, "patch", DT_I32, 0);
 	for (int i = 0; i < in->h.nattrs; i++)
 		th_attr_add(&h, in->h.attrs[i].key, in->h.attrs[i].value);
 	th_attr_setf(&h, "patch_size", "%" PRId64, g.S);
-	th_attr_setf(&h, "patch_stride", "%" PRId64, g.T);
-	th_attr_setf(&h, "patch_subsample", "%" PRId64, g.S2);
-	th_attr_setf(&h, "patch_grid", "%" PRId64 ",%" PRId64, g.rows, g.cols);
+	if (random) {
+		th_attr_setf(&h, "patch_random", "%" PRId64, random);
+		th_attr_setf(&h, "patch_seed", "%" PRIu64, seed);
+	} else {
+		th_attr_setf(&h, "patch_stride", "%" PRId64, g.T);
+		th_attr_setf(&h, "patch_subsample", "%" PRId64, g.S2);
+		th_attr_setf(&h, "patch_grid", "%" PRId64 ",%" PRId64, g.rows, g.cols);
+	}
 	th_attr_setf(&h, "image_shape", "%" PRId64 ",%" PRId64 ",%" PRId64, g.C, g.H, g.W);
-	char *positions = fmt_positions(&g);
-	th_attr_set(&h, "patch_positions", positions);
+	if (eps >= 0)
+		th_attr_setf(&h, "patch_normalize", "%g", eps);
+	char *positions = random ? xstrdup("") : fmt_positions(&g);
+	if (!random)
+		th_attr_set(&h, "patch_positions", positions);
 	if (only >= 0) {
 		/* which patch this stream holds: a model trained on it says so */
 		char k[32];
@@ -228,7 +267,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < in->h.nfields; i++)
 		if (i != xi)
 			spans[nspans++] = (span_t){in->h.fields[i].offset, h.fields[i].offset, in->h.fields[i].nbytes};
-	const tfield *oxf = &h.fields[xi], *pf = &h.fields[h.nfields - 1];
+	const tfield *oxf = &h.fields[xi], *pf = random ? NULL : &h.fields[h.nfields - 1];
 
 	sout_t *out = sout_open(NULL, &h);
 	int64_t R = in->h.recsize, Ro = h.recsize;
@@ -236,25 +275,38 @@ int main(int argc, char **argv)
 	int64_t OB = Ro > (1 << 20) ? 1 : (1 << 20) / Ro, m = 0;  /* output block */
 	unsigned char *buf = xmalloc((size_t)(B * R)), *obuf = xmalloc((size_t)(OB * Ro));
 	double *img = odt != idt || g.S2 ? xmalloc((size_t)xf->n * sizeof *img) : NULL;
+	float *norm = eps >= 0 ? xmalloc((size_t)oxf->n * sizeof *norm) : NULL;
 	int es = dtype_sizes[idt];
-	int64_t n;
+	int64_t n, done = 0;
 	while ((n = sin_read(in, buf, B)) > 0) {
-		for (int64_t r = 0; r < n; r++) {
+		for (int64_t r = 0; r < n; r++, done++) {
 			const unsigned char *rec = buf + r * R;
 			if (img)
 				tf_get_f64(xf, rec, 1, R, img);
+			rng_t rng;
+			rng_seed(&rng, seed, (uint64_t)done);
 			for (int64_t p = only >= 0 ? only : 0; p < (only >= 0 ? only + 1 : g.P); p++) {
-				unsigned char *orec = obuf + m * Ro;
+				unsigned char *orec = obuf + m * Ro, *ox = orec + oxf->offset;
+				int64_t top = p / g.cols * g.T, left = p % g.cols * g.T;
+				if (random) {
+					top = (int64_t)rng_below(&rng, (uint64_t)(g.H - g.S + 1));
+					left = (int64_t)rng_below(&rng, (uint64_t)(g.W - g.S + 1));
+				}
 				for (int s = 0; s < nspans; s++)
 					memcpy(orec + spans[s].out_off, rec + spans[s].in_off, (size_t)spans[s].nbytes);
-				if (p == g.rows * g.cols)
-					subsample(&g, odt, img, orec + oxf->offset);
+				if (!random && p == g.rows * g.cols)
+					subsample(&g, odt, img, ox);
 				else if (odt == idt)
-					cut_raw(&g, es, rec + xf->offset, p / g.cols * g.T, p % g.cols * g.T,
-						orec + oxf->offset);
+					cut_raw(&g, es, rec + xf->offset, top, left, ox);
 				else
-					cut_conv(&g, odt, img, p / g.cols * g.T, p % g.cols * g.T, orec + oxf->offset);
-				tf_set_i64(pf, orec, p);
+					cut_conv(&g, odt, img, top, left, ox);
+				if (norm) {
+					memcpy(norm, ox, (size_t)oxf->nbytes);
+					patch_normalize(norm, 1, oxf->n, eps);
+					memcpy(ox, norm, (size_t)oxf->nbytes);
+				}
+				if (pf)
+					tf_set_i64(pf, orec, p);
 				if (++m == OB) {
 					sout_write(out, obuf, m);
 					m = 0;
@@ -269,5 +321,6 @@ int main(int argc, char **argv)
 	free(buf);
 	free(obuf);
 	free(img);
+	free(norm);
 	return 0;
 }

@@ -31,6 +31,11 @@
  * whiten: y = Pk^T Pk (x - m), Pk the kept rows of eigvec, the centred
  * "unwhitened" data of the report's section 2.7 (= Winv W (x - m) with
  * epsilon 0).
+ *
+ * Whitened data carries the attribute zca_fingerprint, a hash of the
+ * model's mean and W (lib/patch.c): a filter bank learned on it keeps the
+ * attribute, and tiny-conv checks that it is given the same model.
+ * --inverse removes it.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -181,6 +186,8 @@ static void apply(const char *model_path, const char *path, int mode)
 	tf_get_f32(fw, mrec, 1, ms->h.recsize, W);
 	free(mrec);
 	sin_close(ms);
+	char fingerprint[17];
+	zca_fingerprint(mean, W, D, fingerprint);
 	if (mode == PROJECT) {
 		/* W becomes Pk^T Pk: Pk the first `kept` rows of eigvec */
 		float *M = xmalloc((size_t)(D * D) * sizeof *M);
@@ -194,6 +201,9 @@ static void apply(const char *model_path, const char *path, int mode)
 	th_copy(&h, &in->h);
 	int xi = th_find(&h, "x");
 	th_replace_field(&h, xi, DT_F32, fx->rank, fx->dims);
+	th_attr_del(&h, "zca_fingerprint");
+	if (mode == WHITEN)
+		th_attr_set(&h, "zca_fingerprint", fingerprint);
 	th_add_history(&h);
 
 	int64_t B = 1024, R = in->h.recsize, OR = h.recsize, n, done = 0;

@@ -11,7 +11,7 @@ setup() {
 
 @test "--size and --stride are required, and bad numbers are usage errors" {
 	run -2 tiny-patchify --size 2 "$IN"
-	assert_output --partial "--size and --stride are required"
+	assert_output --partial "--size and either --stride or --random are required"
 	run -2 tiny-patchify --size 0 --stride 1 "$IN"
 	assert_output --partial "--size 0"
 	run -2 tiny-patchify --size 2 --stride abc "$IN"
@@ -145,4 +145,48 @@ setup() {
 	mkstream --attr 'classes=a b' 'x u8 [1,2,2]' <<<'1 2 3 4' >"$BATS_TEST_TMPDIR/at.tiny"
 	run bash -c "tiny-patchify --size 1 --stride 1 '$BATS_TEST_TMPDIR/at.tiny' | tiny-info --json | $PY -c 'import json,sys; a=json.load(sys.stdin)[\"attributes\"]; print(a[\"classes\"][0], a[\"patch_size\"][0], a[\"patch_stride\"][0], a[\"patch_subsample\"][0], a[\"history\"][-1])'"
 	assert_output "a b 1 1 0 tiny-patchify --size 1 --stride 1 $BATS_TEST_TMPDIR/at.tiny"
+}
+
+@test "--random excludes --stride, and --seed needs --random" {
+	run -2 tiny-patchify --size 4 --random 3 --stride 2 /dev/null
+	assert_output --partial "--random excludes --stride"
+	run -2 tiny-patchify --size 4 --stride 2 --seed 3 /dev/null
+	assert_output --partial "--seed applies to --random"
+}
+
+@test "--random N cuts N windows of each image, the same for the same seed" {
+	npy_ok
+	tiny-fetch -q synthetic --count 5 >"$BATS_TEST_TMPDIR/i.tiny"
+	tiny-patchify --size 6 --random 7 --seed 3 "$BATS_TEST_TMPDIR/i.tiny" >"$BATS_TEST_TMPDIR/p.tiny"
+	tiny-patchify --size 6 --random 7 --seed 3 "$BATS_TEST_TMPDIR/i.tiny" | cmp - "$BATS_TEST_TMPDIR/p.tiny"
+	! tiny-patchify --size 6 --random 7 --seed 4 "$BATS_TEST_TMPDIR/i.tiny" | cmp -s - "$BATS_TEST_TMPDIR/p.tiny"
+	run tiny-info "$BATS_TEST_TMPDIR/p.tiny"
+	assert_output --partial "count 35"
+	assert_output --partial "attr patch_random 7"
+	$PY -c "$LOAD
+im, p = load('$BATS_TEST_TMPDIR/i.tiny'), load('$BATS_TEST_TMPDIR/p.tiny')
+assert 'patch' not in p.dtype.names
+for n in range(35):
+    img = im['x'][n // 7]
+    wins = [img[:, r:r + 6, c:c + 6] for r in range(27) for c in range(27)]
+    assert any((w == p['x'][n]).all() for w in wins), n
+    assert p['label'][n] == im['label'][n // 7]
+"
+}
+
+@test "--normalize EPS gives every patch mean 0 and variance var / (var + EPS)" {
+	npy_ok
+	tiny-fetch -q synthetic --count 3 >"$BATS_TEST_TMPDIR/i.tiny"
+	tiny-patchify --size 8 --stride 8 --normalize 10 "$BATS_TEST_TMPDIR/i.tiny" >"$BATS_TEST_TMPDIR/n.tiny"
+	tiny-patchify --size 8 --stride 8 "$BATS_TEST_TMPDIR/i.tiny" >"$BATS_TEST_TMPDIR/r.tiny"
+	run tiny-info "$BATS_TEST_TMPDIR/n.tiny"
+	assert_output --partial "x f32 [3,8,8]"
+	assert_output --partial "attr patch_normalize 10"
+	$PY -c "$LOAD
+n = load('$BATS_TEST_TMPDIR/n.tiny')['x'].reshape(48, -1).astype(np.float64)
+r = load('$BATS_TEST_TMPDIR/r.tiny')['x'].reshape(48, -1).astype(np.float64)
+v = r.var(1, ddof=1)
+assert np.abs(n.mean(1)).max() < 1e-5
+assert np.abs(n.var(1, ddof=1) - v / (v + 10)).max() < 1e-4
+"
 }

@@ -160,3 +160,13 @@ print(ew, ei, el); assert ew < 1e-5 and ei < 1e-5 and el < 1e-12
 "
 	assert_success
 }
+
+@test "whitened data carries the model's fingerprint; dewhitened data does not" {
+	tiny-fetch -q synthetic --count 50 | tiny-patchify --size 4 --stride 4 >"$BATS_TEST_TMPDIR/p.tiny"
+	tiny-cov -q "$BATS_TEST_TMPDIR/p.tiny" | tiny-zca -q --fit --epsilon 0.1 >"$BATS_TEST_TMPDIR/z.tiny"
+	tiny-zca -q "$BATS_TEST_TMPDIR/z.tiny" "$BATS_TEST_TMPDIR/p.tiny" >"$BATS_TEST_TMPDIR/w.tiny"
+	run tiny-info "$BATS_TEST_TMPDIR/w.tiny"
+	assert_output --regexp "attr zca_fingerprint [0-9a-f]{16}"
+	run tiny-zca -q --inverse "$BATS_TEST_TMPDIR/z.tiny" "$BATS_TEST_TMPDIR/w.tiny"
+	tiny-zca -q --inverse "$BATS_TEST_TMPDIR/z.tiny" "$BATS_TEST_TMPDIR/w.tiny" | tiny-info | { ! grep -q zca_fingerprint; }
+}
