@@ -23,7 +23,7 @@
 # decaying rate, and keeps its best epoch (lib/train.c).  Each writes a
 # log (OUT/X.logreg.log, OUT/X.backprop.log), drawn as its learning curves
 # (OUT/X-curves.png) beside the table.  LR_L2: the logistic regressions'
-# L2 penalties, one chosen per method by the validation loss.  The RBMs come from pipelines/rbm.mk, run in
+# L2 penalties, one chosen per method by the validation accuracy.  The RBMs come from pipelines/rbm.mk, run in
 # RBM_OUT (under OUT by default, so these sizes do not mix with
 # rbm-figures').  Every model is a file target: an interrupted run resumes
 # at the part it stopped in.  Each part's wall-clock time goes to

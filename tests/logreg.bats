@@ -370,16 +370,17 @@ assert abs(ours - ref) <= 0.01 and ref > 0.9, (ours, ref)
 	assert_success
 }
 
-@test "--l2 with several values fits each (strongest first) and keeps the lowest validation loss, its log as FILE" {
+@test "--l2 with several values fits each (strongest first) and keeps the best validation accuracy, its log as FILE" {
 	overlap "$BATS_TEST_TMPDIR/o.tiny" 300 7
 	tiny-logreg --train --valid 0.2 --l2 0.01,10,1 --log "$BATS_TEST_TMPDIR/log" "$BATS_TEST_TMPDIR/o.tiny" \
 		>"$BATS_TEST_TMPDIR/m.tiny" 2>"$BATS_TEST_TMPDIR/err"
 	stderr=$(cat "$BATS_TEST_TMPDIR/err")
-	# each fit's validation loss, in the order fitted
-	losses=$(grep -o 'l2 [0-9.]*: validation loss [0-9.]*' <<<"$stderr" | awk '{ print $2 $5 }' | tr -d : | tr '\n' ' ')
-	[[ "$losses" =~ ^10([0-9.]+)\ 1([0-9.]+)\ 0.01([0-9.]+)\ $ ]]
-	best=$(printf '%s\n' "10 ${BASH_REMATCH[1]}" "1 ${BASH_REMATCH[2]}" "0.01 ${BASH_REMATCH[3]}" | sort -k2,2g | head -1 | cut -d' ' -f1)
-	[[ "$stderr" == *"chose l2 $best by the validation loss"* ]]
+	# each fit's validation loss and accuracy, in the order fitted
+	fits=$(grep -o 'l2 [0-9.]*: validation loss [0-9.]*, accuracy [0-9.]*' <<<"$stderr" | awk '{ print $2, $5, $7 }' | tr -d :,)
+	[ "$(cut -d' ' -f1 <<<"$fits" | tr '\n' ' ')" = "10 1 0.01 " ]
+	# the highest accuracy, then the lowest loss; the first fitted on a full tie
+	best=$(awk '{ print NR, $0 }' <<<"$fits" | sort -k4,4gr -k3,3g -k1,1n | head -1 | cut -d' ' -f2)
+	[[ "$stderr" == *"chose l2 $best by the validation accuracy"* ]]
 	run tiny-info "$BATS_TEST_TMPDIR/m.tiny"
 	assert_line "attr logreg_l2 $best"
 	assert_line --partial " l2 10,1,0.01 standardize yes"
@@ -388,6 +389,6 @@ assert abs(ours - ref) <= 0.01 and ref > 0.9, (ours, ref)
 	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c '^log\.l2-')" -eq 2 ]
 	[ ! -f "$BATS_TEST_TMPDIR/log.l2-$best" ]
 	run -2 tiny-logreg --train --l2 1,2 "$BATS_TEST_TMPDIR/o.tiny"
-	assert_output --partial "--l2 1,2: several values are chosen among by the validation loss; add --valid"
+	assert_output --partial "--l2 1,2: several values are chosen among on validation data; add --valid"
 	run -2 tiny-logreg --train --l2 1,,2 "$BATS_TEST_TMPDIR/o.tiny"
 }
