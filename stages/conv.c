@@ -204,54 +204,63 @@ static void im2col(const bank_t *b, const geom_t *g, const float *img, float *P)
 		}
 }
 
-static inline float logistic(float x)
-{
-	return 1.0f / (1.0f + expf(-x));
-}
-
 /* out (KO, G, G): the pooled features of one image from its encodings Z
- * (npos, K), and (triangle) its whitened patches P (npos, D). */
-static void encode_pool(const bank_t *b, const geom_t *g, float *Z, const float *P, float *f, float *out)
+ * (npos, K), and (triangle) its whitened patches P (npos, D); f (KO) and
+ * acc (G G, KO) are scratch.  The cells are summed in acc, one contiguous
+ * row per cell, and laid out as (KO, G, G) at the end.  The Makefile
+ * builds this file with -fno-math-errno so that sqrtf runs as a vector
+ * instruction (its argument is never negative here). */
+static void encode_pool(const bank_t *b, const geom_t *g, const float *Z, const float *P, float *f, float *acc,
+			float *out)
 {
 	int64_t K = b->K, KO = b->KO, GG = g->G * g->G;
+	const float *bias = b->bias, alpha = g->alpha;
 	for (int64_t i = 0; i < KO * GG; i++)
-		out[i] = g->pool_max ? -INFINITY : 0;
+		acc[i] = g->pool_max ? -INFINITY : 0;
 	for (int64_t pos = 0; pos < g->npos; pos++) {
-		float *z = Z + pos * K;
+		const float *z = Z + pos * K;
 		if (g->act == ACT_RBM) {
+#pragma omp simd
 			for (int64_t k = 0; k < K; k++)
-				f[k] = logistic(z[k] + b->bias[k]);
+				f[k] = 1.0f / (1.0f + expf(-(z[k] + bias[k])));
 		} else if (g->act == ACT_TRIANGLE) {
 			const float *x = P + pos * b->D;
 			float xx = 0, mean = 0;
+#pragma omp simd reduction(+ : xx)
 			for (int64_t i = 0; i < b->D; i++)
 				xx += x[i] * x[i];
+#pragma omp simd reduction(+ : mean)
 			for (int64_t k = 0; k < K; k++) {
-				float d2 = xx - 2 * z[k] + b->bias[k];
+				float d2 = xx - 2 * z[k] + bias[k];
 				f[k] = sqrtf(d2 > 0 ? d2 : 0);
 				mean += f[k];
 			}
 			mean /= (float)K;
+#pragma omp simd
 			for (int64_t k = 0; k < K; k++)
 				f[k] = mean - f[k] > 0 ? mean - f[k] : 0;
 		} else {
+#pragma omp simd
 			for (int64_t k = 0; k < K; k++) {
-				f[k] = z[k] - g->alpha > 0 ? z[k] - g->alpha : 0;
-				f[K + k] = -z[k] - g->alpha > 0 ? -z[k] - g->alpha : 0;
+				f[k] = z[k] - alpha > 0 ? z[k] - alpha : 0;
+				f[K + k] = -z[k] - alpha > 0 ? -z[k] - alpha : 0;
 			}
 		}
 		int64_t r = pos / g->cols, c = pos % g->cols;
-		int64_t cell = (r * g->G / g->rows) * g->G + c * g->G / g->cols;
-		float *o = out + cell;
+		float *a = acc + ((r * g->G / g->rows) * g->G + c * g->G / g->cols) * KO;
 		if (g->pool_max) {
+#pragma omp simd
 			for (int64_t k = 0; k < KO; k++)
-				if (f[k] > o[k * GG])
-					o[k * GG] = f[k];
+				a[k] = f[k] > a[k] ? f[k] : a[k];
 		} else {
+#pragma omp simd
 			for (int64_t k = 0; k < KO; k++)
-				o[k * GG] += f[k];
+				a[k] += f[k];
 		}
 	}
+	for (int64_t cell = 0; cell < GG; cell++)
+		for (int64_t k = 0; k < KO; k++)
+			out[k * GG + cell] = acc[cell * KO + k];
 }
 
 /* --- main ------------------------------------------------------------------------- */
@@ -341,7 +350,8 @@ int main(int argc, char **argv)
 #ifdef _OPENMP
 	nthreads = omp_get_max_threads();
 #endif
-	float *fbuf = xmalloc((size_t)(nthreads * KO) * sizeof *fbuf);
+	float *fbuf = xmalloc((size_t)(nthreads * KO) * sizeof *fbuf),
+	      *acc = xmalloc((size_t)(nthreads * KO * g.G * g.G) * sizeof *acc);
 	sout_t *o = sout_open(NULL, &h);
 	progress_t bar;
 	progress_start(&bar, "conv", in->h.count == TINY_COUNT_UNKNOWN ? 0 : (double)in->h.count);
@@ -370,7 +380,8 @@ int main(int argc, char **argv)
 #ifdef _OPENMP
 			t = omp_get_thread_num();
 #endif
-			encode_pool(&b, &g, Z + i * npos * K, Pw + i * npos * D, fbuf + t * KO, out + i * KO * g.G * g.G);
+			encode_pool(&b, &g, Z + i * npos * K, Pw + i * npos * D, fbuf + t * KO, acc + t * KO * g.G * g.G,
+				    out + i * KO * g.G * g.G);
 		}
 		tf_reassemble(&in->h, &h, xi, raw, n, out, orec);
 		sout_write(o, orec, n);
@@ -383,7 +394,7 @@ int main(int argc, char **argv)
 	th_free(&h);
 	if (Pw != P)
 		free(Pw);
-	free(raw), free(orec), free(img), free(P), free(Z), free(out), free(fbuf);
+	free(raw), free(orec), free(img), free(P), free(Z), free(out), free(fbuf), free(acc);
 	free(b.W), free(b.bias), free(z.mean), free(z.W);
 	return 0;
 }
