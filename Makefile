@@ -89,9 +89,10 @@ LIBS = -llapacke -llbfgs $(BLAS_LIBS) -larchive -lcurl -lnettle -lpng -lm -pthre
 
 STAGES := $(patsubst stages/%.c,%,$(wildcard stages/*.c))
 BINS := $(addprefix bin/tiny-,$(STAGES))
-# lib/dist.c (Open MPI) goes only into tiny-rbm-train, so that the other
-# stages neither link nor load libmpi.
-LIB_SRC := $(filter-out lib/dist.c,$(wildcard lib/*.c))
+# lib/dist.c (Open MPI) and lib/rbm-split.c (the RBM split over its
+# processes) go only into tiny-rbm-train, so that the other stages neither
+# link nor load libmpi.
+LIB_SRC := $(filter-out lib/dist.c lib/rbm-split.c,$(wildcard lib/*.c))
 # lib/rbm.c is compiled twice: rbm_t in f32, rbm64_t in f64 (lib/rbm.h)
 LIB_OBJ := $(patsubst lib/%.c,build/lib/%.o,$(LIB_SRC)) build/lib/rbm64.o
 LIB_A := build/libtiny.a
@@ -127,14 +128,24 @@ build/lib/dist.o: lib/dist.c $(LIB_H)
 	@mkdir -p build/lib
 	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -c -o $@ $<
 
-# tiny-rbm-train holds its source twice: in f32, and in f64 for --f64
+# tiny-rbm-train holds its source and the split twice: in f32, and in f64
+# for --f64
+build/lib/rbm-split.o: lib/rbm-split.c $(LIB_H)
+	@mkdir -p build/lib
+	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -c -o $@ $<
+
+build/lib/rbm-split64.o: lib/rbm-split.c $(LIB_H)
+	@mkdir -p build/lib
+	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -DRBM_F64 -c -o $@ $<
+
 build/stages/rbm-train64.o: stages/rbm-train.c $(LIB_H)
 	@mkdir -p build/stages
 	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -DRBM_F64 -c -o $@ $<
 
-bin/tiny-rbm-train: stages/rbm-train.c build/stages/rbm-train64.o build/lib/dist.o $(LIB_A) $(LIB_H)
+RBM_TRAIN_OBJ := build/stages/rbm-train64.o build/lib/rbm-split.o build/lib/rbm-split64.o build/lib/dist.o
+bin/tiny-rbm-train: stages/rbm-train.c $(RBM_TRAIN_OBJ) $(LIB_A) $(LIB_H)
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $< build/stages/rbm-train64.o build/lib/dist.o $(LINK_LIB) $(LIBS) $(MPI_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(RBM_TRAIN_OBJ) $(LINK_LIB) $(LIBS) $(MPI_LIBS)
 
 build/tests/%: tests/tools/%.c $(LIB_A) $(LIB_H)
 	@mkdir -p build/tests

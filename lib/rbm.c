@@ -22,6 +22,14 @@
  * model with more fields (the momentum of every parameter, the persistent
  * chains) that tiny-features and the others ignore.
  *
+ * Training (RBM(cd_step)): one CD-K or PCD minibatch with the momentum
+ * rule and weight decay, the maths as tiny-rbm-train's banner writes it.
+ * Its random numbers depend only on the seed, the global minibatch, the
+ * row and the step (the streams at STREAM_SAMPLE), never on the thread
+ * count.  Split over processes, the step exchanges through the hooks of
+ * RBM(split_t), which lib/rbm-split.c gives, so that this file (in every
+ * program) needs no MPI.
+ *
  * The file is compiled twice: as it is, for rbm_t (f32), and with
  * -DRBM_F64 for rbm64_t (f64; the model's fields are then f64 too).  Any
  * model loads into either, converted.
@@ -161,4 +169,214 @@ void RBM(binary_input)(real *X, int64_t n, int64_t V, int u8, int64_t rec0, cons
 			    "probabilities (u8 data is read as x/255)",
 			    input, rec0 + k / V, k % V, (double)X[k]);
 	}
+}
+
+/* --- training: CD-K and PCD ----------------------------------------------------------- */
+
+/* Row b of global minibatch g draws the hidden samples of CD step s from
+ * stream 2^60 + (g B + b) 2^8 + 2s and its visible samples from
+ * ... + 2s + 1; PCD's negative phase takes steps 64.. */
+#define STREAM_SAMPLE ((uint64_t)1 << 60)
+#define SIGMA_MIN     ((real)1e-4)   /* a learned sigma is kept above this */
+
+void RBM(train_alloc)(RBM(train_t) *s, int64_t B, int pcd)
+{
+	int64_t V = s->m.V, H = s->m.H;
+	s->uW = xmalloc_big((size_t)(V * H) * sizeof *s->uW);
+	memset(s->uW, 0, (size_t)(V * H) * sizeof *s->uW);
+	s->uvb = xcalloc(V, sizeof *s->uvb);
+	s->uhb = xcalloc(H, sizeof *s->uhb);
+	s->us = xcalloc(V, sizeof *s->us);
+	s->chains = pcd ? xcalloc((size_t)(B * V), sizeof *s->chains) : NULL;
+}
+
+void RBM(work_alloc)(RBM(work_t) *w, int64_t V, int64_t H, int64_t B, int learn_sigma)
+{
+	w->Z = xmalloc_big((size_t)(2 * B * V) * sizeof *w->Z);
+	w->P = xmalloc_big((size_t)(2 * B * H) * sizeof *w->P);
+	w->G = learn_sigma ? xmalloc_big((size_t)(2 * B * V) * sizeof *w->G) : NULL;
+	w->h = xmalloc_big((size_t)(B * H) * sizeof *w->h);
+	w->v = xmalloc_big((size_t)(B * V) * sizeof *w->v);
+	w->row = xmalloc((size_t)B * sizeof *w->row);
+}
+
+void RBM(sample_hidden)(const real *P, int64_t B, int64_t H, uint64_t seed, uint64_t g, int step, int64_t skip,
+			real *h)
+{
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++) {
+		rng_t r;
+		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step);
+		for (int64_t j = 0; j < skip; j++)
+			rng_u64(&r);
+		for (int64_t j = 0; j < H; j++)
+			h[b * H + j] = rng_uniform(&r) < P[b * H + j] ? 1.0f : 0.0f;
+	}
+}
+
+void RBM(sample_visible)(const RBM(t) *m, real *A, int64_t B, int64_t n, int64_t v0, uint64_t seed, uint64_t g,
+			 int step, int mean)
+{
+	int64_t per = !m->gaussian ? 1 : mean ? 0 : 2;
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++) {
+		rng_t r;
+		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step + 1);
+		for (int64_t k = 0; k < v0 * per; k++)
+			rng_u64(&r);
+		for (int64_t i = 0; i < n; i++) {
+			int64_t gi = v0 + i;
+			real *vi = A + b * n + i;
+			if (m->gaussian && mean)
+				*vi = m->vbias[gi] + m->sigma[gi] * *vi;
+			else if (m->gaussian)
+				*vi = m->vbias[gi] + m->sigma[gi] * *vi + m->sigma[gi] * (real)rng_normal(&r);
+			else
+				*vi = rng_uniform(&r) < logistic(m->vbias[gi] + *vi) ? 1.0f : 0.0f;
+		}
+	}
+}
+
+/* v ~ p(v | h) into v (B,V) from the hidden samples h (B,H); Zs (B,V) =
+ * v / s.  Split, h is this process's hidden units and gives only its share
+ * of the inputs, which the split sums and samples. */
+static void reconstruct(const RBM(t) *m, const real *h, int64_t B, uint64_t seed, uint64_t g, int step, int mean,
+			const RBM(split_t) *split, real *v, real *Zs)
+{
+	int64_t V = m->V;
+	/* v = h W^T (B,V) */
+	la_gemm(0, 1, (int)B, (int)V, (int)m->H, 1.0f, h, (int)m->H, m->W, (int)m->H, 0.0f, v, (int)V);
+	if (split)
+		split->sample_visible(m, v, B, seed, g, step, mean);
+	else
+		RBM(sample_visible)(m, v, B, V, 0, seed, g, step, mean);
+	RBM(scale)(m, v, B, Zs);
+}
+
+int RBM(add_step)(real *W, const real *u, int64_t n)
+{
+	int bad = 0;
+#pragma omp parallel for reduction(| : bad)
+	for (int64_t k = 0; k < n; k++) {
+		W[k] += u[k];
+		bad |= !isfinite(W[k]);
+	}
+	return bad;
+}
+
+double RBM(cd_step)(RBM(train_t) *s, const RBM(cd_t) *o, RBM(work_t) *w, const real *X, int64_t B, uint64_t g,
+		    double mom, const RBM(split_t) *split)
+{
+	RBM(t) *m = &s->m;
+	int64_t V = m->V, H = m->H;
+	real *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * H;
+	RBM(hidden_probs)(m, X, B, P0, Zd);
+
+	/* step 0: h ~ P0, v ~ p(v | h): the reconstruction */
+	RBM(sample_hidden)(P0, B, H, o->seed, g, 0, s->h0, w->h);
+	reconstruct(m, w->h, B, o->seed, g, 0, o->mean_visible, split, w->v, Zm);
+#pragma omp parallel for
+	for (int64_t b = 0; b < B; b++) {
+		double e = 0;
+		for (int64_t i = 0; i < V; i++) {
+			double d = (double)X[b * V + i] - w->v[b * V + i];
+			e += d * d;
+		}
+		w->row[b] = e;
+	}
+	double recon = 0;
+	for (int64_t b = 0; b < B; b++)
+		recon += w->row[b];
+
+	int first = 1;   /* the CD step whose hidden sample comes next */
+	if (s->chains) {
+		/* PCD: the negative phase runs from the chains instead, on steps 64.. */
+		RBM(hidden_probs)(m, s->chains, B, Pm, Zm);
+		RBM(sample_hidden)(Pm, B, H, o->seed, g, 64, s->h0, w->h);
+		reconstruct(m, w->h, B, o->seed, g, 64, o->mean_visible, split, w->v, Zm);
+		first = 65;
+	}
+	RBM(hidden_scaled)(m, Zm, B, Pm);
+	for (int64_t k = 2; k <= o->cd; k++, first++) {
+		RBM(sample_hidden)(Pm, B, H, o->seed, g, first, s->h0, w->h);
+		reconstruct(m, w->h, B, o->seed, g, first, o->mean_visible, split, w->v, Zm);
+		RBM(hidden_scaled)(m, Zm, B, Pm);
+	}
+	if (s->chains)
+		memcpy(s->chains, w->v, (size_t)(B * V) * sizeof *s->chains);
+
+	/* biases and sigma: each column summed over the rows in order, so the
+	 * result does not depend on the thread count */
+	double rB = 1.0 / B;
+#pragma omp parallel for
+	for (int64_t j = 0; j < H; j++) {
+		double d = 0;
+		for (int64_t b = 0; b < B; b++)
+			d += (double)P0[b * H + j] - Pm[b * H + j];
+		s->uhb[j] = (real)(mom * s->uhb[j] + o->lr_hb * d * rB);
+	}
+	if (o->learn_sigma) {  /* G (2B,V) = [P0; P] W^T, before P is negated */
+		la_gemm(0, 1, (int)(2 * B), (int)V, (int)H, 1.0f, w->P, (int)H, m->W, (int)H, 0.0f, w->G, (int)V);
+		if (split)
+			split->sum_visible(w->G, 2 * B, V);
+	}
+#pragma omp parallel for
+	for (int64_t i = 0; i < V; i++) {
+		double dv = 0, ds = 0, si = m->sigma[i], bi = m->vbias[i];
+		for (int64_t b = 0; b < B; b++) {
+			double x = X[b * V + i], v = w->v[b * V + i];
+			dv += x - v;
+			if (o->learn_sigma)
+				ds += ((x - bi) * (x - bi) - (v - bi) * (v - bi)) / (si * si * si) -
+				      (x * w->G[b * V + i] - v * w->G[(B + b) * V + i]) / (si * si);
+		}
+		if (m->gaussian)
+			dv /= si * si;
+		s->uvb[i] = (real)(mom * s->uvb[i] + o->lr_vb * dv * rB);
+		if (o->learn_sigma)
+			s->us[i] = (real)(mom * s->us[i] + o->lr_s * ds * rB);
+	}
+	/* W: u = m u - r L W + (r/B) [X/s; v/s]^T [P0; -P] (one sgemm), W += u */
+#pragma omp parallel for
+	for (int64_t k = 0; k < B * H; k++)
+		Pm[k] = -Pm[k];
+	real beta = (real)mom;
+	if (o->decay > 0) {
+		real a = (real)(-o->lr_w * o->decay);
+#pragma omp parallel for
+		for (int64_t k = 0; k < V * H; k++)
+			s->uW[k] = beta * s->uW[k] + a * m->W[k];
+		beta = 1.0f;
+	}
+	la_gemm(1, 0, (int)V, (int)H, (int)(2 * B), (real)(o->lr_w * rB), w->Z, (int)V, w->P, (int)H, beta, s->uW,
+		 (int)H);
+	s->w_finite = !RBM(add_step)(m->W, s->uW, V * H);
+	for (int64_t j = 0; j < H; j++)
+		m->hbias[j] += s->uhb[j];
+	for (int64_t i = 0; i < V; i++) {
+		m->vbias[i] += s->uvb[i];
+		if (o->learn_sigma) {
+			m->sigma[i] += s->us[i];
+			if (m->sigma[i] < SIGMA_MIN)
+				m->sigma[i] = SIGMA_MIN;
+		}
+	}
+	return recon * rB;
+}
+
+/* W is checked in the update's own pass (w_finite): an overflow in an
+ * epoch's last minibatch would otherwise reach the checkpoint before the
+ * biases show it. */
+int RBM(train_finite)(const RBM(train_t) *s, double recon)
+{
+	const RBM(t) *m = &s->m;
+	if (!isfinite(recon) || !s->w_finite)
+		return 0;
+	for (int64_t j = 0; j < m->H; j++)
+		if (!isfinite(m->hbias[j]))
+			return 0;
+	for (int64_t i = 0; i < m->V; i++)
+		if (!isfinite(m->vbias[i]) || !isfinite(m->sigma[i]))
+			return 0;
+	return 1;
 }

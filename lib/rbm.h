@@ -30,3 +30,76 @@ void RBM(hidden_scaled)(const RBM(t) *m, const RBM_REAL *Xs, int64_t B, RBM_REAL
  * x / 255; float ones must lie in [0,1] (dies naming input and the record,
  * rec0 + row, otherwise). */
 void RBM(binary_input)(RBM_REAL *X, int64_t n, int64_t V, int u8, int64_t rec0, const char *input);
+
+/* --- training: CD-K and PCD (rbm.c; tiny-rbm-train's banner has the maths) -- */
+
+/* A model in training: its parameters, their momenta, the persistent
+ * chains and where the next minibatch is.  Split over processes
+ * (tiny-rbm-train under mpirun, lib/rbm-split.c), m holds the hidden units
+ * h0..h0+m.H of the whole layer, W (V,m.H). */
+typedef struct {
+	RBM(t) m;
+	RBM_REAL *uW, *uvb, *uhb, *us;   /* momenta, shaped as W, vbias, hbias, sigma */
+	RBM_REAL *chains;                /* (B,V) PCD chains, or NULL */
+	int64_t epoch, batch;            /* where the next minibatch is */
+	int64_t h0;
+	int w_finite;                    /* W all finite after the last step */
+} RBM(train_t);
+
+/* The settings of a step: K Gibbs steps, the rates, the weight decay L,
+ * and the seed of the random streams. */
+typedef struct {
+	int64_t cd;
+	int mean_visible, learn_sigma;
+	double lr_w, lr_vb, lr_hb, lr_s, decay;
+	uint64_t seed;
+} RBM(cd_t);
+
+/* A step's scratch for minibatches of B (H: the hidden units of m). */
+typedef struct {
+	RBM_REAL *Z;    /* (2B,V): [X/s; v/s] */
+	RBM_REAL *P;    /* (2B,H): [P0; P] then [P0; -P] */
+	RBM_REAL *G;    /* (2B,V): [P0; P] W^T, for the sigma gradient (learn_sigma only) */
+	RBM_REAL *h;    /* (B,H) hidden samples */
+	RBM_REAL *v;    /* (B,V) visible samples */
+	double *row;    /* (B) per-row sums */
+} RBM(work_t);
+
+/* What a step split over processes exchanges (lib/rbm-split.c gives them;
+ * NULL: one process holds the whole model).  sample_visible: v (B,V)
+ * holds this process's share h W^T of the visible inputs; it leaves in v
+ * every visible unit sampled, as RBM(sample_visible) on all of them would.
+ * sum_visible: A (rows,V), a partial sum on each process, becomes the
+ * whole sum on every one. */
+typedef struct {
+	void (*sample_visible)(const RBM(t) *m, RBM_REAL *v, int64_t B, uint64_t seed, uint64_t g, int step,
+			       int mean);
+	void (*sum_visible)(RBM_REAL *A, int64_t rows, int64_t V);
+} RBM(split_t);
+
+/* The momenta (zero) and, with pcd, the chains (zero) of s->m; B rows. */
+void RBM(train_alloc)(RBM(train_t) *s, int64_t B, int pcd);
+void RBM(work_alloc)(RBM(work_t) *w, int64_t V, int64_t H, int64_t B, int learn_sigma);
+/* h (B,H) ~ P (B,H), step `step` of global minibatch g: hidden units
+ * skip..skip+H of the layer (each row's stream draws one uniform per unit
+ * from unit 0, whoever samples it). */
+void RBM(sample_hidden)(const RBM_REAL *P, int64_t B, int64_t H, uint64_t seed, uint64_t g, int step, int64_t skip,
+			RBM_REAL *h);
+/* The visible units v0..v0+n sampled in place from their inputs A = h W^T
+ * (B,n) (all of them: v0 0, n V); with mean, Gaussian units get their
+ * means.  Each row's stream first skips the draws of the units before v0
+ * (one uniform for a binary unit, two for a Gaussian sample, none for a
+ * mean). */
+void RBM(sample_visible)(const RBM(t) *m, RBM_REAL *A, int64_t B, int64_t n, int64_t v0, uint64_t seed, uint64_t g,
+			 int step, int mean);
+/* W += u (n values); 1 if a weight stopped being finite (one pass, not two). */
+int RBM(add_step)(RBM_REAL *W, const RBM_REAL *u, int64_t n);
+/* One CD-K (or, with s->chains, PCD) minibatch X (B,V), global minibatch
+ * g, momentum mom; split as the hooks say (NULL: not split).  Returns the
+ * reconstruction error: the mean over the rows of the squared distance of
+ * the data's sampled one-step reconstruction from the data. */
+double RBM(cd_step)(RBM(train_t) *s, const RBM(cd_t) *o, RBM(work_t) *w, const RBM_REAL *X, int64_t B, uint64_t g,
+		    double mom, const RBM(split_t) *split);
+/* 0 on any NaN or infinity in the parameters (W as the last step found
+ * it, w_finite) or in recon. */
+int RBM(train_finite)(const RBM(train_t) *s, double recon);

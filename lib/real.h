@@ -1,8 +1,8 @@
 /*
- * real.h - the precision of a file compiled twice (lib/rbm.c and
- * stages/rbm-train.c; see the Makefile): as it is, real is float and the
- * names are rbm_t's; with -DRBM_F64, real is double and they are
- * rbm64_t's.  Include after tiny.h.
+ * real.h - the precision of a file compiled twice (lib/rbm.c,
+ * lib/rbm-split.c and stages/rbm-train.c; see the Makefile): as it is,
+ * real is float and the names are rbm_t's; with -DRBM_F64, real is double
+ * and they are rbm64_t's.  Include after tiny.h.
  */
 #ifdef RBM_F64
 typedef double real;

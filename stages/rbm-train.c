@@ -143,12 +143,15 @@
 #include "dist.h"
 #include "tiny.h"
 #include "real.h"
+#include "rbm-split.h"
 
 /* The file is compiled twice (Makefile): as it is, computing in f32, and
  * with -DRBM_F64 in f64, its main then named rbm_train_f64, which main
  * calls for --f64.  real is the precision of the model, the momenta, the
  * chains and every product (lib/real.h); the models and checkpoints
- * written hold it. */
+ * written hold it.  The step is lib/rbm.c's (RBM(cd_step)), the split over
+ * processes lib/rbm-split.c's, both compiled twice too: this file reads
+ * the data, sets the state up, and runs the epochs and checkpoints. */
 #ifdef RBM_F64
 #define main rbm_train_f64
 #else
@@ -164,8 +167,6 @@ static const char *usage_line =
 
 #define STREAM_INIT    ((uint64_t)1 << 61)
 #define STREAM_SHUFFLE ((uint64_t)1 << 62)
-#define STREAM_SAMPLE  ((uint64_t)1 << 60)
-#define SIGMA_MIN      ((real)1e-4)   /* a learned sigma is kept above this */
 #define SMALL_WORK     4e6     /* V H B below this: one thread unless --threads */
 
 typedef struct {
@@ -257,34 +258,10 @@ static void gather(const data_t *d, const int64_t *perm, int64_t first, int64_t 
 	}
 }
 
-/* --- the state of training ----------------------------------------------------- */
-
-typedef struct {
-	RBM(t) m;
-	real *uW, *uvb, *uhb, *us;   /* momenta */
-	real *chains;                /* (B,V) PCD chains, or NULL */
-	int64_t epoch, batch;         /* where the next minibatch is */
-	int w_finite;                 /* W all finite after the last update */
-	/* split over processes (section 4): m holds this rank's hidden units
-	 * h0..h0+m.H of Hall, with W (V,m.H); scheme 4.2 also keeps the rows
-	 * v0..v0+Vk of the whole W, Wp (Vk,Hall), and their momenta uWp */
-	int64_t Hall, h0, v0, Vk;
-	real *Wp, *uWp;
-} state_t;
-
-static void state_alloc_extra(state_t *s, int64_t B, int pcd)
-{
-	int64_t V = s->m.V, H = s->m.H;
-	s->uW = xmalloc_big((size_t)(V * H) * sizeof *s->uW);
-	memset(s->uW, 0, (size_t)(V * H) * sizeof *s->uW);
-	s->uvb = xcalloc(V, sizeof *s->uvb);
-	s->uhb = xcalloc(H, sizeof *s->uhb);
-	s->us = xcalloc(V, sizeof *s->us);
-	s->chains = pcd ? xcalloc((size_t)(B * V), sizeof *s->chains) : NULL;
-}
+/* --- the model and checkpoints ------------------------------------------------- */
 
 /* The checkpoint (and final model) header: the model, then the state. */
-static void state_header(const state_t *s, const opts_t *o, const theader *data_h, const char *shape, theader *h,
+static void state_header(const RBM(train_t) *s, const opts_t *o, const theader *data_h, const char *shape, theader *h,
 			 int with_state)
 {
 	th_copy(h, data_h);
@@ -316,7 +293,7 @@ static void state_header(const state_t *s, const opts_t *o, const theader *data_
 	th_add_history(h);
 }
 
-static void save(const state_t *s, const opts_t *o, const theader *data_h, const char *shape, const char *path,
+static void save(const RBM(train_t) *s, const opts_t *o, const theader *data_h, const char *shape, const char *path,
 		 int with_state)
 {
 	theader h;
@@ -330,580 +307,6 @@ static void save(const state_t *s, const opts_t *o, const theader *data_h, const
 	sout_write_fields(out, fields);
 	sout_close(out);
 	th_free(&h);
-}
-
-/* --- the split over processes (chapter 4) ----------------------------------------- */
-
-/* Rank r of K holds the hidden units hoff[r]..hoff[r+1] and samples the
- * visible units voff[r]..voff[r+1].  Off (K = 1 under scheme 4.5) the
- * trainer is the single-process one, untouched. */
-typedef struct {
-	int on, K, rank;
-	int64_t *hoff, *voff;          /* (K+1) */
-	real *pack, *mine;            /* (2B,V) blocks in rank order; (2B,Vk) this rank's */
-	unsigned char *bits, *mybits;  /* states as bits: every rank's, this rank's */
-} split_t;
-
-static split_t sp;
-
-static void split_init(int on, int64_t V, int64_t H, int64_t B)
-{
-	int K = dist.K;
-	sp.on = on, sp.K = K, sp.rank = dist.rank;
-	sp.hoff = xmalloc((size_t)(K + 1) * sizeof *sp.hoff);
-	sp.voff = xmalloc((size_t)(K + 1) * sizeof *sp.voff);
-	for (int r = 0; r <= K; r++)
-		sp.hoff[r] = dist_split(H, r, K), sp.voff[r] = dist_split(V, r, K);
-	if (!on)
-		return;
-	int64_t most = V > H ? V : H;
-	sp.pack = xmalloc_big((size_t)(2 * B * V) * sizeof *sp.pack);
-	sp.mine = xmalloc_big((size_t)(2 * B * (sp.voff[sp.rank + 1] - sp.voff[sp.rank])) * sizeof *sp.mine + 4);
-	sp.bits = xmalloc_big((size_t)(B * most / 8 + K + 8));
-	sp.mybits = xmalloc_big((size_t)(B * most / 8 + 8));
-}
-
-/* counts[r] = rows (off[r+1] - off[r]) size: the blocks of a split */
-static void block_counts(int64_t rows, const int64_t *off, int64_t size, int64_t *counts)
-{
-	for (int r = 0; r < sp.K; r++)
-		counts[r] = rows * (off[r + 1] - off[r]) * size;
-}
-
-/* A (rows,N) into K blocks (rows, off[r+1]-off[r]) one after another, and back */
-static void pack_cols(const real *A, int64_t rows, int64_t N, const int64_t *off, real *pack)
-{
-	real *p = pack;
-	for (int r = 0; r < sp.K; r++) {
-		int64_t n = off[r + 1] - off[r];
-		for (int64_t b = 0; b < rows; b++, p += n)
-			memcpy(p, A + b * N + off[r], (size_t)n * sizeof *p);
-	}
-}
-
-static void unpack_cols(const real *pack, int64_t rows, int64_t N, const int64_t *off, real *A)
-{
-	const real *p = pack;
-	for (int r = 0; r < sp.K; r++) {
-		int64_t n = off[r + 1] - off[r];
-		for (int64_t b = 0; b < rows; b++, p += n)
-			memcpy(A + b * N + off[r], p, (size_t)n * sizeof *p);
-	}
-}
-
-/* A (rows,V), one partial sum on each rank, becomes the whole sum on every
- * rank: each rank adds up its visible units (reduce-scatter), then all
- * share (allgather), so every rank has the same bits. */
-static void sum_visible(real *A, int64_t rows, int64_t V)
-{
-	int64_t c[sp.K];
-	block_counts(rows, sp.voff, 1, c);
-	pack_cols(A, rows, V, sp.voff, sp.pack);
-	dist_reduce_scatter_sum(sp.pack, sp.mine, c, sizeof(real), DIST_TRAIN);
-	block_counts(rows, sp.voff, sizeof(real), c);
-	dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
-	unpack_cols(sp.pack, rows, V, sp.voff, A);
-}
-
-/* Every rank's 0/1 states (B, off[r+1]-off[r]) into all (B,N), sent as
- * bits (B n_r / 8 bytes, rounded up, from rank r). */
-static void exchange_states(const real *mine, int64_t B, const int64_t *off, int64_t N, real *all)
-{
-	int64_t c[sp.K], n = off[sp.rank + 1] - off[sp.rank];
-	for (int r = 0; r < sp.K; r++)
-		c[r] = (B * (off[r + 1] - off[r]) + 7) / 8;
-	memset(sp.mybits, 0, (size_t)c[sp.rank]);
-	for (int64_t k = 0; k < B * n; k++)
-		if (mine[k] != 0)
-			sp.mybits[k >> 3] |= (unsigned char)(1u << (k & 7));
-	dist_allgatherv(sp.mybits, sp.bits, c, DIST_TRAIN);
-	const unsigned char *p = sp.bits;
-	for (int r = 0; r < sp.K; r++) {
-		int64_t nr = off[r + 1] - off[r];
-#pragma omp parallel for
-		for (int64_t b = 0; b < B; b++)
-			for (int64_t j = 0; j < nr; j++) {
-				int64_t k = b * nr + j;
-				all[b * N + off[r] + j] = (p[k >> 3] >> (k & 7)) & 1 ? 1.0f : 0.0f;
-			}
-		p += c[r];
-	}
-}
-
-/* --- one minibatch ----------------------------------------------------------------- */
-
-typedef struct {
-	real *Z;    /* (2B,V): [X/s; v/s] */
-	real *P;    /* (2B,H): [P0; P] then [P0; -P] */
-	real *G;    /* (2B,V): [P0; P] W^T, for the sigma gradient */
-	real *h;    /* (B,H) hidden samples */
-	real *v;    /* (B,V) visible samples */
-	real *X;    /* (B,V) the data */
-	double *row; /* (B) per-row sums */
-	real *S;    /* scheme 4.2: (2B,Hall) [h; -h'], every rank's hidden states */
-} work_t;
-
-static inline real logistic(real x)
-{
-	return 1 / (1 + exp_real(-x));
-}
-
-/* h (B,H) ~ P (B,H): hidden units skip.. of the whole layer (the stream of
- * a row draws one uniform per unit from unit 0, whoever samples it) */
-static void sample_hidden(const real *P, int64_t B, int64_t H, uint64_t seed, uint64_t g, int step, int64_t skip,
-			  real *h)
-{
-#pragma omp parallel for
-	for (int64_t b = 0; b < B; b++) {
-		rng_t r;
-		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step);
-		for (int64_t j = 0; j < skip; j++)
-			rng_u64(&r);
-		for (int64_t j = 0; j < H; j++)
-			h[b * H + j] = rng_uniform(&r) < P[b * H + j] ? 1.0f : 0.0f;
-	}
-}
-
-/* The visible units v0..v0+n sampled in place from their inputs A = h W^T
- * (B,n) (all of them: v0 0, n V): each row's stream first skips
- * the draws of the units before v0 (one uniform for a binary unit, two
- * for a Gaussian sample, none for a mean). */
-static void sample_visible_part(const RBM(t) *m, real *A, int64_t B, int64_t n, int64_t v0, uint64_t seed, uint64_t g,
-				int step, int mean)
-{
-	int64_t per = !m->gaussian ? 1 : mean ? 0 : 2;
-#pragma omp parallel for
-	for (int64_t b = 0; b < B; b++) {
-		rng_t r;
-		rng_seed(&r, seed, STREAM_SAMPLE + ((g * (uint64_t)B + (uint64_t)b) << 8) + 2 * (uint64_t)step + 1);
-		for (int64_t k = 0; k < v0 * per; k++)
-			rng_u64(&r);
-		for (int64_t i = 0; i < n; i++) {
-			int64_t gi = v0 + i;
-			real *vi = A + b * n + i;
-			if (m->gaussian && mean)
-				*vi = m->vbias[gi] + m->sigma[gi] * *vi;
-			else if (m->gaussian)
-				*vi = m->vbias[gi] + m->sigma[gi] * *vi + m->sigma[gi] * (real)rng_normal(&r);
-			else
-				*vi = rng_uniform(&r) < logistic(m->vbias[gi] + *vi) ? 1.0f : 0.0f;
-		}
-	}
-}
-
-/* v ~ p(v | h) into v (B,V); Zs (B,V) = v / s.  Split, h (B,H) is this
- * rank's hidden units and gives only its part of the input: each rank sums
- * and samples its own visible units (reduce-scatter), then all share the
- * samples (allgather; bits when binary). */
-static void sample_visible(const RBM(t) *m, const real *h, int64_t B, uint64_t seed, uint64_t g, int step, int mean, real *v,
-			   real *Zs)
-{
-	int64_t V = m->V;
-	/* v = h W^T (B,V) */
-	la_gemm(0, 1, (int)B, (int)V, (int)m->H, 1.0f, h, (int)m->H, m->W, (int)m->H, 0.0f, v, (int)V);
-	if (sp.on) {   /* the rank's share of the input; section 4.5 */
-		int64_t c[sp.K], v0 = sp.voff[sp.rank], n = sp.voff[sp.rank + 1] - v0;
-		block_counts(B, sp.voff, 1, c);
-		pack_cols(v, B, V, sp.voff, sp.pack);
-		dist_reduce_scatter_sum(sp.pack, sp.mine, c, sizeof(real), DIST_TRAIN);
-		sample_visible_part(m, sp.mine, B, n, v0, seed, g, step, mean);
-		if (m->gaussian) {
-			block_counts(B, sp.voff, sizeof(real), c);
-			dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
-			unpack_cols(sp.pack, B, V, sp.voff, v);
-		} else
-			exchange_states(sp.mine, B, sp.voff, V, v);
-	} else
-		sample_visible_part(m, v, B, V, 0, seed, g, step, mean);
-	RBM(scale)(m, v, B, Zs);
-}
-
-/* W += u (n values), noting on the way whether any weight stopped being
- * finite (one pass over W, not two); returns 1 if one did */
-static int add_step(real *W, const real *u, int64_t n)
-{
-	int bad = 0;
-#pragma omp parallel for reduction(| : bad)
-	for (int64_t k = 0; k < n; k++) {
-		W[k] += u[k];
-		bad |= !isfinite(W[k]);
-	}
-	return bad;
-}
-
-/* One CD-K (or PCD) minibatch on X (B,V); returns the reconstruction error
- * (mean over the rows of the squared distance of the data's sampled
- * one-step reconstruction from the data). */
-static double minibatch(state_t *s, const opts_t *o, work_t *w, int64_t B, uint64_t g, double mom)
-{
-	RBM(t) *m = &s->m;
-	int64_t V = m->V, H = m->H;
-	real *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * H;
-	RBM(hidden_probs)(m, w->X, B, P0, Zd);
-
-	/* step 0: h ~ P0, v ~ p(v | h): the reconstruction */
-	sample_hidden(P0, B, H, o->seed, g, 0, s->h0, w->h);
-	sample_visible(m, w->h, B, o->seed, g, 0, o->mean_visible, w->v, Zm);
-#pragma omp parallel for
-	for (int64_t b = 0; b < B; b++) {
-		double e = 0;
-		for (int64_t i = 0; i < V; i++) {
-			double d = (double)w->X[b * V + i] - w->v[b * V + i];
-			e += d * d;
-		}
-		w->row[b] = e;
-	}
-	double recon = 0;
-	for (int64_t b = 0; b < B; b++)
-		recon += w->row[b];
-
-	int first = 1;   /* the CD step whose hidden sample comes next */
-	if (s->chains) {
-		/* PCD: the negative phase runs from the chains instead, on steps 64.. */
-		RBM(hidden_probs)(m, s->chains, B, Pm, Zm);
-		sample_hidden(Pm, B, H, o->seed, g, 64, s->h0, w->h);
-		sample_visible(m, w->h, B, o->seed, g, 64, o->mean_visible, w->v, Zm);
-		first = 65;
-	}
-	RBM(hidden_scaled)(m, Zm, B, Pm);
-	for (int64_t k = 2; k <= o->cd; k++, first++) {
-		sample_hidden(Pm, B, H, o->seed, g, first, s->h0, w->h);
-		sample_visible(m, w->h, B, o->seed, g, first, o->mean_visible, w->v, Zm);
-		RBM(hidden_scaled)(m, Zm, B, Pm);
-	}
-	if (s->chains)
-		memcpy(s->chains, w->v, (size_t)(B * V) * sizeof *s->chains);
-
-	/* biases and sigma: each column summed over the rows in order, so the
-	 * result does not depend on the thread count */
-	double rB = 1.0 / B;
-#pragma omp parallel for
-	for (int64_t j = 0; j < H; j++) {
-		double d = 0;
-		for (int64_t b = 0; b < B; b++)
-			d += (double)P0[b * H + j] - Pm[b * H + j];
-		s->uhb[j] = (real)(mom * s->uhb[j] + o->lr_hb * d * rB);
-	}
-	if (o->learn_sigma) {  /* G (2B,V) = [P0; P] W^T, before P is negated */
-		la_gemm(0, 1, (int)(2 * B), (int)V, (int)H, 1.0f, w->P, (int)H, m->W, (int)H, 0.0f, w->G, (int)V);
-		if (sp.on)
-			sum_visible(w->G, 2 * B, V);
-	}
-#pragma omp parallel for
-	for (int64_t i = 0; i < V; i++) {
-		double dv = 0, ds = 0, si = m->sigma[i], bi = m->vbias[i];
-		for (int64_t b = 0; b < B; b++) {
-			double x = w->X[b * V + i], v = w->v[b * V + i];
-			dv += x - v;
-			if (o->learn_sigma)
-				ds += ((x - bi) * (x - bi) - (v - bi) * (v - bi)) / (si * si * si) -
-				      (x * w->G[b * V + i] - v * w->G[(B + b) * V + i]) / (si * si);
-		}
-		if (m->gaussian)
-			dv /= si * si;
-		s->uvb[i] = (real)(mom * s->uvb[i] + o->lr_vb * dv * rB);
-		if (o->learn_sigma)
-			s->us[i] = (real)(mom * s->us[i] + o->lr_s * ds * rB);
-	}
-	/* W: u = m u - r L W + (r/B) [X/s; v/s]^T [P0; -P] (one sgemm), W += u */
-#pragma omp parallel for
-	for (int64_t k = 0; k < B * H; k++)
-		Pm[k] = -Pm[k];
-	real beta = (real)mom;
-	if (o->decay > 0) {
-		real a = (real)(-o->lr_w * o->decay);
-#pragma omp parallel for
-		for (int64_t k = 0; k < V * H; k++)
-			s->uW[k] = beta * s->uW[k] + a * m->W[k];
-		beta = 1.0f;
-	}
-	la_gemm(1, 0, (int)V, (int)H, (int)(2 * B), (real)(o->lr_w * rB), w->Z, (int)V, w->P, (int)H, beta, s->uW,
-		 (int)H);
-	s->w_finite = !add_step(m->W, s->uW, V * H);
-	for (int64_t j = 0; j < H; j++)
-		m->hbias[j] += s->uhb[j];
-	for (int64_t i = 0; i < V; i++) {
-		m->vbias[i] += s->uvb[i];
-		if (o->learn_sigma) {
-			m->sigma[i] += s->us[i];
-			if (m->sigma[i] < SIGMA_MIN)
-				m->sigma[i] = SIGMA_MIN;
-		}
-	}
-	return recon * rB;
-}
-
-/* One CD-1 minibatch by the algorithm of section 4.2: this rank computes
- * its hidden units from the data with its columns of W (the report's green
- * weights), all share the states as bits, it samples its visible units
- * with its rows of W (purple), all share those (bits when binary), then
- * its hidden units again, shared as bits too.  The statistics are those
- * of the report's CD-1, <v h> - <v' h'> with the hidden states h, h' (not
- * their probabilities, which only their own rank knows), so this scheme
- * learns differently from a single process; each weight known to two
- * ranks is updated on both, from the same binary products.  Returns the
- * reconstruction error. */
-static double minibatch_42(state_t *s, const opts_t *o, work_t *w, int64_t B, uint64_t g, double mom)
-{
-	RBM(t) *m = &s->m;
-	int64_t V = m->V, Hk = m->H, H = s->Hall, Vk = s->Vk, v0 = s->v0;
-	real *Zd = w->Z, *Zm = w->Z + B * V, *P0 = w->P, *Pm = w->P + B * Hk, *S0 = w->S, *Sm = w->S + B * H;
-	RBM(hidden_probs)(m, w->X, B, P0, Zd);
-	sample_hidden(P0, B, Hk, o->seed, g, 0, s->h0, P0);   /* states, in place */
-	exchange_states(P0, B, sp.hoff, H, S0);
-	/* A (B,Vk) = h Wp^T: this rank's visible inputs from every hidden unit */
-	real *A = sp.mine;
-	la_gemm(0, 1, (int)B, (int)Vk, (int)H, 1.0f, S0, (int)H, s->Wp, (int)H, 0.0f, A, (int)Vk);
-	sample_visible_part(m, A, B, Vk, v0, o->seed, g, 0, o->mean_visible);
-	if (m->gaussian) {
-		int64_t c[sp.K];
-		block_counts(B, sp.voff, sizeof(real), c);
-		dist_allgatherv(A, sp.pack, c, DIST_TRAIN);
-		unpack_cols(sp.pack, B, V, sp.voff, w->v);
-	} else
-		exchange_states(A, B, sp.voff, V, w->v);
-	RBM(scale)(m, w->v, B, Zm);
-	RBM(hidden_scaled)(m, Zm, B, Pm);
-	sample_hidden(Pm, B, Hk, o->seed, g, 1, s->h0, Pm);
-	exchange_states(Pm, B, sp.hoff, H, Sm);
-
-	double recon = 0, rB = 1.0 / B;
-	for (int64_t b = 0; b < B; b++)
-		for (int64_t i = 0; i < V; i++) {
-			double d = (double)w->X[b * V + i] - w->v[b * V + i];
-			recon += d * d;
-		}
-	for (int64_t j = 0; j < Hk; j++) {
-		double d = 0;
-		for (int64_t b = 0; b < B; b++)
-			d += (double)P0[b * Hk + j] - Pm[b * Hk + j];
-		s->uhb[j] = (real)(mom * s->uhb[j] + o->lr_hb * d * rB);
-	}
-	for (int64_t i = 0; i < V; i++) {
-		double dv = 0, si = m->sigma[i];
-		for (int64_t b = 0; b < B; b++)
-			dv += (double)w->X[b * V + i] - w->v[b * V + i];
-		if (m->gaussian)
-			dv /= si * si;
-		s->uvb[i] = (real)(mom * s->uvb[i] + o->lr_vb * dv * rB);
-	}
-	/* both copies: u = m u - r L W + (r/B) [X/s; v/s]^T [h; -h'] */
-#pragma omp parallel for
-	for (int64_t k = 0; k < B * Hk; k++)
-		Pm[k] = -Pm[k];
-#pragma omp parallel for
-	for (int64_t k = 0; k < B * H; k++)
-		Sm[k] = -Sm[k];
-	real beta = (real)mom, a = (real)(-o->lr_w * o->decay);
-	if (o->decay > 0) {
-		for (int64_t k = 0; k < V * Hk; k++)
-			s->uW[k] = beta * s->uW[k] + a * m->W[k];
-		for (int64_t k = 0; k < Vk * H; k++)
-			s->uWp[k] = beta * s->uWp[k] + a * s->Wp[k];
-		beta = 1.0f;
-	}
-	la_gemm(1, 0, (int)V, (int)Hk, (int)(2 * B), (real)(o->lr_w * rB), w->Z, (int)V, w->P, (int)Hk, beta, s->uW,
-		 (int)Hk);
-	la_gemm(1, 0, (int)Vk, (int)H, (int)(2 * B), (real)(o->lr_w * rB), w->Z + v0, (int)V, w->S, (int)H, beta,
-		 s->uWp, (int)H);
-	int bad = add_step(m->W, s->uW, V * Hk);
-	bad |= add_step(s->Wp, s->uWp, Vk * H);
-	s->w_finite = !bad;
-	for (int64_t j = 0; j < Hk; j++)
-		m->hbias[j] += s->uhb[j];
-	for (int64_t i = 0; i < V; i++)
-		m->vbias[i] += s->uvb[i];
-	return recon * rB;
-}
-
-/* --comm-only: the exchanges of one minibatch at their real sizes, without
- * the arithmetic (the states sent are whatever the buffers hold), so that
- * the byte counts of a large RBM (Table 4.1) can be had on a small
- * machine.  The model does not learn. */
-static double minibatch_comm_only(const state_t *s, const opts_t *o, work_t *w, int64_t B)
-{
-	int64_t V = s->m.V, H = s->Hall, c[sp.K];
-	int steps = o->scheme == 42 ? 1 : (int)o->cd + (o->pcd ? 1 : 0);
-	if (o->scheme == 42)
-		exchange_states(w->P, B, sp.hoff, H, w->S);
-	for (int k = 0; k < steps; k++) {
-		if (o->scheme == 45) {
-			block_counts(B, sp.voff, 1, c);
-			dist_reduce_scatter_sum(sp.pack, sp.mine, c, sizeof(real), DIST_TRAIN);
-		}
-		if (s->m.gaussian) {
-			block_counts(B, sp.voff, sizeof(real), c);
-			dist_allgatherv(sp.mine, sp.pack, c, DIST_TRAIN);
-		} else
-			exchange_states(sp.mine, B, sp.voff, V, w->v);
-	}
-	if (o->scheme == 42)
-		exchange_states(w->P, B, sp.hoff, H, w->S + B * H);
-	if (o->learn_sigma)
-		sum_visible(w->G, 2 * B, V);
-	return 0;
-}
-
-/* Section 4.2's weight synchronisation: the rows each rank keeps (Wp, the
- * purple weights) are the model, and every rank's columns (W, green) are
- * filled in again from them: rank r sends rank q its block
- * Wp[:, hoff[q]..hoff[q+1]) (Vk_r, Hk_q), which is rows voff[r].. of q's W.
- * The momenta likewise. */
-static void sync_weights(state_t *s)
-{
-	int K = sp.K;
-	int64_t H = s->Hall, Hk = s->m.H, Vk = s->Vk, sc[K], rc[K];
-	real *send = xmalloc_big((size_t)(Vk * H) * sizeof *send + 4);
-	for (int q = 0; q < K; q++)
-		sc[q] = Vk * (sp.hoff[q + 1] - sp.hoff[q]) * (int64_t)sizeof(real);
-	for (int r = 0; r < K; r++)
-		rc[r] = (sp.voff[r + 1] - sp.voff[r]) * Hk * (int64_t)sizeof(real);
-	pack_cols(s->Wp, Vk, H, sp.hoff, send);
-	dist_alltoallv(send, sc, s->m.W, rc, DIST_SYNC);
-	pack_cols(s->uWp, Vk, H, sp.hoff, send);
-	dist_alltoallv(send, sc, s->uW, rc, DIST_SYNC);
-	free(send);
-}
-
-/* Rank 0's whole state (from the setup) becomes every rank's share: its
- * hidden units' columns of W, hbias and their momenta (scatter), and
- * under scheme 4.2 its visible units' rows of W and uW too.  vbias, sigma,
- * their momenta and the chains every rank holds whole (broadcast). */
-static void split_state(state_t *st, const opts_t *o, int64_t V, int64_t H, int gaussian)
-{
-	int K = sp.K, me = sp.rank;
-	int64_t h0 = sp.hoff[me], Hk = sp.hoff[me + 1] - h0, v0 = sp.voff[me], Vk = sp.voff[me + 1] - v0, c[K];
-	state_t loc;
-	memset(&loc, 0, sizeof loc);
-	RBM(alloc)(&loc.m, V, Hk, gaussian);
-	loc.uW = xmalloc_big((size_t)(V * Hk) * sizeof *loc.uW + 4);
-	loc.uhb = xcalloc((size_t)Hk + 1, sizeof *loc.uhb);
-	loc.uvb = xcalloc(V, sizeof *loc.uvb);
-	loc.us = xcalloc(V, sizeof *loc.us);
-	loc.chains = o->pcd ? xcalloc((size_t)(o->batch * V), sizeof *loc.chains) : NULL;
-	real *pack = me == 0 ? xmalloc_big((size_t)(V * H) * sizeof *pack) : NULL;
-	block_counts(V, sp.hoff, sizeof(real), c);
-	if (me == 0)
-		pack_cols(st->m.W, V, H, sp.hoff, pack);
-	dist_scatterv(pack, loc.m.W, c, DIST_SETUP);
-	if (me == 0)
-		pack_cols(st->uW, V, H, sp.hoff, pack);
-	dist_scatterv(pack, loc.uW, c, DIST_SETUP);
-	block_counts(1, sp.hoff, sizeof(real), c);
-	dist_scatterv(me == 0 ? st->m.hbias : NULL, loc.m.hbias, c, DIST_SETUP);
-	dist_scatterv(me == 0 ? st->uhb : NULL, loc.uhb, c, DIST_SETUP);
-	if (o->scheme == 42) {
-		loc.Wp = xmalloc_big((size_t)(Vk * H) * sizeof *loc.Wp + 4);
-		loc.uWp = xmalloc_big((size_t)(Vk * H) * sizeof *loc.uWp + 4);
-		block_counts(H, sp.voff, sizeof(real), c);
-		dist_scatterv(me == 0 ? st->m.W : NULL, loc.Wp, c, DIST_SETUP);
-		dist_scatterv(me == 0 ? st->uW : NULL, loc.uWp, c, DIST_SETUP);
-	}
-	if (me == 0) {
-		memcpy(loc.m.vbias, st->m.vbias, (size_t)V * sizeof(real));
-		memcpy(loc.m.sigma, st->m.sigma, (size_t)V * sizeof(real));
-		memcpy(loc.uvb, st->uvb, (size_t)V * sizeof(real));
-		memcpy(loc.us, st->us, (size_t)V * sizeof(real));
-		if (o->pcd)
-			memcpy(loc.chains, st->chains, (size_t)(o->batch * V) * sizeof(real));
-	}
-	dist_bcast(loc.m.vbias, V * (int64_t)sizeof(real), DIST_SETUP);
-	dist_bcast(loc.m.sigma, V * (int64_t)sizeof(real), DIST_SETUP);
-	dist_bcast(loc.uvb, V * (int64_t)sizeof(real), DIST_SETUP);
-	dist_bcast(loc.us, V * (int64_t)sizeof(real), DIST_SETUP);
-	if (o->pcd)
-		dist_bcast(loc.chains, o->batch * V * (int64_t)sizeof(real), DIST_SETUP);
-	loc.epoch = st->epoch, loc.batch = st->batch;
-	loc.Hall = H, loc.h0 = h0, loc.v0 = v0, loc.Vk = Vk;
-	if (me == 0) {
-		RBM(free)(&st->m);
-		free(st->uW), free(st->uvb), free(st->uhb), free(st->us), free(st->chains);
-	}
-	free(pack);
-	*st = loc;
-}
-
-/* The whole state at rank 0, for a checkpoint or the model: W from the
- * ranks' columns (4.5) or rows (4.2, the purple weights being the model),
- * hbias from their shares; the rest is rank 0's own.  Free with
- * unsplit_free. */
-static void unsplit_state(const state_t *st, const opts_t *o, int with_state, state_t *full)
-{
-	int K = sp.K, me = sp.rank;
-	int64_t V = st->m.V, H = st->Hall, *c = xcalloc((size_t)K, sizeof *c);
-	*full = *st;
-	full->m.H = H;
-	full->m.W = full->uW = full->m.hbias = full->uhb = NULL;
-	if (me == 0) {
-		full->m.W = xmalloc_big((size_t)(V * H) * sizeof *full->m.W);
-		full->m.hbias = xmalloc((size_t)H * sizeof *full->m.hbias);
-		full->uW = with_state ? xmalloc_big((size_t)(V * H) * sizeof *full->uW) : NULL;
-		full->uhb = with_state ? xmalloc((size_t)H * sizeof *full->uhb) : NULL;
-	}
-	if (o->scheme == 42) {
-		block_counts(H, sp.voff, sizeof(real), c);
-		dist_gatherv(st->Wp, full->m.W, c, DIST_SETUP);
-		if (with_state)
-			dist_gatherv(st->uWp, full->uW, c, DIST_SETUP);
-	} else {
-		real *pack = me == 0 ? xmalloc_big((size_t)(V * H) * sizeof *pack) : NULL;
-		block_counts(V, sp.hoff, sizeof(real), c);
-		dist_gatherv(st->m.W, pack, c, DIST_SETUP);
-		if (me == 0)
-			unpack_cols(pack, V, H, sp.hoff, full->m.W);
-		if (with_state) {
-			dist_gatherv(st->uW, pack, c, DIST_SETUP);
-			if (me == 0)
-				unpack_cols(pack, V, H, sp.hoff, full->uW);
-		}
-		free(pack);
-	}
-	block_counts(1, sp.hoff, sizeof(real), c);
-	dist_gatherv(st->m.hbias, full->m.hbias, c, DIST_SETUP);
-	if (with_state)
-		dist_gatherv(st->uhb, full->uhb, c, DIST_SETUP);
-	free(c);
-}
-
-static void unsplit_free(state_t *full)
-{
-	free(full->m.W), free(full->m.hbias), free(full->uW), free(full->uhb);
-}
-
-/* A checkpoint (with_state) or the model (path NULL: stdout, W checked
- * finite first), by rank 0; split, every rank takes part. */
-static void save_any(const state_t *s, const opts_t *o, const data_t *d, const char *shape, const char *path,
-		     int with_state)
-{
-	state_t full;
-	if (sp.on)
-		unsplit_state(s, o, with_state, &full);
-	const state_t *w = sp.on ? &full : s;
-	if (sp.rank == 0) {
-		if (!with_state)
-			tf_check_finite_real(w->m.W, 1, w->m.V * w->m.H, 0, "the trained model", "W");
-		save(w, o, &d->in->h, shape, path, with_state);
-	}
-	if (sp.on)
-		unsplit_free(&full);
-}
-
-/* Any NaN or infinity in the parameters or in the error figure.  W is
- * checked too (in the update's own pass, w_finite): an overflow in an
- * epoch's last minibatch would otherwise reach the checkpoint before the
- * biases show it. */
-static int finite_state(const state_t *s, double recon)
-{
-	const RBM(t) *m = &s->m;
-	if (!isfinite(recon) || !s->w_finite)
-		return 0;
-	for (int64_t j = 0; j < m->H; j++)
-		if (!isfinite(m->hbias[j]))
-			return 0;
-	for (int64_t i = 0; i < m->V; i++)
-		if (!isfinite(m->vbias[i]) || !isfinite(m->sigma[i]))
-			return 0;
-	return 1;
 }
 
 /* --- the log ------------------------------------------------------------------------- */
@@ -947,7 +350,7 @@ static void write_log(const char *path, const logrec_t *l, int64_t n, const thea
 /* The data, and the whole starting state: a checkpoint or model (--init),
  * or a fresh one; the options the data and the checkpoint settle (seed,
  * sigma, batch) in o. */
-static void setup(opts_t *o, state_t *st, data_t *d)
+static void setup(opts_t *o, RBM(train_t) *st, data_t *d)
 {
 	/* the starting model: a checkpoint or model, or a fresh one */
 	unsigned char *initrec = NULL;
@@ -1024,7 +427,7 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 			st->m.sigma[i] = (real)o->sigma;
 
 	/* momenta, chains and position from a checkpoint, or from zero */
-	state_alloc_extra(st, B, o->pcd);
+	RBM(train_alloc)(st, B, o->pcd);
 	int64_t nb = (N + B - 1) / B;
 	if (ini) {
 		const theader *h = &ini->h;
@@ -1048,21 +451,20 @@ static void setup(opts_t *o, state_t *st, data_t *d)
 		free(initrec);
 		sin_close(ini);
 	}
-	st->Hall = st->m.H, st->h0 = st->v0 = 0, st->Vk = V;
 	free(X);
 }
 
 /* What rank 0's setup settled, to the other ranks: the options, the
  * model's shape and position, and the data (the records themselves unless
  * every rank reads --data FILE on its own host).  The state itself follows
- * in split_state. */
-static void share_setup(opts_t *o, state_t *st, data_t *d)
+ * in RBM(split_state). */
+static void share_setup(opts_t *o, RBM(train_t) *st, data_t *d)
 {
 	opts_t mine = *o;   /* the strings stay this process's own */
 	dist_bcast(o, sizeof *o, DIST_SETUP);
 	o->init = mine.init, o->checkpoint = mine.checkpoint, o->log = mine.log, o->data = mine.data;
 	o->input = mine.input, o->hosts = mine.hosts;
-	int64_t v[8] = {d->N, d->R, d->V, st->Hall, st->m.gaussian, st->epoch, st->batch, 0};
+	int64_t v[8] = {d->N, d->R, d->V, st->m.H, st->m.gaussian, st->epoch, st->batch, 0};
 	dist_bcast(v, sizeof v, DIST_SETUP);
 	tfield x;
 	if (dist.rank == 0)
@@ -1073,7 +475,7 @@ static void share_setup(opts_t *o, state_t *st, data_t *d)
 			dist_bcast((void *)d->recs, d->N * d->R, DIST_SETUP);
 		return;
 	}
-	st->m.V = v[2], st->Hall = v[3], st->m.gaussian = (int)v[4], st->epoch = v[5], st->batch = v[6];
+	st->m.V = v[2], st->m.H = v[3], st->m.gaussian = (int)v[4], st->epoch = v[5], st->batch = v[6];
 	if (o->data) {
 		load_data(d, o);
 		if (d->N != v[0] || d->R != v[1] || d->V != v[2])
@@ -1091,7 +493,7 @@ static void share_setup(opts_t *o, state_t *st, data_t *d)
 	set_scale(d, st->m.gaussian);
 }
 
-/* --- main ----------------------------------------------------------------------------- */
+/* --- the options ------------------------------------------------------------------------ */
 
 static void parse(int argc, char **argv, opts_t *o)
 {
@@ -1199,24 +601,59 @@ static void parse(int argc, char **argv, opts_t *o)
 			    o->learn_sigma ? ", --learn-sigma" : "");
 }
 
-int main(int argc, char **argv)
-{
+/* --- the run ---------------------------------------------------------------------------- */
+
+typedef struct {
 	opts_t o;
-	tiny_init(argc, argv, usage_line);
-	parse(argc, argv, &o);
-#ifndef RBM_F64
-	if (o.f64) {   /* the same program, compiled in double precision */
-		optind = 0;
-		return rbm_train_f64(tiny_argc, tiny_argv);
+	data_t d;
+	RBM(train_t) st;
+	RBM(cd_t) cd;                /* the step's settings, from o */
+	RBM(work_t) w;
+	const RBM(split_t) *split;   /* scheme 4.5's exchanges, or NULL */
+	real *X;                     /* (B,V) the minibatch */
+	int64_t *perm;               /* (N) the epoch's order */
+	int64_t N, V, B, nb;         /* nb minibatches an epoch */
+	char shape[128];             /* the data's x dimensions, for the model */
+	logrec_t *log;
+	int64_t nlog, done_batches, since_ck, since_sync;
+	double last_ck;
+} run_t;
+
+/* A checkpoint (with_state) or the model (path NULL: stdout, W checked
+ * finite first), by rank 0; split, every rank takes part. */
+static void save_any(const run_t *r, const char *path, int with_state)
+{
+	RBM(train_t) full;
+	int on = RBM(split_on)();
+	if (on)
+		RBM(unsplit)(&r->st, with_state, &full);
+	const RBM(train_t) *w = on ? &full : &r->st;
+	if (dist.rank == 0) {
+		if (!with_state)
+			tf_check_finite_real(w->m.W, 1, w->m.V * w->m.H, 0, "the trained model", "W");
+		save(w, &r->o, &r->d.in->h, r->shape, path, with_state);
 	}
-#endif
-	if (o.hosts && !getenv("OMPI_COMM_WORLD_SIZE"))
-		return dist_launch(o.hosts, tiny_argc, tiny_argv);
-	dist_init(&argc, &argv);
+	if (on)
+		RBM(unsplit_free)(&full);
+}
+
+/* --checkpoint at the state's position */
+static void checkpoint(run_t *r)
+{
+	save_any(r, r->o.checkpoint, 1);
+	r->since_ck = 0;
+	r->last_ck = now_seconds();
+}
+
+/* The data and the starting state on every rank (split), the threads, and
+ * the buffers; says what it will train. */
+static void start(run_t *r)
+{
+	opts_t *o = &r->o;
 	if (dist.rank)
 		tiny_quiet = 1;   /* rank 0 speaks for all */
-	if (o.threads)
-		la_set_threads((int)o.threads);
+	if (o->threads)
+		la_set_threads((int)o->threads);
 	else if (dist.K > 1) {
 		/* the processes on one host share its cores: idle OpenMP threads
 		 * spinning beside a rank's own would slow both down */
@@ -1224,180 +661,192 @@ int main(int argc, char **argv)
 		long local = ls ? strtol(ls, NULL, 10) : 1, cores = sysconf(_SC_NPROCESSORS_ONLN);
 		la_set_threads(local > 0 && cores / local > 1 ? (int)(cores / local) : 1);
 	}
-
-	state_t st;
-	memset(&st, 0, sizeof st);
-	data_t d;
-	memset(&d, 0, sizeof d);
 	if (dist.rank == 0)
-		setup(&o, &st, &d);
+		setup(o, &r->st, &r->d);
 	if (dist.K > 1)
-		share_setup(&o, &st, &d);
-	int64_t V = d.V, N = d.N, B = o.batch, nb = (N + B - 1) / B, H = st.Hall;
-	if (!o.threads && dist.K <= 1 && (double)V * H * B < SMALL_WORK)
+		share_setup(o, &r->st, &r->d);
+	r->V = r->d.V, r->N = r->d.N, r->B = o->batch, r->nb = (r->N + r->B - 1) / r->B;
+	int64_t V = r->V, N = r->N, B = r->B, H = r->st.m.H;
+	if (!o->threads && dist.K <= 1 && (double)V * H * B < SMALL_WORK)
 		/* a small model is faster on one thread, and threads that wait
 		 * for each other on busy cores would make it far slower */
 		la_set_threads(1);
-	if (dist.K > V || dist.K > H) {   /* every rank needs units of its own */
-		if (dist.rank)   /* rank 0 says it; mpirun then stops the rest */
-			for (;;)
-				pause();
-		die("%d processes for %" PRId64 " visible and %" PRId64 " hidden units: each needs at least one of each",
-		    dist.K, V, H);
-	}
-	split_init(dist.K > 1 || o.scheme == 42, V, H, B);
-	if (sp.on)
-		split_state(&st, &o, V, H, st.m.gaussian);
-	st.w_finite = 1;
-	real *X = xmalloc_big((size_t)(B * V) * sizeof *X);
-
-	work_t w;
-	w.Z = xmalloc_big((size_t)(2 * B * V) * sizeof *w.Z);
-	w.P = xmalloc_big((size_t)(2 * B * o.hidden > 0 ? 2 * B * st.m.H : 1) * sizeof *w.P);
-	w.G = o.learn_sigma ? xmalloc_big((size_t)(2 * B * V) * sizeof *w.G) : NULL;
-	w.h = xmalloc_big((size_t)(B * st.m.H) * sizeof *w.h);
-	w.v = xmalloc_big((size_t)(B * V) * sizeof *w.v);
-	w.X = X;
-	w.row = xmalloc((size_t)B * sizeof *w.row);
-	w.S = o.scheme == 42 ? xmalloc_big((size_t)(2 * B * H) * sizeof *w.S) : NULL;
-	int64_t *perm = xmalloc((size_t)N * sizeof *perm);
-	char shape[128] = "";
-	for (int k = 0; k < d.x->rank; k++)
-		snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%" PRId64, k ? "," : "", d.x->dims[k]);
-	if (!d.x->rank)
-		snprintf(shape, sizeof shape, "1");
-
-	logrec_t *log = xcalloc((size_t)(o.epochs + 1), sizeof *log);
-	int64_t nlog = 0, done_batches = 0, since_ck = 0, since_sync = 0;
-	double last_ck = now_seconds(), t_start = now_seconds();
-	int stopped = 0;
+	RBM(split_init)(o->scheme, V, H, B);
+	if (RBM(split_on)())
+		RBM(split_state)(&r->st, o->pcd != 0, B);
+	r->split = RBM(split_hooks)();
+	r->st.w_finite = 1;
+	r->cd = (RBM(cd_t)){.cd = o->cd, .mean_visible = o->mean_visible, .learn_sigma = o->learn_sigma,
+			    .lr_w = o->lr_w, .lr_vb = o->lr_vb, .lr_hb = o->lr_hb, .lr_s = o->lr_s, .decay = o->decay,
+			    .seed = o->seed};
+	r->X = xmalloc_big((size_t)(B * V) * sizeof *r->X);
+	RBM(work_alloc)(&r->w, V, r->st.m.H, B, o->learn_sigma);
+	r->perm = xmalloc((size_t)N * sizeof *r->perm);
+	const tfield *x = r->d.x;
+	for (int k = 0; k < x->rank; k++)
+		snprintf(r->shape + strlen(r->shape), sizeof r->shape - strlen(r->shape), "%s%" PRId64, k ? "," : "",
+			 x->dims[k]);
+	if (!x->rank)
+		snprintf(r->shape, sizeof r->shape, "1");
+	r->log = xcalloc((size_t)(o->epochs + 1), sizeof *r->log);
+	r->last_ck = now_seconds();
 	if (!tiny_quiet)
 		fprintf(stderr, "%s: V %" PRId64 " H %" PRId64 " %s visibles, N %" PRId64 ", %" PRId64
 				" minibatches of %" PRId64 ", %s, %s\n",
-			tiny_prog, V, H, st.m.gaussian ? "Gaussian" : "binary", N, nb, B, sizeof(real) == 8 ? "f64" : "f32",
-			la_info());
-	if (!tiny_quiet && sp.on)
+			tiny_prog, V, H, r->st.m.gaussian ? "Gaussian" : "binary", N, r->nb, B,
+			sizeof(real) == 8 ? "f64" : "f32", la_info());
+	if (!tiny_quiet && RBM(split_on)())
 		fprintf(stderr, "%s: %d process%s, scheme %s, rank 0 holds %" PRId64 " hidden units\n", tiny_prog, dist.K,
-			dist.K > 1 ? "es" : "", o.scheme == 42 ? "4.2" : "4.5", st.m.H);
-	for (; st.epoch < o.epochs && !stopped; st.epoch++, st.batch = 0) {
-		for (int64_t k = 0; k < N; k++)
-			perm[k] = k;
-		rng_shuffle(perm, N, o.seed, STREAM_SHUFFLE + (uint64_t)st.epoch);
-		double mom = st.epoch < o.m_epoch ? o.m0 : o.m1, err = 0, t0 = now_seconds();
+			dist.K > 1 ? "es" : "", o->scheme == 42 ? "4.2" : "4.5", r->st.m.H);
+}
+
+/* Minibatch st.batch of the epoch in perm's order (the last one is full
+ * too: it ends at N): the step, then the check that every rank's
+ * parameters stayed finite.  Returns the reconstruction error. */
+static double minibatch(run_t *r, double mom)
+{
+	opts_t *o = &r->o;
+	RBM(train_t) *st = &r->st;
+	int64_t N = r->N, B = r->B, V = r->V, first = st->batch * B, n = N - first < B ? N - first : B;
+	if (n < B)
+		first = N - B;
+	gather(&r->d, r->perm, first, B, r->X);
+	for (int64_t b = 0; b < B && dist.rank == 0; b++)   /* rows in shuffled order: name the record */
+		tf_check_finite_real(r->X + b * V, 1, V, r->perm[first + b], r->d.in->name, "x");
+	if (o->pcd == 1 && st->epoch == 0 && st->batch == 0)
+		memcpy(st->chains, r->X, (size_t)(B * V) * sizeof *r->X);
+	if (o->pcd == 2) {
+		memcpy(st->chains, r->X, (size_t)(B * V) * sizeof *r->X);
+		o->pcd = 1;
+	}
+	uint64_t g = (uint64_t)(st->epoch * r->nb + st->batch);
+	double e = o->comm_only ? RBM(split_comm_only)(st, &r->cd, &r->w, B)
+		   : o->scheme == 42 ? RBM(split_step_42)(st, &r->cd, &r->w, r->X, B, g, mom)
+				     : RBM(cd_step)(st, &r->cd, &r->w, r->X, B, g, mom, r->split);
+	int ok = RBM(train_finite)(st, e);
+	if (RBM(split_on)())
+		ok = dist_all_ok(ok, DIST_SETUP);
+	if (!ok && dist.rank)   /* rank 0 reports it; mpirun then stops the rest */
+		for (;;)
+			pause();
+	if (!ok)
+		die("epoch %" PRId64 " minibatch %" PRId64 ": NaN or infinity in the parameters "
+		    "(learning rate too high?); %s", st->epoch, st->batch,
+		    o->checkpoint ? "the last checkpoint is kept" : "no checkpoint was asked for");
+	return e;
+}
+
+/* After a minibatch: scheme 4.2's weight synchronisation when due, and a
+ * checkpoint when due or stopping mid-epoch.  Returns 1 when --max-batches
+ * says stop. */
+static int after_minibatch(run_t *r)
+{
+	const opts_t *o = &r->o;
+	RBM(train_t) *st = &r->st;
+	r->done_batches++;
+	r->since_ck++;
+	int ck_due = o->ck_batches > 0 ? r->since_ck >= o->ck_batches : (now_seconds() - r->last_ck) / 60 >= o->ck_minutes;
+	if (o->checkpoint && o->ck_batches <= 0 && dist.K > 1)
+		dist_bcast(&ck_due, sizeof ck_due, DIST_SETUP);   /* rank 0's clock decides */
+	r->since_sync += r->B;
+	if (o->scheme == 42 && dist.K > 1 && r->since_sync >= o->sync_every) {
+		RBM(split_sync)(st);
+		r->since_sync = 0;
+	}
+	int stop = o->max_batches > 0 && r->done_batches >= o->max_batches;
+	if (o->checkpoint && (ck_due || stop) && st->batch + 1 < r->nb) {
+		st->batch++;   /* the checkpoint holds the next minibatch's place */
+		checkpoint(r);
+		st->batch--;
+	}
+	return stop;
+}
+
+/* The end of an epoch of seen minibatches, err their summed error: its
+ * log record and line, the checkpoint, the --log file. */
+static void end_epoch(run_t *r, double err, int64_t seen, double secs)
+{
+	const opts_t *o = &r->o;
+	RBM(train_t) *st = &r->st;
+	int64_t V = r->V;
+	logrec_t *l = &r->log[r->nlog++];
+	l->epoch = (int32_t)st->epoch;
+	l->recon = (float)(seen ? err / seen : 0);
+	l->rate = (float)(seen * r->B / (secs > 0 ? secs : 1e-9));
+	l->smin = l->smax = st->m.sigma[0];
+	double sm = 0;
+	for (int64_t i = 0; i < V; i++) {
+		l->smin = st->m.sigma[i] < l->smin ? st->m.sigma[i] : l->smin;
+		l->smax = st->m.sigma[i] > l->smax ? st->m.sigma[i] : l->smax;
+		sm += st->m.sigma[i];
+	}
+	l->smean = (float)(sm / V);
+	if (!tiny_quiet) {
+		fprintf(stderr, "%s: epoch %" PRId64 " recon %.6g  %.0f examples/s", tiny_prog, st->epoch, l->recon,
+			l->rate);
+		if (o->learn_sigma)
+			fprintf(stderr, "  sigma %.4g/%.4g/%.4g", l->smin, l->smean, l->smax);
+		fputc('\n', stderr);
+	}
+	if (o->checkpoint) {
+		st->epoch++, st->batch = 0;
+		checkpoint(r);
+		st->epoch--;
+	}
+	if (o->log && dist.rank == 0)
+		write_log(o->log, r->log, r->nlog, &r->d.in->h);
+}
+
+int main(int argc, char **argv)
+{
+	run_t r;
+	memset(&r, 0, sizeof r);
+	tiny_init(argc, argv, usage_line);
+	parse(argc, argv, &r.o);
+#ifndef RBM_F64
+	if (r.o.f64) {   /* the same program, compiled in double precision */
+		optind = 0;
+		return rbm_train_f64(tiny_argc, tiny_argv);
+	}
+#endif
+	if (r.o.hosts && !getenv("OMPI_COMM_WORLD_SIZE"))
+		return dist_launch(r.o.hosts, tiny_argc, tiny_argv);
+	dist_init(&argc, &argv);
+	start(&r);
+	const opts_t *o = &r.o;
+	RBM(train_t) *st = &r.st;
+	double t_start = now_seconds();
+	int stopped = 0;
+	for (; st->epoch < o->epochs && !stopped; st->epoch++, st->batch = 0) {
+		for (int64_t k = 0; k < r.N; k++)
+			r.perm[k] = k;
+		rng_shuffle(r.perm, r.N, o->seed, STREAM_SHUFFLE + (uint64_t)st->epoch);
+		double mom = st->epoch < o->m_epoch ? o->m0 : o->m1, err = 0, t0 = now_seconds();
 		int64_t seen = 0;
 		progress_t bar;
-		progress_start(&bar, "epoch", (double)(nb - st.batch));
-		for (; st.batch < nb; st.batch++) {
-			int64_t first = st.batch * B, n = N - first < B ? N - first : B;
-			if (n < B)
-				first = N - B;   /* the last minibatch is full too: it ends at N */
-			gather(&d, perm, first, B, X);
-			for (int64_t b = 0; b < B && dist.rank == 0; b++)   /* rows in shuffled order: name the record */
-				tf_check_finite_real(X + b * V, 1, V, perm[first + b], d.in->name, "x");
-			if (o.pcd == 1 && st.epoch == 0 && st.batch == 0)
-				memcpy(st.chains, X, (size_t)(B * V) * sizeof *X);
-			if (o.pcd == 2) {
-				memcpy(st.chains, X, (size_t)(B * V) * sizeof *X);
-				o.pcd = 1;
-			}
-			uint64_t g = (uint64_t)(st.epoch * nb + st.batch);
-			double e = o.comm_only ? minibatch_comm_only(&st, &o, &w, B)
-				   : o.scheme == 42 ? minibatch_42(&st, &o, &w, B, g, mom) : minibatch(&st, &o, &w, B, g, mom);
-			int ok = finite_state(&st, e);
-			if (sp.on)
-				ok = dist_all_ok(ok, DIST_SETUP);
-			if (!ok && dist.rank)   /* rank 0 reports it; mpirun then stops the rest */
-				for (;;)
-					pause();
-			if (!ok)
-				die("epoch %" PRId64 " minibatch %" PRId64 ": NaN or infinity in the parameters "
-				    "(learning rate too high?); %s", st.epoch, st.batch,
-				    o.checkpoint ? "the last checkpoint is kept" : "no checkpoint was asked for");
-			err += e;
-			seen++;
-			done_batches++;
-			since_ck++;
-			progress_update(&bar, (double)seen);
-			int ck_due = o.ck_batches > 0 ? since_ck >= o.ck_batches
-						      : (now_seconds() - last_ck) / 60 >= o.ck_minutes;
-			if (o.checkpoint && o.ck_batches <= 0 && dist.K > 1)
-				dist_bcast(&ck_due, sizeof ck_due, DIST_SETUP);   /* rank 0's clock decides */
-			since_sync += B;
-			if (o.scheme == 42 && dist.K > 1 && since_sync >= o.sync_every) {
-				sync_weights(&st);
-				since_sync = 0;
-			}
-			int stop = o.max_batches > 0 && done_batches >= o.max_batches;
-			if (o.checkpoint && (ck_due || stop) && st.batch + 1 < nb) {
-				st.batch++;
-				save_any(&st, &o, &d, shape, o.checkpoint, 1);
-				st.batch--;
-				since_ck = 0;
-				last_ck = now_seconds();
-			}
-			if (stop) {
-				stopped = 1;
-				st.batch++;
+		progress_start(&bar, "epoch", (double)(r.nb - st->batch));
+		for (; st->batch < r.nb; st->batch++) {
+			err += minibatch(&r, mom);
+			progress_update(&bar, (double)++seen);
+			if ((stopped = after_minibatch(&r))) {
+				st->batch++;
 				break;
 			}
 		}
 		progress_end(&bar);
-		if (stopped && st.batch < nb) {
+		if (stopped && st->batch < r.nb) {
 			if (!tiny_quiet)
 				fprintf(stderr, "%s: stopped after %" PRId64 " minibatches, in epoch %" PRId64 "%s\n", tiny_prog,
-					done_batches, st.epoch, o.checkpoint ? "; resume with --init the checkpoint" : "");
+					r.done_batches, st->epoch, o->checkpoint ? "; resume with --init the checkpoint" : "");
 			break;
 		}
-		double secs = now_seconds() - t0;
-		logrec_t *l = &log[nlog++];
-		l->epoch = (int32_t)st.epoch;
-		l->recon = (float)(seen ? err / seen : 0);
-		l->rate = (float)(seen * B / (secs > 0 ? secs : 1e-9));
-		l->smin = l->smax = st.m.sigma[0];
-		double sm = 0;
-		for (int64_t i = 0; i < V; i++) {
-			l->smin = st.m.sigma[i] < l->smin ? st.m.sigma[i] : l->smin;
-			l->smax = st.m.sigma[i] > l->smax ? st.m.sigma[i] : l->smax;
-			sm += st.m.sigma[i];
-		}
-		l->smean = (float)(sm / V);
-		if (!tiny_quiet) {
-			fprintf(stderr, "%s: epoch %" PRId64 " recon %.6g  %.0f examples/s", tiny_prog, st.epoch, l->recon,
-				l->rate);
-			if (o.learn_sigma)
-				fprintf(stderr, "  sigma %.4g/%.4g/%.4g", l->smin, l->smean, l->smax);
-			fputc('\n', stderr);
-		}
-		if (o.checkpoint) {
-			st.epoch++, st.batch = 0;
-			save_any(&st, &o, &d, shape, o.checkpoint, 1);
-			st.epoch--;
-			since_ck = 0;
-			last_ck = now_seconds();
-		}
-		if (o.log && dist.rank == 0)
-			write_log(o.log, log, nlog, &d.in->h);
-		if (stopped)
+		end_epoch(&r, err, seen, now_seconds() - t0);
+		if (stopped)   /* at an epoch's end: the position stays in it */
 			break;
 	}
 	double secs = now_seconds() - t_start;
-	save_any(&st, &o, &d, shape, NULL, 0);
-	if (dist.K > 1) {
-		/* the bytes of every rank: the minibatches' exchanges (Table 4.1),
-		 * the weight synchronisations, the rest (data, state, checkpoints) */
-		uint64_t sent[DIST_NCAT], recvd[DIST_NCAT];
-		dist_totals(sent, recvd);
-		double comm = dist_max_comm_seconds(), ex = (double)(done_batches * B);
-		if (!tiny_quiet && dist.rank == 0) {
-			uint64_t all = recvd[DIST_TRAIN] + recvd[DIST_SYNC] + recvd[DIST_SETUP];
-			fprintf(stderr, "%s: bytes sent by all %d ranks: minibatches %" PRIu64 " (%.0f a minibatch, %.1f an example), "
-					"weight sync %" PRIu64 ", setup and checkpoints %" PRIu64 "; received %" PRIu64 " in all\n",
-				tiny_prog, dist.K, sent[DIST_TRAIN], done_batches ? (double)sent[DIST_TRAIN] / done_batches : 0,
-				ex > 0 ? sent[DIST_TRAIN] / ex : 0, sent[DIST_SYNC], sent[DIST_SETUP], all);
-			fprintf(stderr, "%s: communicating %.1f%% of %.3g s (the slowest rank's time in the minibatches' exchanges)\n",
-				tiny_prog, secs > 0 ? 100 * comm / secs : 0, secs);
-		}
-	}
+	save_any(&r, NULL, 0);
+	RBM(split_report)(r.done_batches, r.B, secs);
 	dist_finalize();
 	return 0;
 }
