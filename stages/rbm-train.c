@@ -129,6 +129,7 @@
  * on every rank (mpirun stops them); the last checkpoint, written whole or
  * not at all, resumes it.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -350,6 +351,37 @@ static void write_log(const char *path, const logrec_t *l, int64_t n, const thea
 /* The data, and the whole starting state: a checkpoint or model (--init),
  * or a fresh one; the options the data and the checkpoint settle (seed,
  * sigma, batch) in o. */
+/* A checkpoint's momentum field: present, f32 or f64, and of exactly the
+ * shape (d0) or (d0,d1) of the model's parameter it belongs to. */
+static const tfield *state_field(const sin_t *ini, const char *name, int rank, int64_t d0, int64_t d1)
+{
+	int i = th_find(&ini->h, name);
+	const tfield *f = i >= 0 ? &ini->h.fields[i] : NULL;
+	if (!f || (f->dtype != DT_F32 && f->dtype != DT_F64) || f->rank != rank || f->dims[0] != d0 ||
+	    (rank == 2 && f->dims[1] != d1)) {
+		char shape[64];
+		snprintf(shape, sizeof shape, rank == 2 ? "%" PRId64 ",%" PRId64 : "%" PRId64, d0, d1);
+		die("%s: not a checkpoint of this model: expected a field %s f32 or f64 [%s]%s", ini->name, name, shape,
+		    f ? "" : ", found none");
+	}
+	return f;
+}
+
+/* A checkpoint's position attribute (train_epoch, train_batch): absent is
+ * 0, anything but a number 0..2^62 an error naming the checkpoint. */
+static int64_t position(const sin_t *ini, const char *key)
+{
+	const char *a = th_attr(&ini->h, key);
+	if (!a)
+		return 0;
+	char *end;
+	errno = 0;
+	long long v = strtoll(a, &end, 10);
+	if (end == a || *end || errno || v < 0 || v > ((int64_t)1 << 62))
+		die("%s: attribute %s '%s' is not a position (a number from 0)", ini->name, key, a);
+	return v;
+}
+
 static void setup(opts_t *o, RBM(train_t) *st, data_t *d)
 {
 	/* the starting model: a checkpoint or model, or a fresh one */
@@ -431,20 +463,23 @@ static void setup(opts_t *o, RBM(train_t) *st, data_t *d)
 	int64_t nb = (N + B - 1) / B;
 	if (ini) {
 		const theader *h = &ini->h;
-		const char *ep = th_attr(h, "train_epoch"), *bt = th_attr(h, "train_batch");
-		int uw = th_find(h, "uW");
-		if (uw >= 0) {
-			tf_get_real(&h->fields[uw], initrec, 1, h->recsize, st->uW);
-			tf_get_real(&h->fields[th_find(h, "uvbias")], initrec, 1, h->recsize, st->uvb);
-			tf_get_real(&h->fields[th_find(h, "uhbias")], initrec, 1, h->recsize, st->uhb);
-			tf_get_real(&h->fields[th_find(h, "usigma")], initrec, 1, h->recsize, st->us);
+		int64_t H = st->m.H;
+		if (th_find(h, "uW") >= 0) {
+			/* every momentum checked against the model before any is read */
+			const tfield *fu[4] = {state_field(ini, "uW", 2, V, H), state_field(ini, "uvbias", 1, V, 0),
+					       state_field(ini, "uhbias", 1, H, 0), state_field(ini, "usigma", 1, V, 0)};
+			int64_t epoch = position(ini, "train_epoch"), batch = position(ini, "train_batch");
+			tf_get_real(fu[0], initrec, 1, h->recsize, st->uW);
+			tf_get_real(fu[1], initrec, 1, h->recsize, st->uvb);
+			tf_get_real(fu[2], initrec, 1, h->recsize, st->uhb);
+			tf_get_real(fu[3], initrec, 1, h->recsize, st->us);
 			int ch = th_find(h, "chains");
 			if (o->pcd && ch >= 0 && h->fields[ch].n == B * V)
 				tf_get_real(&h->fields[ch], initrec, 1, h->recsize, st->chains);
 			else if (o->pcd)
 				o->pcd = 2;   /* chains start from the data below */
-			st->epoch = ep ? strtoll(ep, NULL, 10) : 0;
-			st->batch = bt ? strtoll(bt, NULL, 10) : 0;
+			st->epoch = epoch;
+			st->batch = batch;
 			if (st->batch >= nb)
 				st->epoch++, st->batch = 0;
 		}

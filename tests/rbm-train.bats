@@ -391,3 +391,35 @@ print('ok')
 	[[ "$stderr" == *"bad.tiny: record 1: x[1] = 1.5 is outside [0,1]"* ]]
 	assert_output ""
 }
+
+# ck_edit CK OUT FROM TO EXTRA: CK with FROM replaced by TO (same length) in
+# its header, and EXTRA zero bytes appended to its one record
+ck_edit() {
+	$PY - "$1" "$2" "$3" "$4" "$5" <<'PY'
+import sys
+src, out, a, b, extra = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4].encode(), int(sys.argv[5])
+data = open(src, 'rb').read()
+end = data.index(b'\nend\n')
+assert len(a) == len(b) and data[:end].count(a) == 1
+open(out, 'wb').write(data[:end].replace(a, b) + data[end:] + b'\0' * extra)
+PY
+}
+
+@test "a checkpoint whose momenta do not fit the model is rejected in one line, before training" {
+	T=$BATS_TEST_TMPDIR
+	tiny-fetch -q synthetic --count 20 | tiny-patchify --size 8 --stride 8 >"$T/p.tiny"
+	tiny-rbm-train -q --hidden 16 --epochs 1 --checkpoint "$T/ck" "$T/p.tiny" >/dev/null
+	# issue 12: usigma [384] with its bytes made a heap overflow
+	ck_edit "$T/ck" "$T/bad" "usigma f32 [192]" "usigma f32 [384]" 768
+	run -1 --separate-stderr tiny-rbm-train --epochs 2 --init "$T/bad" "$T/p.tiny"
+	[ -z "$output" ]
+	[ "$stderr" = "tiny-rbm-train: $T/bad: not a checkpoint of this model: expected a field usigma f32 or f64 [192]" ]
+	# a missing momentum (renamed) made an uninitialised read
+	ck_edit "$T/ck" "$T/bad2" "uvbias" "uvbiaz" 0
+	run -1 --separate-stderr tiny-rbm-train --epochs 2 --init "$T/bad2" "$T/p.tiny"
+	[ -z "$output" ]
+	[[ "$stderr" == *"expected a field uvbias f32 or f64 [192], found none" ]]
+	ck_edit "$T/ck" "$T/bad3" "train_batch 0" "train_batch x" 0
+	run -1 --separate-stderr tiny-rbm-train --epochs 2 --init "$T/bad3" "$T/p.tiny"
+	[[ "$stderr" == *"attribute train_batch 'x' is not a position"* ]]
+}
