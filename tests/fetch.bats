@@ -209,3 +209,14 @@ assert worst < 10, worst
 	assert_output --partial "\"classes\": [\"$CLASSES10\"]"
 	tar -xzOf "$CIFAR10_TARBALL" cifar-10-batches-bin/data_batch_{1,2,3,4,5}.bin | cmp - <(body "$BATS_TEST_TMPDIR/train.tiny")
 }
+
+@test "a tarball with a flipped byte in its gzip trailer is an error and nothing is written" {
+	make_cifar10
+	# the CRC-32 of the whole tar: after the last member, where reading stops
+	$PY -c "
+d = bytearray(open('$C10', 'rb').read()); d[-6] ^= 0xff
+open('$BATS_TEST_TMPDIR/crc.tar.gz', 'wb').write(d)"
+	run -1 --separate-stderr tiny-fetch -q cifar-10 --split train --source "$BATS_TEST_TMPDIR/crc.tar.gz"
+	[ -z "$output" ]
+	[[ "$stderr" == *"crc.tar.gz: corrupt gzip data (incorrect data check)" ]]
+}
