@@ -1,9 +1,12 @@
 /* err.c - one-line errors, checked allocation, temporary files removed on death. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tiny.h"
@@ -54,6 +57,53 @@ static void remove_tmpfiles(void)
 	for (int i = 0; i < ntmpfiles; i++)
 		if (tmpfiles[i])
 			unlink(tmpfiles[i]);
+}
+
+/* Remove PATH.tmp.PID.XXXXXX files beside path whose writer PID is no
+ * longer alive on this host (a writer killed by SIGKILL cannot remove its
+ * own), so that they do not pile up. */
+static void remove_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path + 1)) : xstrdup("./");
+	const char *base = slash ? slash + 1 : path;
+	size_t blen = strlen(base);
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			char *end;
+			if (strncmp(e->d_name, base, blen) || strncmp(e->d_name + blen, ".tmp.", 5))
+				continue;
+			long pid = strtol(e->d_name + blen + 5, &end, 10);
+			if (end == e->d_name + blen + 5 || *end != '.' || strlen(end) != 7 || pid <= 0 ||
+			    pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+				continue;
+			char *stale = xmalloc(strlen(dir) + strlen(e->d_name) + 1);
+			sprintf(stale, "%s%s", dir, e->d_name);
+			unlink(stale);
+			free(stale);
+		}
+		closedir(d);
+	}
+	free(dir);
+}
+
+int tmpfile_create(const char *path, char **tmp)
+{
+	remove_stale(path);
+	*tmp = xmalloc(strlen(path) + 40);
+	sprintf(*tmp, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
+	int fd = mkstemp(*tmp);
+	if (fd < 0)
+		die("%s: cannot create a temporary file:", *tmp);
+	tmpfile_register(*tmp);
+	/* the mode any file created here gets, not mkstemp's 0600 */
+	mode_t mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0)
+		die("%s:", *tmp);
+	return fd;
 }
 
 void tmpfile_unlink_all(void)

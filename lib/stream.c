@@ -142,12 +142,7 @@ sout_t *sout_open(const char *path, const theader *h)
 	} else {
 		s->path = xstrdup(path);
 		s->name = xstrdup(path);
-		s->tmp = xmalloc(strlen(path) + 16);
-		sprintf(s->tmp, "%s.tmp.XXXXXX", path);
-		int fd = mkstemp(s->tmp);
-		if (fd < 0)
-			die("%s: cannot create a temporary file:", s->tmp);
-		tmpfile_register(s->tmp);
+		int fd = tmpfile_create(path, &s->tmp);
 		s->fp = fdopen(fd, "wb");
 		if (!s->fp)
 			die("%s:", s->tmp);

@@ -45,6 +45,11 @@ char *xstrdup(const char *s);
 /* Files the program is writing under a temporary name; die() removes them. */
 void tmpfile_register(const char *path);
 void tmpfile_forget(const char *path);
+/* Create and register a temporary file beside path, PATH.tmp.PID.XXXXXX,
+ * with the mode the umask gives new files (not mkstemp's 0600), after
+ * removing such files of writers no longer alive; *tmp gets its name
+ * (caller frees).  Returns the open descriptor; dies on failure. */
+int tmpfile_create(const char *path, char **tmp);
 /* Unlink them all (async-signal-safe: for a handler of SIGTERM). */
 void tmpfile_unlink_all(void);
 

@@ -358,12 +358,8 @@ static canvas_t draw_confusion(const confusion_t *m, const layout_t *L)
  * name, renamed to path once stdout is written. */
 static char *write_png_tmp(const canvas_t *c, const char *path, const theader *in)
 {
-	char *tmp = xmalloc(strlen(path) + 16);
-	sprintf(tmp, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		die("%s: cannot create a temporary file:", tmp);
-	tmpfile_register(tmp);
+	char *tmp;
+	int fd = tmpfile_create(path, &tmp);
 	FILE *fp = fdopen(fd, "wb");
 	if (!fp)
 		die("%s:", tmp);

@@ -423,3 +423,25 @@ PY
 	run -1 --separate-stderr tiny-rbm-train --epochs 2 --init "$T/bad3" "$T/p.tiny"
 	[[ "$stderr" == *"attribute train_batch 'x' is not a position"* ]]
 }
+
+@test "checkpoints and logs get the mode the umask gives, not 0600" {
+	T=$BATS_TEST_TMPDIR
+	tiny-fetch -q synthetic --count 10 >"$T/d.tiny"
+	(umask 022 && tiny-rbm-train -q --hidden 2 --epochs 1 --checkpoint "$T/ck" --log "$T/log" "$T/d.tiny" >/dev/null)
+	[ "$(stat -c %a "$T/ck")" = 644 ]
+	[ "$(stat -c %a "$T/log")" = 644 ]
+	(umask 077 && tiny-rbm-train -q --hidden 2 --epochs 1 --checkpoint "$T/ck2" "$T/d.tiny" >/dev/null)
+	[ "$(stat -c %a "$T/ck2")" = 600 ]
+}
+
+@test "a temporary file left by a killed writer is removed by the next one; a live writer's is kept" {
+	T=$BATS_TEST_TMPDIR
+	tiny-fetch -q synthetic --count 10 >"$T/d.tiny"
+	# a process id that is surely not running: one that has just ended
+	sh -c 'exit 0' & dead=$!
+	wait $dead
+	touch "$T/ck.tmp.$dead.AbCdEf" "$T/ck.tmp.$$.AbCdEf"
+	tiny-rbm-train -q --hidden 2 --epochs 1 --checkpoint "$T/ck" "$T/d.tiny" >/dev/null
+	[ ! -e "$T/ck.tmp.$dead.AbCdEf" ]
+	[ -e "$T/ck.tmp.$$.AbCdEf" ]
+}
