@@ -6,6 +6,10 @@
 # matrix), pictures of the images, the whitened images, some
 # whitening filters, the eigenspectrum, the RBM's filters and its
 # reconstruction error, and the four orientation classes as a subset.
+# Then convolutional features (pipelines/conv.mk at demo size): a k-means
+# bank of CONV_K filters learned on whitened 6x6 patches, applied at every
+# position and pooled over the quadrants, with the same logistic
+# regression: the row that shows learning paying off, and its filters.
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -18,12 +22,13 @@ SEED ?= 1
 DROP ?= 1000
 KEEP ?= hbar,vbar,slash,backslash
 PATH := $(CURDIR)/bin:$(PATH)
-$(info demo: OUT=$(OUT) COUNT=$(COUNT) SEED=$(SEED) DROP=$(DROP) KEEP=$(KEEP) HIDDEN=$(HIDDEN) EPOCHS=$(EPOCHS))
+$(info demo: OUT=$(OUT) COUNT=$(COUNT) SEED=$(SEED) DROP=$(DROP) KEEP=$(KEEP) HIDDEN=$(HIDDEN) EPOCHS=$(EPOCHS) CONV_K=$(CONV_K))
 
 HIDDEN ?= 64
 EPOCHS ?= 5
 CLASS_HIDDEN ?= 256
-PICTURES := images whitened filters eigenspectrum rbm-filters rbm-recon confusion
+CONV_K ?= 64
+PICTURES := images whitened filters eigenspectrum rbm-filters rbm-recon confusion kmeans-filters
 .PHONY: demo
 demo: $(OUT)/train.tiny $(OUT)/test.tiny $(OUT)/orient-train.tiny $(addprefix $(OUT)/,$(addsuffix .png,$(PICTURES))) \
 	$(OUT)/table.md
@@ -85,9 +90,25 @@ $(OUT)/pred-features.tiny: $(OUT)/features.logreg $(OUT)/features-test.tiny
 	tiny-logreg -q $^ > $@
 $(OUT)/confusion.png: $(OUT)/pred-features.tiny
 	tiny-confusion --png $@ $< > /dev/null
-$(OUT)/table.md: $(OUT)/pred-pixels.tiny $(OUT)/pred-features.tiny
+# Convolutional features: 6x6 patches, normalised and whitened, k-means
+$(OUT)/conv-patches.tiny: $(OUT)/train.tiny
+	tiny-patchify --size 6 --random 8 --seed $(SEED) --normalize 10 $< > $@
+$(OUT)/conv-zca.tiny: $(OUT)/conv-patches.tiny
+	tiny-cov -q $< | tiny-zca -q --fit --epsilon 0.1 > $@
+$(OUT)/kmeans.bank: $(OUT)/conv-zca.tiny $(OUT)/conv-patches.tiny
+	tiny-zca -q $^ | tiny-kmeans -q -k $(CONV_K) --seed $(SEED) > $@
+$(OUT)/kmeans-filters.png: $(OUT)/kmeans.bank
+	tiny-render filters --field W --shape 3,6,6 --cols 16 --scale 6 $< > $@
+$(OUT)/conv-%.tiny: $(OUT)/conv-zca.tiny $(OUT)/kmeans.bank $(OUT)/%.tiny
+	tiny-conv -q --zca $^ > $@
+$(OUT)/conv.logreg: $(OUT)/conv-train.tiny
+	tiny-logreg -q --train --seed $(SEED) $< > $@
+$(OUT)/pred-conv.tiny: $(OUT)/conv.logreg $(OUT)/conv-test.tiny
+	tiny-logreg -q $^ > $@
+
+$(OUT)/table.md: $(OUT)/pred-pixels.tiny $(OUT)/pred-features.tiny $(OUT)/pred-conv.tiny
 	{ echo "| logistic regression on | test accuracy |"; echo "|---|---|"; \
-	  for m in pixels features; do \
+	  for m in pixels features conv; do \
 		printf '| %s | %s%% |\n' "$$m" "$$(tiny-confusion --stream $(OUT)/pred-$$m.tiny | tiny-dump --fields accuracy | \
 			awk -F= '{ printf "%.2f", 100 * $$2 }')"; \
 	  done; } > $@
