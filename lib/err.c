@@ -1,6 +1,7 @@
 /* err.c - one-line errors, checked allocation, temporary files removed on death. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
@@ -19,13 +20,34 @@ char **tiny_argv;
 static char *tmpfiles[16];
 static int ntmpfiles;
 
+static int tiny_stdin_closed;
+
+void tiny_need_stdin(void)
+{
+	if (tiny_stdin_closed)
+		die("stdin: closed; expected a stream on stdin or a FILE argument");
+}
+
 void tiny_init(int argc, char **argv, const char *usage_line)
 {
-	/* keep the command line as typed: getopt_long permutes argv */
+	/* A closed stdin, stdout or stderr (`<&-`) would be taken by the next
+	 * file this stage opens, which would then be read as stdin or written
+	 * over as stdout.  Hold each closed one with /dev/null opened for
+	 * reading only: writes to it fail loudly, and a read of stdin is
+	 * refused by tiny_need_stdin. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			if (open("/dev/null", O_RDONLY) != fd)
+				_exit(2);
+			if (fd == 0)
+				tiny_stdin_closed = 1;
+		}
+	/* keep the command line as typed: getopt_long permutes argv, and a
+	 * stage may cut an option's text in place (tiny-cov --part I/K) */
 	tiny_argc = argc;
 	tiny_argv = xmalloc((argc + 1) * sizeof *tiny_argv);
 	for (int i = 0; i < argc; i++)
-		tiny_argv[i] = argv[i];
+		tiny_argv[i] = xstrdup(argv[i]);
 	tiny_argv[argc] = NULL;
 	if (argv && argv[0]) {
 		const char *slash = strrchr(argv[0], '/');

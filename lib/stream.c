@@ -198,6 +198,7 @@ sin_t *sin_open(const char *path)
 {
 	sin_t *s = xcalloc(1, sizeof *s);
 	if (!path || !strcmp(path, "-")) {
+		tiny_need_stdin();
 		s->fp = stdin;
 		s->name = xstrdup("stdin");
 	} else {

@@ -29,6 +29,8 @@ extern int tiny_argc;           /* the command line as given, for history */
 extern char **tiny_argv;
 
 void tiny_init(int argc, char **argv, const char *usage_line);
+/* Dies with one line if the stage was started with stdin closed. */
+void tiny_need_stdin(void);
 /* One line "prog: message" on stderr and exit 1.  A format ending in ':'
  * gets ": strerror(errno)" appended. */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

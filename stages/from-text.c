@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 	int64_t ei = 0;
 	char tok[256];
 	unsigned char *rec = xmalloc(h.recsize);
+	tiny_need_stdin();
 	while (scanf("%255s", tok) == 1) {
 		const tfield *f = &h.fields[fi];
 		put(f, rec + f->offset + ei * dtype_sizes[f->dtype], tok);
@@ -114,6 +115,8 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	if (ferror(stdin))
+		die("stdin: read error:");
 	if (fi || ei)
 		die("input ends inside a record");
 	h.count = unknown ? TINY_COUNT_UNKNOWN : nrec;

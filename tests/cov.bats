@@ -66,6 +66,13 @@ np.savetxt(sys.stdout, x, fmt='%.17g')
 	assert_output --partial "--part needs a regular file"
 }
 
+@test "a part's history holds --part as typed" {
+	three >"$BATS_TEST_TMPDIR/t.tiny"
+	tiny-cov -q --part 1/2 "$BATS_TEST_TMPDIR/t.tiny" >"$BATS_TEST_TMPDIR/p.cov"
+	run tiny-info --json "$BATS_TEST_TMPDIR/p.cov"
+	assert_output --partial '"tiny-cov -q --part 1/2 '
+}
+
 @test "the 2x2 covariance of three points, by hand" {
 	run bash -c "mkstream 'label u8 []' 'x f64 [2]' <<<'0 1 2  1 3 6  0 5 4' | tiny-cov | tiny-dump"
 	assert_output "n=3 mean=3,4 cov=4,2,2,4"

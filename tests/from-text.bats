@@ -28,3 +28,9 @@ load helpers/common
 	run bash -c "tiny-from-text --unknown 'x u8 []' <<<'7 8' | head -2 | tail -1"
 	assert_output "count unknown"
 }
+
+@test "a closed stdin is an error, not an empty stream" {
+	run -1 --separate-stderr bash -c "tiny-from-text 'x f32 [2]' <&-"
+	assert_output ""
+	assert_equal "$stderr" "tiny-from-text: stdin: closed; expected a stream on stdin or a FILE argument"
+}

@@ -214,3 +214,17 @@ for r in data:
 	[[ "$output" == *"N   U   M   P   Y"* ]]
 	[ -z "$stderr" ]
 }
+
+@test "a closed stdin is named, and a file opened then is not read as stdin" {
+	tiny-fetch -q synthetic --count 20 --seed 1 >"$BATS_TEST_TMPDIR/s.tiny"
+	run -1 --separate-stderr bash -c "tiny-info <&-"
+	assert_equal "$stderr" "tiny-info: stdin: closed; expected a stream on stdin or a FILE argument"
+	# tiny-zca's model is opened first and would take fd 0
+	tiny-cov -q "$BATS_TEST_TMPDIR/s.tiny" | tiny-zca -q --fit --epsilon 1 >"$BATS_TEST_TMPDIR/z.tiny"
+	run -1 --separate-stderr bash -c "tiny-zca '$BATS_TEST_TMPDIR/z.tiny' <&-"
+	assert_output ""
+	assert_equal "$stderr" "tiny-zca: stdin: closed; expected a stream on stdin or a FILE argument"
+	# and a closed stdout makes writing fail, not vanish
+	run -1 --separate-stderr bash -c "tiny-info '$BATS_TEST_TMPDIR/s.tiny' >&-"
+	assert_equal "$stderr" "tiny-info: stdout: write error: Bad file descriptor"
+}
