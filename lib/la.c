@@ -92,6 +92,10 @@ const char *la_info(void)
 {
 	static char buf[256];
 #ifdef TINY_BLIS
+	/* bli_arch_query_id as the process's first BLIS call, with
+	 * BLIS_ARCH_TYPE set (la_setup), aborts in BLIS 0.9 ("Accessed
+	 * uninitialized context in gks"): initialise first (once, cheap) */
+	bli_init();
 	snprintf(buf, sizeof buf, "BLIS %s, %s kernels (%s), %s threads", bli_info_get_version_str(),
 		 bli_arch_string(bli_arch_query_id()), arch_note,
 		 getenv("BLIS_NUM_THREADS") ? getenv("BLIS_NUM_THREADS") : getenv("OMP_NUM_THREADS"));

@@ -445,3 +445,12 @@ PY
 	[ ! -e "$T/ck.tmp.$dead.AbCdEf" ]
 	[ -e "$T/ck.tmp.$$.AbCdEf" ]
 }
+
+@test "a model big enough for every thread reports its BLIS set-up and trains (BLIS 0.9 aborted on the report)" {
+	# V H B = 64 * 1000 * 100 is above SMALL_WORK: no la_set_threads(1)
+	# before the first BLIS call, which was then bli_arch_query_id
+	data "$T/d.tiny" 200 64 gaussian 1
+	run --separate-stderr tiny-rbm-train --hidden 1000 --epochs 1 --seed 1 "$T/d.tiny"
+	assert_success
+	[[ "$stderr" == *"V 64 H 1000 Gaussian visibles"*"kernels"* ]]
+}
