@@ -77,6 +77,11 @@ static void fit(const char *path, int64_t drop, double epsilon)
 	    fc->dims[0] != fm->n || fc->dims[1] != fm->n)
 		die("%s: not a tiny-cov model (expected one record with mean f64 [D], cov f64 [D,D])", in->name);
 	int D = (int)fm->n;
+	/* the records the covariance was computed from, kept as attribute n */
+	int ni = th_find(&in->h, "n");
+	const tfield *fn = ni >= 0 ? &in->h.fields[ni] : NULL;
+	if (fn && (fn->dtype != DT_I64 || fn->n != 1))
+		die("%s: not a tiny-cov model (expected n i64 [])", in->name);
 	if (drop >= D)
 		die("--drop %" PRId64 " leaves nothing: %s has D = %d directions", drop, in->name, D);
 	unsigned char *rec = xmalloc((size_t)in->h.recsize);
@@ -84,6 +89,9 @@ static void fit(const char *path, int64_t drop, double epsilon)
 	double *mean = xmalloc((size_t)D * sizeof *mean), *A = xmalloc((size_t)D * D * sizeof *A);
 	memcpy(mean, rec + fm->offset, (size_t)D * 8);
 	memcpy(A, rec + fc->offset, (size_t)D * D * 8);
+	int64_t nrec = -1;
+	if (fn)
+		memcpy(&nrec, rec + fn->offset, 8);
 	free(rec);
 	tf_check_finite_f64(A, 1, (int64_t)D * D, 0, in->name, "cov");
 
@@ -127,6 +135,10 @@ static void fit(const char *path, int64_t drop, double epsilon)
 	th_attr_set(&h, "drop", buf);
 	snprintf(buf, sizeof buf, "%g", epsilon);
 	th_attr_set(&h, "epsilon", buf);
+	if (nrec >= 0) {
+		snprintf(buf, sizeof buf, "%" PRId64, nrec);
+		th_attr_set(&h, "n", buf);
+	}
 	th_add_history(&h);
 
 	unsigned char *out = xmalloc((size_t)h.recsize);
@@ -224,6 +236,14 @@ static void apply(const char *model_path, const char *path, int mode)
 			for (int64_t b = 0; b < n; b++)
 				for (int64_t i = 0; i < D; i++)
 					Y[b * D + i] += mean[i];
+		/* finite input near FLT_MAX can leave float32 (dewhitening
+		 * multiplies by up to sqrt(largest eigenvalue)) */
+		for (int64_t b = 0; b < n; b++)
+			for (int64_t i = 0; i < D; i++)
+				if (!isfinite(Y[b * D + i]))
+					die("%s: record %" PRId64 ": its %s is not finite in float32 (element %" PRId64
+					    "); the input is too large for the model", in->name, done + b,
+					    mode == WHITEN ? "whitened x" : inverse ? "dewhitened x" : "projected x", i);
 		tf_reassemble(&in->h, &h, xi, raw, n, Y, orec);
 		sout_write(o, orec, n);
 		done += n;

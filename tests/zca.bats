@@ -170,3 +170,16 @@ print(ew, ei, el); assert ew < 1e-5 and ei < 1e-5 and el < 1e-12
 	run tiny-zca -q --inverse "$BATS_TEST_TMPDIR/z.tiny" "$BATS_TEST_TMPDIR/w.tiny"
 	tiny-zca -q --inverse "$BATS_TEST_TMPDIR/z.tiny" "$BATS_TEST_TMPDIR/w.tiny" | tiny-info | { ! grep -q zca_fingerprint; }
 }
+
+@test "the covariance's record count is the model's attribute n" {
+	known | tiny-zca -q --fit >"$BATS_TEST_TMPDIR/k.zca"
+	run bash -c "tiny-info '$BATS_TEST_TMPDIR/k.zca' | grep '^attr n '"
+	assert_output "attr n 3"
+}
+
+@test "dewhitening finite input out of float32's range is an error naming the record, not Inf" {
+	known | tiny-zca -q --fit >"$BATS_TEST_TMPDIR/k.zca"
+	run -1 --separate-stderr bash -c "mkstream 'x f32 [2]' <<<'1 1  3e38 3e38' | tiny-zca --inverse '$BATS_TEST_TMPDIR/k.zca'"
+	assert_output ""
+	assert_equal "$stderr" "tiny-zca: stdin: record 1: its dewhitened x is not finite in float32 (element 0); the input is too large for the model"
+}
