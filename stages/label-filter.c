@@ -35,19 +35,31 @@ static void rename_attr(theader *h, const char *from, const char *to)
 		}
 }
 
-/* Resolve one LIST item to a label number. */
-static int64_t resolve(const char *opt, const char *item, char **names, int nclasses)
+/* Resolve one LIST item to a label number: a class of the input, so an
+ * item it lacks is a data error (exit 1) naming the input and its classes. */
+static int64_t resolve(const char *input, const char *opt, const char *item, char **names, int nclasses)
 {
 	for (int i = 0; i < nclasses; i++)
 		if (!strcmp(names[i], item))
 			return i;
 	char *end;
 	long long v = strtoll(item, &end, 10);
-	if (!*item || *end)
-		usage_error("%s: no class named '%s'%s", opt, item, nclasses ? "" : " (the input has no 'classes' attribute)");
-	if (v < 0 || v >= (nclasses ? nclasses : MAX_CLASSES))
-		usage_error("%s: label %s is outside 0..%d", opt, item, (nclasses ? nclasses : MAX_CLASSES) - 1);
-	return v;
+	if (*item && !*end && v >= 0 && v < (nclasses ? nclasses : MAX_CLASSES))
+		return v;
+	if (!nclasses)
+		die("%s has no 'classes' attribute: %s %s must be a label from 0 to %d", input, opt, item,
+		    MAX_CLASSES - 1);
+	size_t len = 1;
+	for (int i = 0; i < nclasses; i++)
+		len += strlen(names[i]) + 2;
+	char *list = xmalloc(len);
+	list[0] = 0;
+	for (int i = 0; i < nclasses; i++) {
+		if (i)
+			strcat(list, ", ");
+		strcat(list, names[i]);
+	}
+	die("%s has no class '%s' (%s): its classes are %s, or labels 0..%d", input, item, opt, list, nclasses - 1);
 }
 
 int main(int argc, char **argv)
@@ -117,7 +129,7 @@ int main(int argc, char **argv)
 		if (nitems == 0)
 			usage_error("%s: empty class list", keep ? "--keep" : "--drop");
 		for (int i = 0; i < nitems; i++)
-			newnum[resolve(keep ? "--keep" : "--drop", items[i], names, nclasses)] = keep ? 0 : -1;
+			newnum[resolve(in->name, keep ? "--keep" : "--drop", items[i], names, nclasses)] = keep ? 0 : -1;
 		th_words_free(items, nitems);
 		free(copy);
 		int64_t k = 0;

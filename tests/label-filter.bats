@@ -15,15 +15,15 @@ setup() {
 	assert_output --partial "exclude each other"
 }
 
-@test "an unknown class name is a usage error naming it, with nothing written" {
-	run -2 --separate-stderr tiny-label-filter --keep a,zebra "$IN"
-	[[ "$stderr" == *"no class named 'zebra'"* ]]
+@test "an unknown class name is an error naming the input, the name and its classes, with nothing written" {
+	run -1 --separate-stderr tiny-label-filter --keep a,zebra "$IN"
+	[[ "$stderr" == "tiny-label-filter: $IN has no class 'zebra' (--keep): its classes are a, b, c, d, or labels 0..3" ]]
 	assert_output ""
 }
 
-@test "a label number outside the classes and a negative cap are usage errors" {
-	run -2 tiny-label-filter --drop 4 "$IN"
-	assert_output --partial "label 4 is outside 0..3"
+@test "a label number outside the classes is a data error; a negative cap a usage error" {
+	run -1 tiny-label-filter --drop 4 "$IN"
+	assert_output --partial "has no class '4' (--drop): its classes are a, b, c, d, or labels 0..3"
 	run -2 tiny-label-filter --per-class -1 "$IN"
 	assert_output --partial "--per-class -1"
 }
