@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
@@ -175,11 +177,23 @@ void usage_error(const char *fmt, ...)
 	usage();
 }
 
+char tiny_last_input[256];
+int64_t tiny_last_recsize;
+
+void die_oom(size_t n)
+{
+	/* the size is most often one a header asked for: name that input */
+	if (tiny_last_input[0])
+		die("out of memory allocating %zu bytes (the last input opened, %s, has records of %" PRId64 " bytes)",
+		    n, tiny_last_input, tiny_last_recsize);
+	die("out of memory allocating %zu bytes", n);
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		die("out of memory allocating %zu bytes", n);
+		die_oom(n);
 	return p;
 }
 
@@ -187,7 +201,7 @@ void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
-		die("out of memory allocating %zu x %zu bytes", n, size);
+		die_oom(size && n > SIZE_MAX / size ? SIZE_MAX : n * size);
 	return p;
 }
 
@@ -195,7 +209,7 @@ void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		die("out of memory allocating %zu bytes", n);
+		die_oom(n);
 	return p;
 }
 
@@ -203,7 +217,7 @@ char *xstrdup(const char *s)
 {
 	char *d = strdup(s);
 	if (!d)
-		die("out of memory");
+		die_oom(strlen(s) + 1);
 	return d;
 }
 

@@ -123,7 +123,7 @@ void *xmalloc_big(size_t n)
 	void *p = NULL;
 	size_t align = (size_t)1 << 21;
 	if (posix_memalign(&p, align, n ? n : 1) != 0)
-		die("out of memory allocating %zu bytes", n);
+		die_oom(n);
 	if (n >= align)
 		madvise(p, n, MADV_HUGEPAGE);
 	return p;

@@ -257,6 +257,8 @@ sin_t *sin_open(const char *path)
 			s->h.count = body / R;
 		}
 	}
+	snprintf(tiny_last_input, sizeof tiny_last_input, "%s", s->name);
+	tiny_last_recsize = s->h.recsize;
 	return s;
 }
 

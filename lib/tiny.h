@@ -31,6 +31,11 @@ extern char **tiny_argv;
 void tiny_init(int argc, char **argv, const char *usage_line);
 /* Dies with one line if the stage was started with stdin closed. */
 void tiny_need_stdin(void);
+/* "out of memory allocating N bytes", naming the last input opened (whose
+ * header most often asked for the size) and its record size. */
+void die_oom(size_t n) __attribute__((noreturn));
+extern char tiny_last_input[256];
+extern int64_t tiny_last_recsize;
 /* One line "prog: message" on stderr and exit 1.  A format ending in ':'
  * gets ": strerror(errno)" appended. */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

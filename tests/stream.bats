@@ -228,3 +228,11 @@ for r in data:
 	run -1 --separate-stderr bash -c "tiny-info '$BATS_TEST_TMPDIR/s.tiny' >&-"
 	assert_equal "$stderr" "tiny-info: stdout: write error: Bad file descriptor"
 }
+
+@test "out of memory for a record names the input whose header asked for it" {
+	# a header promising one record of 1.6 GB, read under a 1 GB address-space limit
+	printf 'TINY 1 128\ncount 1\nfield W f32 [20000,20000]\nend\n' >"$BATS_TEST_TMPDIR/h"
+	head -c 128 < <(cat "$BATS_TEST_TMPDIR/h" - </dev/zero | tr '\0' '\n') >"$BATS_TEST_TMPDIR/huge.hdr"
+	run -1 --separate-stderr bash -c "ulimit -v 1000000; cat '$BATS_TEST_TMPDIR/huge.hdr' | tiny-dump"
+	assert_equal "$stderr" "tiny-dump: out of memory allocating 1600000000 bytes (the last input opened, stdin, has records of 1600000000 bytes)"
+}
