@@ -7,6 +7,7 @@
 #   make dedupe-study  nearest CIFAR-10 pairs, for tiny-dedupe's threshold
 #   make rbm-figures   the report's RBM experiments, Figures 2.5-2.15
 #   make fig3.1 fig3.2 the classification table (methods a-j), confusion matrix
+#   make conv       convolutional features: k-means and RBM filter banks (SOURCE=tarball)
 #   make table4.1   the report's Table 4.1: bytes sent by distributed RBM training
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
@@ -99,8 +100,18 @@ LIB_A := build/libtiny.a
 LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
-.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 dedupe-study table4.1 bench fuzz clean
+.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 conv dedupe-study table4.1 bench fuzz clean
 all: deps $(BINS) $(TEST_TOOLS)
+
+# --version: the commit the programs were built from, rewritten only when
+# it changes, so that a build of the same commit is not redone
+build/version.h: FORCE
+	@mkdir -p build
+	@v='#define TINY_COMMIT "'"$$(git describe --always --dirty 2>/dev/null || echo unknown)"'"'; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@
+.PHONY: FORCE
+build/lib/err.o: build/version.h
+build/lib/err.o: ALL_CFLAGS += -Ibuild
 
 build/lib/%.o: lib/%.c $(LIB_H)
 	@mkdir -p build/lib
@@ -161,9 +172,9 @@ build/tests/mkstream: bin/tiny-from-text
 	ln -sf ../../bin/tiny-from-text $@
 
 # The header parser under libFuzzer with address and undefined-behaviour checks.
-build/fuzz/header_fuzz: fuzz/header_fuzz.c lib/header.c lib/err.c lib/tiny.h
+build/fuzz/header_fuzz: fuzz/header_fuzz.c lib/header.c lib/err.c lib/tiny.h build/version.h
 	@mkdir -p build/fuzz
-	clang -std=gnu11 -g -O1 -Ilib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	clang -std=gnu11 -g -O1 -Ilib -Ibuild -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ fuzz/header_fuzz.c lib/header.c lib/err.c
 
 fuzz: build/fuzz/header_fuzz
@@ -183,6 +194,9 @@ figures: all
 
 fig3.1 fig3.2: all
 	$(MAKE) -f pipelines/classify.mk SOURCE=$(SOURCE) $@
+
+conv: all
+	$(MAKE) -f pipelines/conv.mk SOURCE=$(SOURCE)
 
 rbm-figures: all
 	$(MAKE) -f pipelines/rbm.mk SOURCE=$(SOURCE)
@@ -208,6 +222,7 @@ bench: all build/bench/blasrate build/bench/rbmbound
 	bench/stats.sh
 	bench/rbm.sh
 	bench/classify.sh
+	bench/conv.sh
 	bench/mpi.sh
 
 clean:

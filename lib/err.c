@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tiny.h"
+#include "version.h"
 
 const char *tiny_prog = "tiny";
 const char *tiny_usage = "";
@@ -56,6 +57,12 @@ void tiny_init(int argc, char **argv, const char *usage_line)
 		tiny_prog = slash ? slash + 1 : argv[0];
 	}
 	tiny_usage = usage_line;
+	/* --version anywhere before "--", in every program */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--version")) {
+			printf("%s (tiny, stream format %d) %s\n", tiny_prog, TINY_VERSION, TINY_COMMIT);
+			exit(0);
+		}
 }
 
 static void vmsg(const char *fmt, va_list ap)

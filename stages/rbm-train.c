@@ -539,7 +539,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		{"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'b'},
 		{"cd", required_argument, 0, 'k'}, {"pcd", no_argument, 0, 'P'},
 		{"mean-visible", no_argument, 0, 'M'}, {"lr-w", required_argument, 0, 'w'}, {"lr-vbias", required_argument, 0, 'v'},
-		{"lr-hbias", required_argument, 0, 'h'}, {"lr-sigma", required_argument, 0, 'g'},
+		{"lr-hbias", required_argument, 0, 'h' + 256}, {"lr-sigma", required_argument, 0, 'g'},
 		{"momentum", required_argument, 0, 'm'}, {"decay", required_argument, 0, 'd'},
 		{"checkpoint", required_argument, 0, 'c'}, {"checkpoint-every", required_argument, 0, 'C'},
 		{"max-batches", required_argument, 0, 'x'}, {"log", required_argument, 0, 'l'},
@@ -554,7 +554,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		      .m1 = 0.9, .m_epoch = 5, .ck_minutes = 10, .ck_batches = -1,
 		      .scheme = 45, .sync_every = 8000};
 	int c;
-	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'H': o->hidden = opt_i64("--hidden", optarg, 1, 1 << 20); break;
 		case 's': o->seed = opt_u64("--seed", optarg), o->have_seed = 1; break;
@@ -574,7 +574,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		case 'M': o->mean_visible = 1; break;
 		case 'w': o->lr_w = opt_f64("--lr-w", optarg, 0, 1e6); break;
 		case 'v': o->lr_vb = opt_f64("--lr-vbias", optarg, 0, 1e6); break;
-		case 'h': o->lr_hb = opt_f64("--lr-hbias", optarg, 0, 1e6); break;
+		case 'h' + 256: o->lr_hb = opt_f64("--lr-hbias", optarg, 0, 1e6); break;
 		case 'g': o->lr_s = opt_f64("--lr-sigma", optarg, 0, 1e6); break;
 		case 'm': {   /* cut up a copy: argv stays as typed, for the history and --f64 */
 			char *arg = xstrdup(optarg), *comma = strchr(arg, ','), *at = comma ? strchr(comma, '@') : NULL;
@@ -614,6 +614,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		case 'Z': o->comm_only = 1; break;
 		case 'F': o->f64 = 1; break;
 		case 'q': tiny_quiet = 1; break;
+		case 'h':
 		case '?' + 256: printf("usage: %s\n", usage_line); exit(0);
 		default: usage();
 		}

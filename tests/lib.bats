@@ -35,3 +35,19 @@ load helpers/common
 	fi
 	assert_output --partial "Done "
 }
+
+@test "every program answers --version, -h and --help on stdout with exit 0" {
+	commit=$(git -C "$TINY_ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+	n=0
+	for p in "$TINY_ROOT"/bin/tiny-*; do
+		name=${p##*/}
+		run -0 --separate-stderr "$p" --version
+		assert_output "$name (tiny, stream format 1) $commit"
+		run -0 --separate-stderr "$p" -h
+		[[ "$output" == "usage: $name"* ]]
+		run -0 --separate-stderr "$p" --help
+		[[ "$output" == "usage: $name"* ]]
+		n=$((n + 1))
+	done
+	[ "$n" -ge 20 ]
+}
