@@ -9,7 +9,9 @@
  * ($XDG_CACHE_HOME/tiny, else ~/.cache/tiny) with a progress bar; an
  * interrupted download resumes (or restarts where the server cannot resume)
  * from NAME.part, and the file enters the cache, by rename, only after its
- * MD5 matches.  --source takes another URL, or a local tarball (read in
+ * MD5 matches.  The cache is keyed by the MD5: a file of another --md5
+ * (a mirror's own copy) is kept as NAME.md5-HEX beside the official one.
+ * --source takes another URL, or a local tarball (read in
  * place; a checksum mismatch is then only a warning).  The records are read
  * straight out of the gzip'd tar with libarchive, checked whole (members,
  * sizes, labels against the meta files), and only then written:
@@ -587,9 +589,15 @@ static void cifar_write(const dataset_t *ds, int split_mask, const char *source,
 		if (access(path, R_OK) != 0)
 			die("%s:", path);
 	} else {
+		/* the cache is keyed by content: the official file under its
+		 * own name, a file of another --md5 (a mirror's own copy) under
+		 * NAME.md5-HEX, so that neither removes the other */
 		char *dir = cache_dir();
-		path = xmalloc(strlen(dir) + strlen(ds->file) + 2);
-		sprintf(path, "%s/%s", dir, ds->file);
+		path = xmalloc(strlen(dir) + strlen(ds->file) + 48);
+		if (!strcmp(md5, ds->md5))
+			sprintf(path, "%s/%s", dir, ds->file);
+		else
+			sprintf(path, "%s/%s.md5-%s", dir, ds->file, md5);
 		free(dir);
 		if (access(path, F_OK) != 0) {
 			curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -91,6 +91,8 @@ make_tarball() {
 	tar -C "$tree" -cf - cifar-10-batches-bin | gzip -n >"$SRV/$NAME"
 	SIZE=$(stat -c %s "$SRV/$NAME")
 	MD5=$(md5sum "$SRV/$NAME" | cut -d' ' -f1)
+	# not the official MD5: the cache keeps this file under its own
+	CACHED="$CACHE/$NAME.md5-$MD5"
 	[ "$SIZE" -ge 200000 ]
 }
 
@@ -127,14 +129,13 @@ assert_stream() {
 
 # The download is in the cache, whole, and no .part is left.
 assert_cached() {
-	cmp "$SRV/$NAME" "$CACHE/$NAME"
-	[ ! -e "$CACHE/$NAME.part" ]
+	cmp "$SRV/$NAME" "$CACHED"
+	[ ! -e "$CACHED.part" ]
 }
 
-# Nothing in the cache: no entry and no .part.
+# Nothing in the cache: no entry and no .part, under any name.
 assert_not_cached() {
-	[ ! -e "$CACHE/$NAME" ]
-	[ ! -e "$CACHE/$NAME.part" ]
+	[ -z "$(ls -A "$CACHE" 2>/dev/null)" ]
 }
 
 # --- the tests -------------------------------------------------------------------
@@ -189,7 +190,7 @@ assert_not_cached() {
 @test "a .part left by an interrupted earlier run is resumed" {
 	local keep=$((SIZE / 3))
 	mkdir -p "$CACHE"
-	head -c "$keep" "$SRV/$NAME" >"$CACHE/$NAME.part"
+	head -c "$keep" "$SRV/$NAME" >"$CACHED.part"
 	run -0 --separate-stderr fetch -q --source "$BASE/ok/$NAME" --md5 "$MD5"
 	assert_equal "$stderr" ""
 	run -0 cat "$HTTPD_LOG"
@@ -201,7 +202,7 @@ assert_not_cached() {
 @test "a .part that is not a prefix and longer than the file (416) is restarted and the result is correct" {
 	local junk=$((SIZE + 1000))
 	mkdir -p "$CACHE"
-	head -c "$junk" /dev/urandom >"$CACHE/$NAME.part"
+	head -c "$junk" /dev/urandom >"$CACHED.part"
 	run -0 --separate-stderr fetch -q --source "$BASE/ok/$NAME" --md5 "$MD5"
 	assert_equal "$stderr" ""
 	# a Range past the end (416), then the whole file from the start
@@ -259,4 +260,24 @@ assert_not_cached() {
 	[[ "$stderr" == "tiny-fetch: $BASE/ok/$NAME: download failed: "* ]]
 	[ ! -s "$OUT" ]
 	assert_not_cached
+}
+
+@test "the cache is keyed by MD5: a mirror's file and the official one do not remove each other" {
+	mkdir -p "$CACHE"
+	# a stand-in for a cached official download, which a mirror's fetch must
+	# leave alone: the same records, compressed again (another MD5)
+	gzip -dc "$SRV/$NAME" | gzip -1 >"$CACHE/cifar-10-binary.tar.gz"
+	local stand_in
+	stand_in=$(md5sum <"$CACHE/cifar-10-binary.tar.gz")
+	run -0 --separate-stderr fetch -q --source "$BASE/ok/$NAME" --md5 "$MD5"
+	assert_cached
+	assert_equal "$(md5sum <"$CACHE/cifar-10-binary.tar.gz")" "$stand_in"
+	# a plain fetch finds the stand-in's MD5 wrong and removes it, not the mirror's file
+	run -1 --separate-stderr fetch -q
+	[[ "$stderr" == *"cifar-10-binary.tar.gz: the cached file's MD5"* ]]
+	[ ! -e "$CACHE/cifar-10-binary.tar.gz" ]
+	assert_cached
+	run -0 --separate-stderr fetch -q --split test --source "$BASE/ok/$NAME" --md5 "$MD5"
+	assert_stream test
+	assert_equal "$(requests)" 1
 }
