@@ -7,6 +7,12 @@
 # into build/data) or, where ../shared is absent, one built from synthetic
 # images in the same layout.  Best of RUNS runs each; MB/s is the
 # uncompressed tar size over the time.
+#
+# Then the chain tiny-fetch | tiny-label-filter | tiny-info on the 60000
+# images, the stream's checks on every byte of a filter's count-unknown
+# output (its trailer, formats/stream.md) included; BASE=DIR also times
+# DIR's programs (another commit's bin/) on the same chain, in the same
+# run (target: within 3%).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 RUNS=${RUNS:-3}
@@ -53,3 +59,17 @@ awk -v raw="$raw" -v tz="$tz" -v tf="$tf" 'BEGIN {
 	printf "tiny-fetch / zcat rate: %.2f (target >= 0.80)\n", tz / tf
 	exit !(tz / tf >= 0.8)
 }'
+
+chain() {  # chain DIR: the 60000 images through DIR's fetch, label-filter and info
+	"$1/tiny-fetch" -q cifar-10 --split all --source "$tarball" --md5 "$md5" |
+		"$1/tiny-label-filter" -q --drop 9 | "$1/tiny-info" -q
+}
+kept=$(chain bin | awk '$1 == "records" { print $2 }')
+[ "$kept" = 54000 ] || { echo "bench: the chain kept $kept records, not 54000" >&2; exit 1; }
+tc=$(best chain bin)
+awk -v t="$tc" -v raw="$raw" 'BEGIN { printf "fetch | label-filter --drop 9 | info  %6.3f s  %7.1f MB/s\n", t, raw / t / 1e6 }'
+if [ -n "${BASE:-}" ]; then
+	tb=$(best chain "$BASE")
+	awk -v t="$tc" -v b="$tb" -v d="$BASE" 'BEGIN {
+		printf "the same with %s: %6.3f s; this build / that: %.3f (target within 3%%)\n", d, b, t / b }'
+fi

@@ -169,11 +169,27 @@ void sout_write_fields(sout_t *s, const void *const *fields)
 	s->nwritten++;
 }
 
+/* The trailer of a count-unknown stream of n records: the magic, then n as
+ * a little-endian u64. */
+static void trailer_make(unsigned char t[TINY_TRAILER], int64_t n)
+{
+	memcpy(t, TINY_TRAILER_MAGIC, 8);
+	for (int i = 0; i < 8; i++)
+		t[8 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+}
+
 void sout_close(sout_t *s)
 {
 	if (s->h.count != TINY_COUNT_UNKNOWN && s->nwritten != s->h.count)
 		die("%s: wrote %" PRId64 " of the %" PRId64 " records the header promised", s->name, s->nwritten,
 		    s->h.count);
+	/* Only a writer that got this far ends its stream: one that dies
+	 * midway leaves a stream that every reader rejects. */
+	if (s->h.count == TINY_COUNT_UNKNOWN) {
+		unsigned char t[TINY_TRAILER];
+		trailer_make(t, s->nwritten);
+		xfwrite(t, sizeof t, s->fp, s->name);
+	}
 	if (s->fp == stdout) {
 		close_stdout();
 	} else {
@@ -193,6 +209,32 @@ void sout_close(sout_t *s)
 }
 
 /* --- input ----------------------------------------------------------------- */
+
+/* A count-unknown stream whose last `left` bytes (after the records read
+ * so far) are not a trailer. */
+static void no_trailer(const sin_t *s, int64_t left)
+{
+	int64_t R = s->h.recsize;
+	die("%s: truncated: the count-unknown stream ends without its trailer, after %" PRId64 " records and %" PRId64
+	    " bytes (it was cut short, or its writer failed)", s->name, s->nread + left / R, left % R);
+}
+
+/* Die unless t is the trailer of a count-unknown stream whose records
+ * before it are `body` bytes. */
+static void trailer_check(const sin_t *s, const unsigned char *t, int64_t body)
+{
+	int64_t R = s->h.recsize;
+	if (memcmp(t, TINY_TRAILER_MAGIC, 8) != 0)
+		no_trailer(s, body + TINY_TRAILER);
+	if (body % R)
+		die("%s: truncated last record: %" PRId64 " of %" PRId64 " bytes", s->name, body % R, R);
+	uint64_t n = 0;
+	for (int i = 0; i < 8; i++)
+		n |= (uint64_t)t[8 + i] << (8 * i);
+	if (n != (uint64_t)(s->nread + body / R))
+		die("%s: the trailer counts %" PRIu64 " records, the stream holds %" PRId64, s->name, n,
+		    s->nread + body / R);
+}
 
 sin_t *sin_open(const char *path)
 {
@@ -252,9 +294,14 @@ sin_t *sin_open(const char *path)
 				die("%s: %" PRId64 " bytes of data after the last of %" PRId64 " records", s->name,
 				    body - want, s->h.count);
 		} else {
-			if (body % R)
-				die("%s: truncated last record: %" PRId64 " of %" PRId64 " bytes", s->name, body % R, R);
-			s->h.count = body / R;
+			unsigned char t[TINY_TRAILER];
+			if (body < TINY_TRAILER)
+				no_trailer(s, body);
+			if (pread(fileno(s->fp), t, sizeof t, (off_t)(start + (int64_t)hl + body - TINY_TRAILER)) !=
+			    TINY_TRAILER)
+				die("%s: read error:", s->name);
+			trailer_check(s, t, body - TINY_TRAILER);
+			s->h.count = (body - TINY_TRAILER) / R;
 		}
 	}
 	snprintf(tiny_last_input, sizeof tiny_last_input, "%s", s->name);
@@ -262,33 +309,65 @@ sin_t *sin_open(const char *path)
 	return s;
 }
 
+/* Count unknown through a pipe: deliver records only while TINY_TRAILER
+ * more bytes follow them; at the end, the last TINY_TRAILER bytes are the
+ * trailer. */
+static int64_t read_unknown(sin_t *s, unsigned char *buf, int64_t want)
+{
+	size_t need = (size_t)(want * s->h.recsize), take = (size_t)s->nlook < need ? (size_t)s->nlook : need, k;
+	memcpy(buf, s->look, take);
+	memmove(s->look, s->look + take, (size_t)s->nlook - take);
+	s->nlook -= (int)take;
+	k = take;
+	if (k < need)
+		k += fread(buf + k, 1, need - k, s->fp);
+	if (k == need)
+		s->nlook += (int)fread(s->look + s->nlook, 1, TINY_TRAILER - (size_t)s->nlook, s->fp);
+	if (ferror(s->fp))
+		die("%s: read error:", s->name);
+	if (k == need && s->nlook == TINY_TRAILER)
+		return want;
+	/* the end: the records are in buf, the trailer straddles buf and look */
+	s->eof = 1;
+	int64_t total = (int64_t)k + s->nlook, body = total - TINY_TRAILER;
+	if (total < TINY_TRAILER)
+		no_trailer(s, total);
+	unsigned char t[TINY_TRAILER];
+	memcpy(t, buf + body, (size_t)((int64_t)k - body));
+	memcpy(t + ((int64_t)k - body), s->look, (size_t)s->nlook);
+	trailer_check(s, t, body);
+	return body / s->h.recsize;
+}
+
 int64_t sin_read(sin_t *s, void *buf, int64_t max)
 {
 	int64_t R = s->h.recsize, want = max;
 	if (s->eof || max <= 0)
 		return 0;
-	if (s->h.count != TINY_COUNT_UNKNOWN && want > s->h.count - s->nread)
+	if (s->h.count == TINY_COUNT_UNKNOWN) {
+		int64_t nrec = read_unknown(s, buf, want);
+		s->nread += nrec;
+		return nrec;
+	}
+	if (want > s->h.count - s->nread)
 		want = s->h.count - s->nread;
 	size_t got = want > 0 ? fread(buf, 1, (size_t)(want * R), s->fp) : 0;
 	if (ferror(s->fp))
 		die("%s: read error:", s->name);
 	int64_t nrec = got / R;
-	if (s->h.count != TINY_COUNT_UNKNOWN) {
-		if (nrec < want)
-			die("%s: truncated: the header promises %" PRId64 " records, the stream ends after %" PRId64
-			    " and %" PRId64 " bytes",
-			    s->name, s->h.count, s->nread + nrec, (int64_t)(got % R));
-		if (s->nread + nrec == s->h.count) {
-			/* everything promised is here: anything more is an error */
-			if (fgetc(s->fp) != EOF)
-				die("%s: data after the last of %" PRId64 " records", s->name, s->h.count);
-			s->eof = 1;
-		}
-	} else {
-		if (got % R)
-			die("%s: truncated last record: %" PRId64 " of %" PRId64 " bytes", s->name, (int64_t)(got % R), R);
-		if (nrec < want)
-			s->eof = 1;
+	if (nrec < want)
+		die("%s: truncated: the header promises %" PRId64 " records, the stream ends after %" PRId64
+		    " and %" PRId64 " bytes",
+		    s->name, s->h.count, s->nread + nrec, (int64_t)(got % R));
+	if (s->nread + nrec == s->h.count) {
+		/* everything promised is here: a count-unknown file's trailer,
+		 * checked at open, and then nothing more */
+		unsigned char t[TINY_TRAILER];
+		if (s->declared == TINY_COUNT_UNKNOWN && fread(t, 1, sizeof t, s->fp) != sizeof t)
+			die("%s: truncated: the trailer is gone (was the file cut while being read?)", s->name);
+		if (fgetc(s->fp) != EOF)
+			die("%s: data after the last of %" PRId64 " records", s->name, s->h.count);
+		s->eof = 1;
 	}
 	s->nread += nrec;
 	return nrec;

@@ -65,6 +65,10 @@ void tmpfile_unlink_all(void);
 #define TINY_MAGIC       "TINY"
 #define TINY_VERSION     1
 #define TINY_ALIGN       64            /* body starts at a multiple of this */
+/* A count-unknown stream ends with a trailer: these 8 bytes, then the
+ * record count as a little-endian u64 (formats/stream.md). */
+#define TINY_TRAILER_MAGIC "TINYEND\n"
+#define TINY_TRAILER     16
 #define TINY_HDR_MAX     (1 << 20)     /* longest header, bytes */
 #define TINY_MAX_FIELDS  64
 #define TINY_MAX_RANK    4
@@ -172,6 +176,10 @@ typedef struct {
 	int64_t hdrlen;
 	int64_t start;     /* where the stream starts in a regular file, else -1 */
 	int eof;
+	/* count unknown through a pipe: the last TINY_TRAILER bytes of the
+	 * input are the trailer, so the reader holds back that many */
+	unsigned char look[16];
+	int nlook;
 } sin_t;
 
 /* Open path ("-" or NULL: stdin), read and check the header, die with

@@ -65,6 +65,8 @@ bad() {
 @test "bad: an attribute name starting with a digit" { bad attr-name "attribute name '9lives'"; }
 @test "bad: a line that is none of count, field, attr, end" { bad unknown-line "unknown line 'note hello'"; }
 @test "bad: count unknown and a partial last record" { bad truncated-record "truncated last record: 2 of 4 bytes"; }
+@test "bad: count unknown without the trailer" { bad no-trailer "ends without its trailer, after 3 records and 0 bytes"; }
+@test "bad: count unknown, a trailer with another count" { bad trailer-count "the trailer counts 2 records, the stream holds 3"; }
 @test "bad: fewer records than the count" { bad fewer-records "the header promises 3 records"; }
 @test "bad: data after the last counted record" { bad trailing-data "data after the last of 1 records"; }
 
@@ -112,7 +114,7 @@ bad() {
 	done
 	# --json reads no record, so through a pipe only header rules apply
 	for f in "$BAD"/*.tiny; do
-		case ${f##*/} in truncated-record.* | fewer-records.* | trailing-data.*) continue ;; esac
+		case ${f##*/} in truncated-record.* | fewer-records.* | trailing-data.* | no-trailer.* | trailer-count.*) continue ;; esac
 		run -1 --separate-stderr via_pipe "$f" tiny-info --json
 		assert_output ""
 	done
@@ -235,4 +237,67 @@ for r in data:
 	head -c 128 < <(cat "$BATS_TEST_TMPDIR/h" - </dev/zero | tr '\0' '\n') >"$BATS_TEST_TMPDIR/huge.hdr"
 	run -1 --separate-stderr bash -c "ulimit -v 1000000; cat '$BATS_TEST_TMPDIR/huge.hdr' | tiny-dump"
 	assert_equal "$stderr" "tiny-dump: out of memory allocating 1600000000 bytes (the last input opened, stdin, has records of 1600000000 bytes)"
+}
+
+@test "a cut anywhere in a stream, through any chain of stages, fails the last reader" {
+	local f="$BATS_TEST_TMPDIR/s.tiny" cut chain
+	tiny-fetch -q synthetic --count 400 >"$f"
+	local size hl=256 R=3073
+	size=$(stat -c %s "$f")
+	[ "$(head -n 1 "$f")" == "TINY 1 $hl" ]
+	# every chain succeeds on the whole stream
+	local chains=("tiny-label-filter --keep hbar,vbar,plus"
+		"tiny-label-filter --drop ring | tiny-patchify --size 8 --stride 8"
+		"tiny-take --first 300 | tiny-label-filter --keep ring | tiny-take --first 20"
+		"tiny-patchify --size 6 --random 2 --normalize 10")
+	local whole=()
+	for chain in "${chains[@]}"; do
+		run -0 --separate-stderr bash -c "cat '$f' | $chain | tiny-dump --fields label | md5sum"
+		whole+=("$output")
+	done
+	# cuts: inside the header, on record boundaries (where a filter's output
+	# can end on a boundary of its own), inside records, one byte short.
+	# The last reader must fail (no pipefail: it alone), except where the
+	# chain never needed the part cut off (tiny-take --first 300 of 333
+	# records) and its output is exactly the whole stream's.
+	local i failed=0 passed=0
+	for cut in 0 100 $hl $((hl + R)) $((hl + 37 * R)) $((hl + 100 * R + 1)) $((hl + 211 * R)) \
+		$((hl + 256 * R)) $((hl + 333 * R + 1000)) $((hl + 399 * R)) $((size - 1)); do
+		for i in "${!chains[@]}"; do
+			chain=${chains[$i]}
+			run bash -c "head -c $cut '$f' | $chain 2>/dev/null | tiny-info"
+			if [ "$status" -eq 0 ]; then
+				run -0 --separate-stderr bash -c "head -c $cut '$f' | $chain | tiny-dump --fields label | md5sum"
+				[ "$output" == "${whole[$i]}" ] || { echo "cut $cut through '$chain' passed as a stream"; return 1; }
+				[[ $chain == "tiny-take --first 300"* ]] && ((cut > hl + 300 * R)) ||
+					{ echo "cut $cut through '$chain' was not detected"; return 1; }
+				passed=$((passed + 1))
+			else
+				failed=$((failed + 1))
+			fi
+		done
+	done
+	[ "$passed" -eq 3 ] && [ "$failed" -eq 41 ]
+}
+
+@test "count unknown: the trailer is written once, at the end, and checked on a file and a pipe" {
+	mkstream --unknown 'x u8 [4]' <<<'1 2 3 4  5 6 7 8' >"$BATS_TEST_TMPDIR/u.tiny"
+	# 64 header bytes, 2 records of 4, the trailer: TINYEND\n and 2 as u64
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/u.tiny")" -eq $((64 + 8 + 16)) ]
+	[ "$(tail -c 16 "$BATS_TEST_TMPDIR/u.tiny" | od -An -tx1 | tr -d ' \n')" == 54494e59454e440a0200000000000000 ]
+	# a second stream's records after the trailer are caught: the trailer is not last
+	cat "$BATS_TEST_TMPDIR/u.tiny" <(tail -c 24 "$BATS_TEST_TMPDIR/u.tiny") >"$BATS_TEST_TMPDIR/two.tiny"
+	run -1 tiny-info "$BATS_TEST_TMPDIR/two.tiny"
+	assert_output --partial "the trailer counts 2 records, the stream holds 8"
+	run -1 via_pipe "$BATS_TEST_TMPDIR/two.tiny" tiny-info
+	assert_output --partial "the trailer counts 2 records, the stream holds 8"
+	# NumPy's loader leaves the trailer out and rejects a stream without it
+	npy_ok
+	run -0 $PY -c 'import sys; sys.path.insert(0, "formats"); from tiny_stream import load
+print(load(sys.argv[1])["x"].tolist())' "$BATS_TEST_TMPDIR/u.tiny"
+	assert_output "[[1, 2, 3, 4], [5, 6, 7, 8]]"
+	head -c 72 "$BATS_TEST_TMPDIR/u.tiny" >"$BATS_TEST_TMPDIR/cut.tiny"
+	run -1 $PY -c 'import sys; sys.path.insert(0, "formats"); from tiny_stream import load; load(sys.argv[1])' \
+		"$BATS_TEST_TMPDIR/cut.tiny"
+	assert_output --partial "without its trailer"
 }
