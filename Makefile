@@ -11,6 +11,7 @@
 #   make table4.1   the report's Table 4.1: bytes sent by distributed RBM training
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
+#   make fuzz-stages  every stage, sanitized, on FUZZ_RUNS mutated data and model streams
 #   make BLAS=openblas ...   link OpenBLAS instead of BLIS
 .DEFAULT_GOAL := all
 SHELL := bash
@@ -100,7 +101,7 @@ LIB_A := build/libtiny.a
 LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
-.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 conv dedupe-study table4.1 bench fuzz clean
+.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 conv dedupe-study table4.1 bench fuzz fuzz-stages clean
 all: deps $(BINS) $(TEST_TOOLS)
 
 # --version: the commit the programs were built from, rewritten only when
@@ -183,7 +184,23 @@ fuzz: build/fuzz/header_fuzz
 		build/fuzz/corpus fuzz/seeds 2>build/fuzz/log || { tail -40 build/fuzz/log; exit 1; }
 	@grep -E '^#[0-9]+.*DONE' build/fuzz/log | tail -1
 
-test: all build/fuzz/header_fuzz
+# Every stage under AddressSanitizer and UBSan, built from a copy of the
+# sources in build/asan (bin/ stays the optimised build), run on mutated
+# data and model streams (tests/tools/fuzz-stages.py): FUZZ_RUNS runs from
+# FUZZ_SEED; tests/fuzz-stages.bats runs a short pass of it.
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_RUNS ?= 100000
+FUZZ_SEED ?= 1
+build/asan/.built: $(wildcard lib/* stages/*) Makefile build/version.h
+	rm -rf build/asan/lib build/asan/stages && mkdir -p build/asan/build
+	cp -r Makefile lib stages build/asan/ && cp build/version.h build/asan/build/
+	$(MAKE) -C build/asan --no-print-directory CFLAGS="$(ASAN_CFLAGS)" $(BINS) >build/asan/log 2>&1 || \
+		{ tail -20 build/asan/log; exit 1; }
+	touch $@
+fuzz-stages: all build/asan/.built
+	tests/tools/fuzz-stages.py --bin build/asan/bin --runs $(FUZZ_RUNS) --seed $(FUZZ_SEED)
+
+test: all build/fuzz/header_fuzz build/asan/.built
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bats --formatter tap tests
 
 demo: all
