@@ -201,7 +201,7 @@ fuzz-stages: all build/asan/.built
 	tests/tools/fuzz-stages.py --bin build/asan/bin --runs $(FUZZ_RUNS) --seed $(FUZZ_SEED)
 
 test: all build/fuzz/header_fuzz build/asan/.built
-	FUZZ_SECONDS=$(FUZZ_SECONDS) bats --formatter tap tests
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bats --formatter tap tests | tests/tools/tap-summary
 
 demo: all
 	$(MAKE) -f pipelines/demo.mk
