@@ -288,15 +288,18 @@ void pred_close(pred_out_t *p)
 void lr_load(lr_model_t *m, sin_t *ms)
 {
 	memset(m, 0, sizeof *m);
-	const tfield *fw = th_need(&ms->h, "W", ms->name), *fb = th_need(&ms->h, "b", ms->name);
-	int mi = th_find(&ms->h, "mu"), si = th_find(&ms->h, "sd");
-	const tfield *fmu = mi >= 0 ? &ms->h.fields[mi] : NULL, *fsd = si >= 0 ? &ms->h.fields[si] : NULL;
-	if (ms->h.count != 1 || fw->dtype != DT_F32 || fw->rank != 2 || fb->dtype != DT_F32 || fb->rank != 1 ||
-	    fb->n != fw->dims[1] || !fmu != !fsd ||
-	    (fmu && (fmu->dtype != DT_F32 || fsd->dtype != DT_F32 || fmu->n != fw->dims[0] || fsd->n != fw->dims[0])))
+	const char *kind = "tiny-logreg model";
+	if (th_find(&ms->h, "W") < 0 || th_find(&ms->h, "b") < 0)
 		die("%s: not a tiny-logreg model (expected one record with W f32 [D,K], b f32 [K], "
 		    "and optionally mu, sd f32 [D])",
 		    ms->name);
+	const tfield *fw = model_field(ms, kind, "W", DT_F32, 2, (int64_t[]){-1, -1}, "D,K");
+	const tfield *fb = model_field(ms, kind, "b", DT_F32, 1, (int64_t[]){fw->dims[1]}, NULL);
+	const tfield *fmu = NULL, *fsd = NULL;
+	if (th_find(&ms->h, "mu") >= 0 || th_find(&ms->h, "sd") >= 0) {
+		fmu = model_field(ms, kind, "mu", DT_F32, 1, (int64_t[]){fw->dims[0]}, NULL);
+		fsd = model_field(ms, kind, "sd", DT_F32, 1, (int64_t[]){fw->dims[0]}, NULL);
+	}
 	int64_t D = m->D = fw->dims[0], K = m->K = fw->dims[1];
 	const char *cl = th_attr(&ms->h, "classes");
 	m->classes = cl ? xstrdup(cl) : NULL;

@@ -88,17 +88,15 @@ void RBM(pack)(const RBM(t) *m, const theader *h, unsigned char *rec)
 void RBM(load)(RBM(t) *m, sin_t *s, unsigned char **rec_out)
 {
 	const theader *h = &s->h;
-	int wi = th_find(h, "W"), vi = th_find(h, "vbias"), hi = th_find(h, "hbias"), si = th_find(h, "sigma");
 	const char *vis = th_attr(h, "rbm_visible");
-	if (wi < 0 || vi < 0 || hi < 0 || si < 0 || !vis)
+	if (th_find(h, "W") < 0 || th_find(h, "hbias") < 0 || !vis)
 		die("%s: not an RBM model (expected fields W, vbias, hbias, sigma and the attribute rbm_visible)",
 		    s->name);
-	const tfield *fw = &h->fields[wi], *fv = &h->fields[vi], *fh = &h->fields[hi], *fs = &h->fields[si];
-	if (h->count != 1)
-		die("%s: an RBM model has one record, this has %" PRId64, s->name, h->count);
-	if (fw->rank != 2 || fv->rank != 1 || fh->rank != 1 || fs->rank != 1 || fv->n != fw->dims[0] ||
-	    fs->n != fw->dims[0] || fh->n != fw->dims[1])
-		die("%s: RBM fields disagree: expected W [V,H], vbias [V], hbias [H], sigma [V]", s->name);
+	const char *kind = "tiny-rbm-train model";
+	const tfield *fw = model_field(s, kind, "W", -1, 2, (int64_t[]){-1, -1}, "V,H");
+	const tfield *fv = model_field(s, kind, "vbias", -1, 1, (int64_t[]){fw->dims[0]}, NULL),
+		     *fh = model_field(s, kind, "hbias", -1, 1, (int64_t[]){fw->dims[1]}, NULL),
+		     *fs = model_field(s, kind, "sigma", -1, 1, (int64_t[]){fw->dims[0]}, NULL);
 	if (fw->dims[0] > INT32_MAX || fw->dims[1] > INT32_MAX)
 		die("%s: W is too large for BLAS", s->name);
 	int gaussian = !strcmp(vis, "gaussian");

@@ -412,3 +412,49 @@ void sin_close(sin_t *s)
 	free(s->name);
 	free(s);
 }
+
+/* --- models ---------------------------------------------------------------- */
+
+static void format_shape(char *out, size_t n, int rank, const int64_t *dims, const char *sym)
+{
+	/* sym: the dimensions' names, comma-separated, for those given as -1 */
+	char names[4][16] = {{0}};
+	for (int i = 0; i < rank && sym && *sym; i++) {
+		size_t len = strcspn(sym, ",");
+		snprintf(names[i], sizeof names[i], "%.*s", (int)len, sym);
+		sym += len + (sym[len] == ',');
+	}
+	size_t used = (size_t)snprintf(out, n, "[");
+	for (int i = 0; i < rank && used < n; i++) {
+		if (dims[i] >= 0)
+			used += (size_t)snprintf(out + used, n - used, "%s%" PRId64, i ? "," : "", dims[i]);
+		else
+			used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "," : "", names[i][0] ? names[i] : "N");
+	}
+	if (used < n)
+		snprintf(out + used, n - used, "]");
+}
+
+const tfield *model_field(const sin_t *s, const char *kind, const char *name, int dtype, int rank,
+			  const int64_t *dims, const char *sym)
+{
+	char want[128], got[128];
+	format_shape(want, sizeof want, rank, dims, sym);
+	const char *dts = dtype < 0 ? "f32 or f64" : dtype_names[dtype];
+	if (s->h.count != 1)
+		die("%s: a %s has one record, this stream has %s", s->name, kind,
+		    s->declared == TINY_COUNT_UNKNOWN ? "count unknown" : s->h.count == 0 ? "none" : "several");
+	int i = th_find(&s->h, name);
+	if (i < 0)
+		die("%s: a %s has a field %s %s %s; this stream has none", s->name, kind, name, dts, want);
+	const tfield *f = &s->h.fields[i];
+	int ok = f->rank == rank && (dtype < 0 ? f->dtype == DT_F32 || f->dtype == DT_F64 : (int)f->dtype == dtype);
+	for (int d = 0; ok && d < rank; d++)
+		ok = dims[d] < 0 || f->dims[d] == dims[d];
+	if (!ok) {
+		format_shape(got, sizeof got, f->rank, f->dims, NULL);
+		die("%s: field '%s' of a %s must be %s %s, not %s %s", s->name, name, kind, dts, want,
+		    dtype_names[f->dtype], got);
+	}
+	return f;
+}

@@ -197,6 +197,16 @@ int64_t sin_read_f32(sin_t *s, const char *field, float *out, int64_t max);
 void sin_seek(sin_t *s, int64_t rec);
 void sin_close(sin_t *s);
 
+/* The one check of a model's fields that every model loader makes: s (a
+ * `kind` model, "tiny-zca model") must hold one record and the field
+ * `name` of dtype `dtype` (-1: f32 or f64) and shape dims[0..rank), a dim
+ * of -1 matching any (named in messages by the comma-separated sym, e.g.
+ * "D,K").  Dies with one line naming the file, the field, the shape
+ * expected and the one found:
+ *   "c.tiny: field 'usigma' of a checkpoint of this RBM must be f32 or f64 [192], not f32 [384]" */
+const tfield *model_field(const sin_t *s, const char *kind, const char *name, int dtype, int rank,
+			  const int64_t *dims, const char *sym);
+
 typedef struct {
 	FILE *fp;
 	char *name;        /* for messages */

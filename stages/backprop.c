@@ -454,16 +454,18 @@ static void net_load(net_t *net, sin_t *ms)
 	const theader *h = &ms->h;
 	net->L = th_find(h, "W2") >= 0 ? 2 : 1;
 	const tfield *fw[MAX_HIDDEN + 1], *fb[MAX_HIDDEN + 1];
-	int ok = h->count == 1;
-	for (int l = 0; l <= net->L; l++) {
-		fw[l] = th_need(h, w_field(net, l), ms->name);
-		fb[l] = th_need(h, b_field(net, l), ms->name);
-		ok = ok && fw[l]->dtype == DT_F32 && fw[l]->rank == 2 && fb[l]->dtype == DT_F32 && fb[l]->rank == 1 &&
-		     fb[l]->n == fw[l]->dims[1] && (l == 0 || fw[l]->dims[0] == fw[l - 1]->dims[1]);
-		if (ok && l == 0)
-			net->n[0] = fw[0]->dims[0];
-		if (ok)
+	int ok = th_find(h, "W1") >= 0 && th_find(h, "Wo") >= 0;
+	if (ok) {
+		/* each layer's W [n_l, n_l+1] chained to the one before, its b [n_l+1] */
+		const char *kind = "tiny-backprop model";
+		for (int l = 0; l <= net->L; l++) {
+			fw[l] = model_field(ms, kind, w_field(net, l), DT_F32, 2,
+					    (int64_t[]){l ? net->n[l] : -1, -1}, l ? NULL : "D,H1");
+			if (l == 0)
+				net->n[0] = fw[0]->dims[0];
 			net->n[l + 1] = fw[l]->dims[1];
+			fb[l] = model_field(ms, kind, b_field(net, l), DT_F32, 1, (int64_t[]){net->n[l + 1]}, NULL);
+		}
 	}
 	if (!ok || net->n[net->L + 1] < 2)
 		die("%s: not a tiny-backprop model (expected one record with W1 f32 [D,H1], b1 f32 [H1], "

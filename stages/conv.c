@@ -107,9 +107,7 @@ static void load_bank(bank_t *b, const char *path, int act)
 		b->W = m.W, b->bias = m.hbias, sigma = m.sigma;
 		free(m.vbias);
 	} else {
-		const tfield *fw = th_need(&ms->h, "W", ms->name);
-		if (ms->h.count != 1 || fw->dtype != DT_F32 || fw->rank != 2)
-			die("%s: not a filter bank (expected one record with W f32 [D,K])", ms->name);
+		const tfield *fw = model_field(ms, "filter bank", "W", DT_F32, 2, (int64_t[]){-1, -1}, "D,K");
 		b->D = fw->dims[0], b->K = fw->dims[1];
 		unsigned char *rec = xmalloc((size_t)ms->h.recsize);
 		if (sin_read(ms, rec, 1) != 1)
@@ -159,10 +157,8 @@ static void load_zca(zca_t *z, const char *path, const bank_t *b, const char *ba
 		return;
 	}
 	sin_t *ms = sin_open(path);
-	const tfield *fm = th_need(&ms->h, "mean", ms->name), *fw = th_need(&ms->h, "W", ms->name);
-	if (ms->h.count != 1 || fm->dtype != DT_F32 || fm->rank != 1 || fw->dtype != DT_F32 || fw->rank != 2 ||
-	    fw->dims[0] != fm->n || fw->dims[1] != fm->n)
-		die("%s: not a tiny-zca model (expected mean f32 [D] and W f32 [D,D])", ms->name);
+	const tfield *fm = model_field(ms, "tiny-zca model", "mean", DT_F32, 1, (int64_t[]){-1}, "D");
+	const tfield *fw = model_field(ms, "tiny-zca model", "W", DT_F32, 2, (int64_t[]){fm->n, fm->n}, NULL);
 	if (fm->n != b->D)
 		die("%s whitens %" PRId64 " values; the bank's patches have %" PRId64, ms->name, fm->n, b->D);
 	unsigned char *rec = xmalloc((size_t)ms->h.recsize);

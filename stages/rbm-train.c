@@ -355,16 +355,7 @@ static void write_log(const char *path, const logrec_t *l, int64_t n, const thea
  * shape (d0) or (d0,d1) of the model's parameter it belongs to. */
 static const tfield *state_field(const sin_t *ini, const char *name, int rank, int64_t d0, int64_t d1)
 {
-	int i = th_find(&ini->h, name);
-	const tfield *f = i >= 0 ? &ini->h.fields[i] : NULL;
-	if (!f || (f->dtype != DT_F32 && f->dtype != DT_F64) || f->rank != rank || f->dims[0] != d0 ||
-	    (rank == 2 && f->dims[1] != d1)) {
-		char shape[64];
-		snprintf(shape, sizeof shape, rank == 2 ? "%" PRId64 ",%" PRId64 : "%" PRId64, d0, d1);
-		die("%s: not a checkpoint of this model: expected a field %s f32 or f64 [%s]%s", ini->name, name, shape,
-		    f ? "" : ", found none");
-	}
-	return f;
+	return model_field(ini, "checkpoint of this RBM", name, -1, rank, (int64_t[]){d0, d1}, NULL);
 }
 
 /* A checkpoint's position attribute (train_epoch, train_batch): absent is

@@ -171,11 +171,12 @@ static void apply(const char *model_path, const char *path, int mode)
 {
 	int inverse = mode == INVERSE;
 	sin_t *ms = sin_open(model_path);
-	const tfield *fm = th_need(&ms->h, "mean", ms->name),
-		     *fw = th_need(&ms->h, mode == WHITEN ? "W" : mode == INVERSE ? "Winv" : "eigvec", ms->name);
-	if (ms->h.count != 1 || fm->dtype != DT_F32 || fm->rank != 1 || fw->dtype != DT_F32 || fw->rank != 2 ||
-	    fw->dims[0] != fm->n || fw->dims[1] != fm->n)
-		die("%s: not a tiny-zca model (expected mean f32 [D], W, Winv and eigvec f32 [D,D])", ms->name);
+	if (th_find(&ms->h, "mean") < 0 || th_find(&ms->h, "cov") >= 0)
+		die("%s: not a tiny-zca model (expected mean f32 [D], W, Winv and eigvec f32 [D,D])%s", ms->name,
+		    th_find(&ms->h, "cov") >= 0 ? "; this is a covariance: fit a model of it with tiny-zca --fit" : "");
+	const tfield *fm = model_field(ms, "tiny-zca model", "mean", DT_F32, 1, (int64_t[]){-1}, "D");
+	const tfield *fw = model_field(ms, "tiny-zca model", mode == WHITEN ? "W" : mode == INVERSE ? "Winv" : "eigvec",
+				       DT_F32, 2, (int64_t[]){fm->n, fm->n}, NULL);
 	int64_t D = fm->n, kept = D;
 	if (mode == PROJECT) {
 		const char *a = th_attr(&ms->h, "drop");

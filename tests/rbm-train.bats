@@ -413,12 +413,12 @@ PY
 	ck_edit "$T/ck" "$T/bad" "usigma f32 [192]" "usigma f32 [384]" 768
 	run -1 --separate-stderr tiny-rbm-train --epochs 2 --init "$T/bad" "$T/p.tiny"
 	[ -z "$output" ]
-	[ "$stderr" = "tiny-rbm-train: $T/bad: not a checkpoint of this model: expected a field usigma f32 or f64 [192]" ]
+	[ "$stderr" = "tiny-rbm-train: $T/bad: field 'usigma' of a checkpoint of this RBM must be f32 or f64 [192], not f32 [384]" ]
 	# a missing momentum (renamed) made an uninitialised read
 	ck_edit "$T/ck" "$T/bad2" "uvbias" "uvbiaz" 0
 	run -1 --separate-stderr tiny-rbm-train --epochs 2 --init "$T/bad2" "$T/p.tiny"
 	[ -z "$output" ]
-	[[ "$stderr" == *"expected a field uvbias f32 or f64 [192], found none" ]]
+	[ "$stderr" = "tiny-rbm-train: $T/bad2: a checkpoint of this RBM has a field uvbias f32 or f64 [192]; this stream has none" ]
 	ck_edit "$T/ck" "$T/bad3" "train_batch 0" "train_batch x" 0
 	run -1 --separate-stderr tiny-rbm-train --epochs 2 --init "$T/bad3" "$T/p.tiny"
 	[[ "$stderr" == *"attribute train_batch 'x' is not a position"* ]]
