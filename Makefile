@@ -12,6 +12,7 @@
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
 #   make fuzz-stages  every stage, sanitized, on FUZZ_RUNS mutated data and model streams
+#   make install [PREFIX=/usr/local] [DESTDIR=]   the programs, the NumPy loader, the pipelines; make uninstall
 #   make BLAS=openblas ...   link OpenBLAS instead of BLIS
 .DEFAULT_GOAL := all
 SHELL := bash
@@ -101,7 +102,7 @@ LIB_A := build/libtiny.a
 LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
-.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 conv dedupe-study table4.1 bench fuzz fuzz-stages clean
+.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 conv dedupe-study table4.1 bench fuzz fuzz-stages install uninstall clean
 all: deps $(BINS) $(TEST_TOOLS)
 
 # --version: the commit the programs were built from, rewritten only when
@@ -241,6 +242,24 @@ bench: all build/bench/blasrate build/bench/rbmbound
 	bench/classify.sh
 	bench/conv.sh
 	bench/mpi.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the programs into
+# PREFIX/bin, the NumPy loader and the format's documents into
+# PREFIX/share/tiny (formats/), the experiments' make files into
+# PREFIX/share/tiny/pipelines; make uninstall removes exactly those.
+PREFIX ?= /usr/local
+SHARE = $(DESTDIR)$(PREFIX)/share/tiny
+PIPELINE_FILES := $(wildcard pipelines/*)
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/formats $(SHARE)/pipelines
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 formats/*.md formats/tiny_stream.py $(SHARE)/formats/
+	install -m 644 $(PIPELINE_FILES) $(SHARE)/pipelines/
+	chmod 755 $(addprefix $(SHARE)/,$(shell find pipelines -type f -perm -u+x))
+	@echo "installed $(words $(BINS)) programs in $(DESTDIR)$(PREFIX)/bin"
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
+	rm -rf $(SHARE)
 
 clean:
 	rm -rf bin build

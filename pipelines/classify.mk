@@ -35,6 +35,8 @@
 # epochs each).  Training the unwhitened RBM on the data with its 1000
 # least significant directions removed (tiny-zca --project, as section 2.7
 # did) measured 41.96% at 1000 units: the raw pixels stay.
+# the directory of this make file (pipelines/, or where make install put it)
+P := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -71,7 +73,7 @@ $(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) SOURCE=$(or $(SOURCE),download) S
 	RBM_EPOCHS=$(RBM_EPOCHS) H_EPOCHS=$(H_EPOCHS) G_HIDDEN=$(G_HIDDEN) F_HIDDEN=$(F_HIDDEN) F_OPTS=$(F_OPTS) \
 	LR_VALID=$(LR_VALID) LR_L2=$(LR_L2) BP_LR=$(BP_LR) BP_EPOCHS=$(BP_EPOCHS) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED) METHODS=$(METHODS))
 
-TIMED = pipelines/timed $@
+TIMED = $(P)/timed $@
 LOGREG := tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) $(if $(LR_L2),--l2 $(LR_L2))
 BACKPROP := tiny-backprop --train --valid $(LR_VALID) --seed $(SEED)
 .PHONY: fig3.1 fig3.2
@@ -84,7 +86,7 @@ $(OUT)/test.tiny:
 	@mkdir -p $(OUT)
 	$(TIMED) tiny-fetch -q cifar-10 --split test $(if $(SOURCE),--source $(SOURCE)) >$@
 $(RBM_OUT)/%:
-	$(MAKE) -f pipelines/rbm.mk OUT=$(RBM_OUT) SOURCE=$(SOURCE) SEED=$(SEED) WHOLE_H=$(HIDDEN) RAW_H=$(HIDDEN) \
+	$(MAKE) -f $(P)/rbm.mk OUT=$(RBM_OUT) SOURCE=$(SOURCE) SEED=$(SEED) WHOLE_H=$(HIDDEN) RAW_H=$(HIDDEN) \
 		WHOLE_EPOCHS=$(RBM_EPOCHS) RAW_EPOCHS=$(RBM_EPOCHS) $@
 $(OUT)/test-white.tiny: $(RBM_OUT)/zca.tiny $(OUT)/test.tiny
 	$(TIMED) tiny-zca $^ >$@
@@ -158,8 +160,8 @@ $(OUT)/%-curves.png: $(OUT)/%.backprop
 	tiny-render plot --x epoch --y train_loss,valid_loss,train_accuracy,valid_accuracy \
 		--title "($*) backprop" --ylabel 'loss, accuracy' $<.log >$@
 $(OUT)/fig3.1.md: $(addprefix $(OUT)/,$(addsuffix -score.txt,$(METHODS)) $(addsuffix -curves.png,$(METHODS))) \
-		pipelines/fig3.1-table
-	pipelines/fig3.1-table $(OUT) $(RBM_OUT) "$(LOGREG)" "$(BACKPROP)" "make fig3.1 $(strip $(MAKEOVERRIDES))" >$@.tmp
+		$(P)/fig3.1-table
+	$(P)/fig3.1-table $(OUT) $(RBM_OUT) "$(LOGREG)" "$(BACKPROP)" "make fig3.1 $(strip $(MAKEOVERRIDES))" >$@.tmp
 	mv $@.tmp $@
 
 $(OUT)/fig3.2-confusion.png: $(OUT)/d-pred.tiny

@@ -21,6 +21,8 @@
 # OUT/conv.md: the table (test accuracy, each part's seconds) and the
 # filters of every bank (OUT/LEARNER-K.png).  Every file is a target: an
 # interrupted run resumes where it stopped.
+# the directory of this make file (pipelines/, or where make install put it)
+P := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -51,7 +53,7 @@ $(info conv: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) SIZE=$(SIZE) PER_IMAGE=$
 	ZCA_EPS=$(ZCA_EPS) KM_ITER=$(KM_ITER) RBM_EPOCHS=$(RBM_EPOCHS) RBM_OPTS=$(RBM_OPTS) LR_VALID=$(LR_VALID) \
 	LR_L2=$(LR_L2) SEED=$(SEED) METHODS=$(METHODS))
 
-TIMED = pipelines/timed $@
+TIMED = $(P)/timed $@
 # the parts of a method's name: learner, K, activation
 learner = $(word 1,$(subst -, ,$(1)))
 k = $(word 2,$(subst -, ,$(1)))
@@ -86,9 +88,9 @@ $(OUT)/%.png: $(OUT)/%.bank
 .SECONDEXPANSION:
 $(OUT)/%-train.tiny $(OUT)/%-test.tiny: $(OUT)/$$(call learner,$$*)-$$(call k,$$*).bank $(OUT)/zca.tiny \
 		$(OUT)/train.tiny $(OUT)/test.tiny
-	pipelines/timed $(OUT)/$*-train.tiny tiny-conv -q --zca $(OUT)/zca.tiny --activation $(call act,$*) $< \
+	$(P)/timed $(OUT)/$*-train.tiny tiny-conv -q --zca $(OUT)/zca.tiny --activation $(call act,$*) $< \
 		$(OUT)/train.tiny >$(OUT)/$*-train.tiny
-	pipelines/timed $(OUT)/$*-test.tiny tiny-conv -q --zca $(OUT)/zca.tiny --activation $(call act,$*) $< \
+	$(P)/timed $(OUT)/$*-test.tiny tiny-conv -q --zca $(OUT)/zca.tiny --activation $(call act,$*) $< \
 		$(OUT)/test.tiny >$(OUT)/$*-test.tiny
 $(OUT)/%.logreg: $(OUT)/%-train.tiny
 	$(TIMED) tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) --l2 $(LR_L2) --log $@.log $< >$@ 2>$@.txt
@@ -98,6 +100,6 @@ $(OUT)/%-score.txt: $(OUT)/%.logreg $(OUT)/%-test.tiny
 
 $(OUT)/conv.md: $(addprefix $(OUT)/,$(addsuffix -score.txt,$(METHODS))) \
 		$(addprefix $(OUT)/,$(addsuffix .png,$(sort $(foreach m,$(METHODS),$(call learner,$(m))-$(call k,$(m)))))) \
-		pipelines/conv-table
-	pipelines/conv-table $(OUT) "make conv $(strip $(MAKEOVERRIDES))" $(METHODS) >$@.tmp
+		$(P)/conv-table
+	$(P)/conv-table $(OUT) "make conv $(strip $(MAKEOVERRIDES))" $(METHODS) >$@.tmp
 	mv $@.tmp $@

@@ -4,6 +4,8 @@
 # how far re-saving as JPEG moves an image.
 #
 #   make dedupe-study [SOURCE=cifar-10-binary.tar.gz]
+# the directory of this make file (pipelines/, or where make install put it)
+P := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -38,4 +40,4 @@ $(OUT)/pairs-within-%.png: $(OUT)/pairs-%.tiny $(OUT)/all.tiny
 	tiny-dump $(OUT)/shown-$*.tiny >$(OUT)/pairs-within-$*.txt
 	tiny-take --from $(OUT)/shown-$*.tiny --fields i,j $(OUT)/all.tiny | tiny-render images --cols 8 --scale 3 >$@
 $(OUT)/jpeg-resave.txt: $(OUT)/all.tiny
-	/usr/bin/python3 pipelines/jpeg-resave.py $< 2000 >$@
+	/usr/bin/python3 $(P)/jpeg-resave.py $< 2000 >$@

@@ -10,6 +10,8 @@
 # bank of CONV_K filters learned on whitened 6x6 patches, applied at every
 # position and pooled over the quadrants, with the same logistic
 # regression: the row that shows learning paying off, and its filters.
+# the directory of this make file (pipelines/, or where make install put it)
+P := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:

@@ -7,6 +7,8 @@
 #   make figures SOURCE=cifar-10-binary.tar.gz
 #
 # Every intermediate is a file under $(OUT); a picture is one PNG each.
+# the directory of this make file (pipelines/, or where make install put it)
+P := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:

@@ -29,6 +29,8 @@
 # 0.36 for noise, 0.65-0.77 with these settings).  The
 # defaults are sized for a 2-core machine; the report's sizes are one
 # variable away (WHOLE_H=8000, RAW_H=8192, PATCH_EPOCHS=20, ...).
+# the directory of this make file (pipelines/, or where make install put it)
+P := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -64,7 +66,7 @@ $(info rbm: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) DROP=$(DROP) JOBS=$(JOBS)
 PATCHES := $(shell seq 0 25)
 TRAIN := tiny-rbm-train --seed $(SEED) $(RECON)
 # each model's training time goes to MODEL.seconds (for the tables)
-TIMED = pipelines/timed $@
+TIMED = $(P)/timed $@
 FIGS := fig2.5-patch1-filters fig2.6-patch26-filters fig2.8-merged-patch1-filters fig2.9-merged-patch26-filters \
 	fig2.5-patch1-dewhitened fig2.6-patch26-dewhitened fig2.8-merged-patch1-dewhitened \
 	fig2.9-merged-patch26-dewhitened fig2.11-whole-dewhitened \
@@ -152,7 +154,7 @@ $(OUT)/fig2.13-raw-filters.png: $(OUT)/raw.rbm
 # the point stage: the 64 filters most concentrated in space, and how many
 # hold 30% of their energy in 16 pixels (points.txt)
 $(OUT)/fig2.12-raw-points.png: $(OUT)/raw.rbm
-	$(FILTERS) --shape 3,32,32 --scale 2 --pick $$(pipelines/most-local.py $< 64 2>$(OUT)/points.txt) $< >$@
+	$(FILTERS) --shape 3,32,32 --scale 2 --pick $$($(P)/most-local.py $< 64 2>$(OUT)/points.txt) $< >$@
 	cat $(OUT)/points.txt
 $(OUT)/fig2.14-sigma-filters.png: $(OUT)/sigma.rbm
 	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@

@@ -22,6 +22,8 @@
 # their real sizes but skips the arithmetic, about 18 TFLOP a batch, which
 # would take this 2-core machine several minutes a batch and K ranks; set
 # COMM_ONLY= to train for real (same counts).
+# the directory of this make file (pipelines/, or where make install put it)
+P := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -45,7 +47,7 @@ table4.1: $(OUT)/table.txt
 $(OUT)/data.tiny:
 	@echo "table4.1: V=$(V) H=$(H) EXAMPLES=$(EXAMPLES) MINIBATCH=$(MINIBATCH) BATCHES=$(BATCHES) KS='$(KS)' COMM_ONLY=$(COMM_ONLY)"
 	@mkdir -p $(OUT)
-	/usr/bin/python3 pipelines/random-binary.py $(EXAMPLES) $(V) 1 >$@
+	/usr/bin/python3 $(P)/random-binary.py $(EXAMPLES) $(V) 1 >$@
 
 # one run: visibles-kK.txt, the stderr of K processes with binary,
 # gaussian (f32) or gaussian64 (f64) visibles, with the bytes line
