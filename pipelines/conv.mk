@@ -36,18 +36,24 @@ PER_IMAGE ?= 8
 NORM_EPS ?= 10
 ZCA_EPS ?= 0.1
 KM_ITER ?= 50
-RBM_EPOCHS ?= 5
 # sigma: the data's sd (0.58 on whitened 6x6 patches); at the default 1,
 # above every whitened direction's sd, the likeliest RBM has W = 0 and
 # training shrinks the weights (measured: |W| < 0.005 after 5 epochs,
-# and the features of a K 400 bank scored 38.95%)
-RBM_OPTS ?= --momentum 0.9 --sigma data
+# and the features of a K 400 bank scored 38.95%).  Rate: at the default
+# --lr-w 0.001 the weights barely leave their random start in 5 epochs
+# (filters of noise; K 400: 52.08%, K 1600: 56.69%); at 0.01 (momentum
+# 0.9) K 400 learns edges in 5 epochs (66.26%) but K 1600 diverges in its
+# first 50 minibatches; 0.005, momentum 0.5 for the first epoch, then
+# 0.9, is stable at K 1600, whose filters are still mostly noise after 5
+# epochs (reconstruction error 53.98 and falling): 15 epochs
+RBM_EPOCHS ?= 15
+RBM_OPTS ?= --momentum 0.5,0.9@1 --sigma data --lr-w 0.005
 LR_VALID ?= 0.1
 # L2: of 0.01, 0.001 and 0.0001, 0.001 had the best validation accuracy at
 # K 400 (69.54% against 66.78% and 69.36%) and 1600 (1e-4 overfits: 70.06%
 # on validation with 90% on training); one value halves the longest part
 LR_L2 ?= 0.001
-METHODS ?= kmeans-400-triangle kmeans-1600-triangle rbm-400-rbm rbm-1600-rbm rbm-1600-soft
+METHODS ?= kmeans-400-triangle kmeans-1600-triangle rbm-400-rbm rbm-1600-rbm
 PATH := $(CURDIR)/bin:$(PATH)
 $(info conv: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) SIZE=$(SIZE) PER_IMAGE=$(PER_IMAGE) NORM_EPS=$(NORM_EPS) \
 	ZCA_EPS=$(ZCA_EPS) KM_ITER=$(KM_ITER) RBM_EPOCHS=$(RBM_EPOCHS) RBM_OPTS=$(RBM_OPTS) LR_VALID=$(LR_VALID) \
