@@ -52,7 +52,7 @@ best() {  # best wall time of RUNS runs of "$@" > /dev/null
 }
 tz=$(best zcat "$tarball")
 tf=$(best tiny-fetch -q cifar-10 --split all --source "$tarball" --md5 "$md5")
-echo "tarball: $tarball ($(stat -c %s "$tarball") bytes, $raw bytes uncompressed)"
+echo "tarball: $tarball ($(stat -L -c %s "$tarball") bytes, $raw bytes uncompressed)"
 awk -v raw="$raw" -v tz="$tz" -v tf="$tf" 'BEGIN {
 	printf "zcat        %6.3f s  %7.1f MB/s\n", tz, raw / tz / 1e6
 	printf "tiny-fetch  %6.3f s  %7.1f MB/s\n", tf, raw / tf / 1e6

@@ -311,61 +311,84 @@ typedef struct {
 	int found;
 } member_t;
 
-/* Inflate all of a gzip file, member after member, so that zlib checks
- * every member's trailer (the CRC-32 and size of its data).  libarchive's
- * gzip filter does not ("XXX TODO: Verify the length and CRC", and its tar
- * reader stops at the archive's end marker, before the trailer), so a
- * tarball with flipped bytes would pass.  Zero bytes after the last member
- * (padding) are allowed. */
-static void check_gzip(const char *path)
+/* A gzip file inflated by zlib, once, for libarchive's tar reader: zlib
+ * checks every member's trailer (the CRC-32 and size of its data), which
+ * libarchive's own gzip filter does not ("XXX TODO: Verify the length and
+ * CRC"), and after the tar reader has its members the rest of the file is
+ * inflated too, so a flipped byte anywhere fails.  Zero bytes after the
+ * last member (padding) are allowed. */
+typedef struct {
+	const char *path;
+	FILE *f;
+	z_stream z;
+	unsigned char in[1 << 16], out[1 << 20];
+	int ended;           /* the last member's trailer has been checked */
+	double consumed;     /* compressed bytes read, for the progress bar */
+} gz_t;
+
+static la_ssize_t gz_read(struct archive *a, void *p, const void **buf)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		die("%s:", path);
-	static unsigned char in[1 << 16], out[1 << 18];
-	z_stream z = {0};
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		die("%s: zlib: cannot start", path);
-	int r = Z_OK, ended = 0;
-	size_t n;
-	while ((n = fread(in, 1, sizeof in, f)) > 0) {
-		z.next_in = in, z.avail_in = (uInt)n;
-		while (z.avail_in > 0) {
-			if (ended) {
-				/* after a member: padding, or the next member */
-				if (*z.next_in == 0) {
-					z.next_in++, z.avail_in--;
-					continue;
-				}
-				inflateReset(&z);
-				ended = 0;
+	(void)a;
+	gz_t *g = p;
+	g->z.next_out = g->out, g->z.avail_out = sizeof g->out;
+	while (g->z.avail_out == sizeof g->out) {
+		if (g->z.avail_in == 0) {
+			size_t n = fread(g->in, 1, sizeof g->in, g->f);
+			if (ferror(g->f))
+				die("%s:", g->path);
+			if (n == 0) {
+				if (!g->ended)
+					die("%s: truncated gzip data (no trailer)", g->path);
+				return 0;
 			}
-			z.next_out = out, z.avail_out = sizeof out;
-			r = inflate(&z, Z_NO_FLUSH);
-			if (r == Z_STREAM_END)
-				ended = 1;
-			else if (r != Z_OK && r != Z_BUF_ERROR)
-				die("%s: corrupt gzip data (%s)", path, z.msg ? z.msg : "zlib error");
+			g->consumed += (double)n;
+			g->z.next_in = g->in, g->z.avail_in = (uInt)n;
 		}
+		if (g->ended) {
+			/* after a member: padding, or the next member */
+			if (*g->z.next_in == 0) {
+				g->z.next_in++, g->z.avail_in--;
+				continue;
+			}
+			inflateReset(&g->z);
+			g->ended = 0;
+		}
+		int r = inflate(&g->z, Z_NO_FLUSH);
+		if (r == Z_STREAM_END)
+			g->ended = 1;
+		else if (r != Z_OK && r != Z_BUF_ERROR)
+			die("%s: corrupt gzip data (%s)", g->path, g->z.msg ? g->z.msg : "zlib error");
 	}
-	if (ferror(f))
-		die("%s:", path);
-	if (!ended)
-		die("%s: truncated gzip data (no trailer)", path);
-	inflateEnd(&z);
-	fclose(f);
+	*buf = g->out;
+	return (la_ssize_t)(sizeof g->out - g->z.avail_out);
 }
 
-/* Read the wanted members of a tar(.gz) into memory, then check the whole
- * file's trailer. */
+/* Read the wanted members of a tar(.gz) into memory; a gzip file is
+ * inflated to its end, every trailer checked. */
 static void read_tarball(const char *path, const dataset_t *ds, member_t *m, int nm)
 {
 	struct archive *a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK)
-		die("%s: %s", path, archive_error_string(a));
+	gz_t *g = NULL;
+	unsigned char magic[2] = {0};
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		die("%s:", path);
+	if (fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+		rewind(f);
+		g = xcalloc(1, sizeof *g);
+		g->path = path, g->f = f;
+		if (inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK)
+			die("%s: zlib: cannot start", path);
+		if (archive_read_open(a, g, NULL, gz_read, NULL) != ARCHIVE_OK)
+			die("%s: %s", path, archive_error_string(a));
+	} else {
+		fclose(f);
+		if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK)
+			die("%s: %s", path, archive_error_string(a));
+	}
 	struct stat st;
 	double total = stat(path, &st) == 0 ? (double)st.st_size : 0;
 	progress_t bar;
@@ -399,7 +422,7 @@ static void read_tarball(const char *path, const dataset_t *ds, member_t *m, int
 			if (n == 0)
 				die("%s: %s: truncated (%zu of %zu bytes)", path, name, got, size);
 			got += n;
-			progress_update(&bar, (double)archive_filter_bytes(a, -1));
+			progress_update(&bar, g ? g->consumed : (double)archive_filter_bytes(a, -1));
 		}
 		want->data[size] = 0;
 		want->size = size;
@@ -408,14 +431,22 @@ static void read_tarball(const char *path, const dataset_t *ds, member_t *m, int
 	}
 	if (left > 0 && r != ARCHIVE_EOF)
 		die("%s: %s", path, archive_error_string(a));
+	if (g) {
+		/* the rest of the file: inflated and checked, not read into memory */
+		const void *buf;
+		while (gz_read(a, g, &buf) > 0)
+			progress_update(&bar, g->consumed);
+	}
 	progress_end(&bar);
 	for (int i = 0; i < nm; i++)
 		if (!m[i].found)
 			die("%s: no member %s/%s (is this the %s binary tarball?)", path, ds->dir, m[i].name, ds->name);
-	int gzip = archive_filter_code(a, 0) == ARCHIVE_FILTER_GZIP;
 	archive_read_free(a);
-	if (gzip)
-		check_gzip(path);
+	if (g) {
+		inflateEnd(&g->z);
+		fclose(g->f);
+		free(g);
+	}
 }
 
 /* Label names from a meta member: one per line, blank lines ignored,
