@@ -527,6 +527,15 @@ static int parse_field(theader *h, const char *s, size_t n, int line, char *err,
 	return 0;
 }
 
+int th_add_field_text(theader *h, const char *text, char *err, size_t errsz)
+{
+	if (parse_field(h, text, strlen(text), 0, err, errsz) == 0)
+		return 0;
+	if (!strncmp(err, "line 0: ", 8))
+		memmove(err, err + 8, strlen(err + 8) + 1);
+	return -1;
+}
+
 int th_parse(theader *h, const char *buf, size_t len, char *err, size_t errsz)
 {
 	th_init(h);

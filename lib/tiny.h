@@ -130,6 +130,9 @@ void th_remove_field(theader *h, int index);
 /* Give field index a new dtype and shape, keeping its name and place; the
  * offsets after it move.  Dies if a rule would break. */
 void th_replace_field(theader *h, int index, dtype_t dt, int rank, const int64_t *dims);
+/* Add the field a header's field line describes, "NAME DTYPE [D0,D1,...]"
+ * (the parser the header uses, so one set of rules); -1 with err if not. */
+int th_add_field_text(theader *h, const char *text, char *err, size_t errsz);
 int th_find(const theader *h, const char *name);          /* -1 if absent */
 const tfield *th_need(const theader *h, const char *name, const char *input);  /* dies */
 const char *th_attr(const theader *h, const char *key);   /* first value, or NULL */

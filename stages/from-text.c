@@ -82,18 +82,9 @@ int main(int argc, char **argv)
 	if (optind == argc)
 		usage();
 	for (int i = optind; i < argc; i++) {
-		char name[64], dt[16], shape[128], err[256];
-		int64_t dims[TINY_MAX_RANK];
-		int rank = 0;
-		if (sscanf(argv[i], "%63s %15s %127s", name, dt, shape) != 3 || dtype_from_name(dt) < 0)
-			usage_error("'%s': expected 'NAME DTYPE [DIMS]'", argv[i]);
-		for (char *p = shape + 1; *p && *p != ']' && rank < TINY_MAX_RANK;) {
-			dims[rank++] = strtoll(p, &p, 10);
-			if (*p == ',')
-				p++;
-		}
-		if (th_add_field(&h, name, dtype_from_name(dt), rank, dims, err, sizeof err) < 0)
-			die("%s", err);
+		char err[256];
+		if (th_add_field_text(&h, argv[i], err, sizeof err) < 0)
+			usage_error("'%s': %s", argv[i], err);
 	}
 
 	size_t cap = 1 << 16, len = 0;

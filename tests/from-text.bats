@@ -34,3 +34,15 @@ load helpers/common
 	assert_output ""
 	assert_equal "$stderr" "tiny-from-text: stdin: closed; expected a stream on stdin or a FILE argument"
 }
+
+@test "a malformed field argument is a usage error naming it, by the header's own field rules" {
+	local a
+	for a in 'x u8 23' 'x u8 [3' 'x u8 [0]' 'x u8 [03]' 'x q8 [2]' '9x u8 [2]' 'x u8' 'x u8 [1,2,3,4,5]'; do
+		run -2 --separate-stderr tiny-from-text "$a" <<<'1 2 3'
+		assert_output ""
+		[[ "${stderr_lines[0]}" == "tiny-from-text: '$a': "* ]] || { echo "$a: $stderr"; return 1; }
+	done
+	run -2 --separate-stderr tiny-from-text 'x u8 [3' <<<'1 2 3'
+	[ "${stderr_lines[0]}" = "tiny-from-text: 'x u8 [3': field 'x': shape must be [] or [D0,D1,...]" ]
+	run -0 tiny-from-text 'x u8 [3]' 'y f32 []' <<<'1 2 3 4.5'
+}
