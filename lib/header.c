@@ -527,6 +527,30 @@ static int parse_field(theader *h, const char *s, size_t n, int line, char *err,
 	return 0;
 }
 
+const char *th_kind(const theader *h)
+{
+	int has_W = th_find(h, "W") >= 0;
+	if (th_find(h, "cov") >= 0)
+		return "a covariance (tiny-cov)";
+	if (th_find(h, "Winv") >= 0)
+		return "a ZCA model (tiny-zca --fit)";
+	if (th_find(h, "uW") >= 0)
+		return "an RBM checkpoint (tiny-rbm-train --checkpoint)";
+	if (has_W && th_find(h, "hbias") >= 0)
+		return "an RBM (tiny-rbm-train)";
+	if (th_find(h, "W1") >= 0)
+		return "a net (tiny-backprop --train)";
+	if (has_W && th_find(h, "b") >= 0)
+		return "a logistic regression (tiny-logreg --train)";
+	if (has_W && th_attr(h, "kmeans_k"))
+		return "a filter bank (tiny-kmeans)";
+	if (th_find(h, "x") >= 0)
+		return th_find(h, "label") >= 0 ? "a labelled data set" : "a data set";
+	if (th_find(h, "label") >= 0)
+		return "predictions or labels";
+	return "a stream of other fields";
+}
+
 int th_add_field_text(theader *h, const char *text, char *err, size_t errsz)
 {
 	if (parse_field(h, text, strlen(text), 0, err, errsz) == 0)

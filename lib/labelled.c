@@ -20,6 +20,9 @@ void ld_open(labelled_t *d, const char *path)
 	memset(d, 0, sizeof *d);
 	d->in = sin_open(path);
 	const char *name = d->in->name;
+	if (th_find(&d->in->h, "x") < 0)
+		die("%s is %s, not a data set: --train needs a labelled data set (fields x and label)", name,
+		    th_kind(&d->in->h));
 	const tfield *fx = th_need(&d->in->h, "x", name);
 	int li = th_find(&d->in->h, "label");
 	if (li < 0)
@@ -290,9 +293,9 @@ void lr_load(lr_model_t *m, sin_t *ms)
 	memset(m, 0, sizeof *m);
 	const char *kind = "tiny-logreg model";
 	if (th_find(&ms->h, "W") < 0 || th_find(&ms->h, "b") < 0)
-		die("%s: not a tiny-logreg model (expected one record with W f32 [D,K], b f32 [K], "
-		    "and optionally mu, sd f32 [D])",
-		    ms->name);
+		die("%s is %s, not a tiny-logreg model (one record with W f32 [D,K], b f32 [K], and optionally mu, "
+		    "sd f32 [D])%s", ms->name, th_kind(&ms->h),
+		    th_find(&ms->h, "x") >= 0 ? "; to train one on it: tiny-logreg --train" : "");
 	const tfield *fw = model_field(ms, kind, "W", DT_F32, 2, (int64_t[]){-1, -1}, "D,K");
 	const tfield *fb = model_field(ms, kind, "b", DT_F32, 1, (int64_t[]){fw->dims[1]}, NULL);
 	const tfield *fmu = NULL, *fsd = NULL;

@@ -133,6 +133,9 @@ void th_replace_field(theader *h, int index, dtype_t dt, int rank, const int64_t
 /* Add the field a header's field line describes, "NAME DTYPE [D0,D1,...]"
  * (the parser the header uses, so one set of rules); -1 with err if not. */
 int th_add_field_text(theader *h, const char *text, char *err, size_t errsz);
+/* What kind of stream h looks like, from its fields, for messages that
+ * name a mistake: "an RBM (tiny-rbm-train)", "a labelled data set", ... */
+const char *th_kind(const theader *h);
 int th_find(const theader *h, const char *name);          /* -1 if absent */
 const tfield *th_need(const theader *h, const char *name, const char *input);  /* dies */
 const char *th_attr(const theader *h, const char *key);   /* first value, or NULL */

@@ -72,6 +72,9 @@ static void outer(int D, int kept, const double *P, const double *scale, double 
 static void fit(const char *path, int64_t drop, double epsilon)
 {
 	sin_t *in = sin_open(path);
+	if (th_find(&in->h, "cov") < 0)
+		die("%s is %s, not a covariance: --fit takes tiny-cov's output (tiny-cov %s | tiny-zca --fit)", in->name,
+		    th_kind(&in->h), strcmp(in->name, "stdin") ? in->name : "FILE");
 	const tfield *fm = th_need(&in->h, "mean", in->name), *fc = th_need(&in->h, "cov", in->name);
 	if (in->h.count != 1 || fm->dtype != DT_F64 || fm->rank != 1 || fc->dtype != DT_F64 || fc->rank != 2 ||
 	    fc->dims[0] != fm->n || fc->dims[1] != fm->n)

@@ -85,3 +85,16 @@ rejected() {
 	want="tiny-conv: $M/bad3.tiny: field 'W' of a filter bank must be f32 [D,K], not f64 [108,3]"
 	rejected tiny-conv "$M/bad3.tiny" <(tiny-fetch -q synthetic --count 2)
 }
+
+@test "a stream given where another kind is needed is named by its kind, with what to run instead" {
+	local d="$BATS_TEST_TMPDIR/d.tiny"
+	tiny-fetch -q synthetic --count 20 >"$d"
+	want="tiny-zca: $d is a labelled data set, not a covariance: --fit takes tiny-cov's output (tiny-cov $d | tiny-zca --fit)"
+	rejected tiny-zca --fit "$d"
+	want="tiny-logreg: $d is a labelled data set, not a tiny-logreg model (one record with W f32 [D,K], b f32 [K], and optionally mu, sd f32 [D]); to train one on it: tiny-logreg --train"
+	rejected tiny-logreg "$d" "$d"
+	want="tiny-logreg: $M/rbm.tiny is an RBM (tiny-rbm-train), not a data set: --train needs a labelled data set (fields x and label)"
+	rejected tiny-logreg --train "$M/rbm.tiny"
+	want="tiny-backprop: $M/zca.tiny is a ZCA model (tiny-zca --fit), not a data set: --train needs a labelled data set (fields x and label)"
+	rejected tiny-backprop --train --hidden 3 "$M/zca.tiny"
+}
