@@ -20,10 +20,11 @@ void ld_open(labelled_t *d, const char *path)
 	memset(d, 0, sizeof *d);
 	d->in = sin_open(path);
 	const char *name = d->in->name;
-	if (th_find(&d->in->h, "x") < 0)
+	int xi = th_find(&d->in->h, "x");
+	if (xi < 0)
 		die("%s is %s, not a data set: --train needs a labelled data set (fields x and label)", name,
 		    th_kind(&d->in->h));
-	const tfield *fx = th_need(&d->in->h, "x", name);
+	const tfield *fx = &d->in->h.fields[xi];
 	int li = th_find(&d->in->h, "label");
 	if (li < 0)
 		die("%s: no field 'label' (--train needs labelled data)", name);

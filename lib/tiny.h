@@ -184,7 +184,7 @@ typedef struct {
 	int eof;
 	/* count unknown through a pipe: the last TINY_TRAILER bytes of the
 	 * input are the trailer, so the reader holds back that many */
-	unsigned char look[16];
+	unsigned char look[TINY_TRAILER];
 	int nlook;
 } sin_t;
 
