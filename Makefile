@@ -35,7 +35,7 @@ endif
 
 # Debian packages: building, running, testing.
 PKGS := gcc make pkgconf $(BLAS_PKG) liblapacke-dev libarchive-dev zlib1g-dev libcurl4-openssl-dev \
-	nettle-dev libpng-dev bats bats-assert bats-support parallel python3 python3-numpy \
+	nettle-dev libpng-dev groff-base bats bats-assert bats-support parallel python3 python3-numpy \
 	python3-pil clang libclang-rt-14-dev liblbfgs-dev openmpi-bin libopenmpi-dev openssh-server iproute2
 # scikit-learn: the reference logistic regression of tests/logreg.bats and bench
 PKGS += python3-sklearn
@@ -133,9 +133,23 @@ LINK_LIB = -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive
 # tiny-conv's activations: sqrtf as a vector instruction (stages/conv.c)
 bin/tiny-conv: CFLAGS += -fno-math-errno
 
-bin/tiny-%: stages/%.c $(LIB_A) $(LIB_H)
+# --help prints the program's manual page: man/tiny-STAGE.1 rendered as
+# plain text by groff and compiled in (build/help/STAGE.c); tests/man.bats
+# checks each page against the options its program takes.
+build/help/%.c: man/tiny-%.1 man/help.awk
+	@mkdir -p build/help
+	groff -man -Tascii -P-cbou -rLL=78n -rcR=1 -rHY=0 -ww $< 2>$@.err | awk -f man/help.awk >$@.tmp
+	@if [ -s $@.err ]; then cat $@.err; rm -f $@.tmp $@.err; exit 1; fi
+	@rm -f $@.err && mv $@.tmp $@
+.PRECIOUS: build/help/%.c build/help/%.o
+build/help/%.o: build/help/%.c
+	$(CC) -c -o $@ $<
+help_obj = $(patsubst man/tiny-%.1,build/help/%.o,$(wildcard man/tiny-$(1).1))
+
+.SECONDEXPANSION:
+bin/tiny-%: stages/%.c $(LIB_A) $(LIB_H) $$(call help_obj,$$*)
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(filter build/help/%,$^) $(LINK_LIB) $(LIBS)
 
 build/lib/dist.o: lib/dist.c $(LIB_H)
 	@mkdir -p build/lib
@@ -156,9 +170,9 @@ build/stages/rbm-train64.o: stages/rbm-train.c $(LIB_H)
 	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -DRBM_F64 -c -o $@ $<
 
 RBM_TRAIN_OBJ := build/stages/rbm-train64.o build/lib/rbm-split.o build/lib/rbm-split64.o build/lib/dist.o
-bin/tiny-rbm-train: stages/rbm-train.c $(RBM_TRAIN_OBJ) $(LIB_A) $(LIB_H)
+bin/tiny-rbm-train: stages/rbm-train.c $(RBM_TRAIN_OBJ) $(LIB_A) $(LIB_H) $(call help_obj,rbm-train)
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(RBM_TRAIN_OBJ) $(LINK_LIB) $(LIBS) $(MPI_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(RBM_TRAIN_OBJ) $(filter build/help/%,$^) $(LINK_LIB) $(LIBS) $(MPI_LIBS)
 
 build/tests/%: tests/tools/%.c $(LIB_A) $(LIB_H)
 	@mkdir -p build/tests
@@ -192,9 +206,9 @@ fuzz: build/fuzz/header_fuzz
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_RUNS ?= 100000
 FUZZ_SEED ?= 1
-build/asan/.built: $(wildcard lib/* stages/*) Makefile build/version.h
-	rm -rf build/asan/lib build/asan/stages && mkdir -p build/asan/build
-	cp -r Makefile lib stages build/asan/ && cp build/version.h build/asan/build/
+build/asan/.built: $(wildcard lib/* stages/* man/*) Makefile build/version.h
+	rm -rf build/asan/lib build/asan/stages build/asan/man && mkdir -p build/asan/build
+	cp -r Makefile lib stages man build/asan/ && cp build/version.h build/asan/build/
 	$(MAKE) -C build/asan --no-print-directory CFLAGS="$(ASAN_CFLAGS)" $(BINS) >build/asan/log 2>&1 || \
 		{ tail -20 build/asan/log; exit 1; }
 	touch $@

@@ -20,6 +20,11 @@ const char *tiny_usage = "";
 int tiny_argc;
 char **tiny_argv;
 
+/* The program's manual page as text, made by the build from
+ * man/tiny-STAGE.1 (build/help/STAGE.c); a program without one (the test
+ * tools) prints its synopsis for --help. */
+__attribute__((weak)) const char tiny_help[] = "";
+
 static char *tmpfiles[16];
 static int ntmpfiles;
 
@@ -57,10 +62,16 @@ void tiny_init(int argc, char **argv, const char *usage_line)
 		tiny_prog = slash ? slash + 1 : argv[0];
 	}
 	tiny_usage = usage_line;
-	/* --version anywhere before "--", in every program */
+	/* --version and -h/--help anywhere before "--", in every program */
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--version")) {
 			printf("%s (tiny, stream format %d) %s\n", tiny_prog, TINY_VERSION, TINY_COMMIT);
+			exit(0);
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			if (tiny_help[0])
+				fputs(tiny_help, stdout);
+			else
+				printf("usage: %s\n", usage_line);
 			exit(0);
 		}
 }

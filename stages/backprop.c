@@ -527,7 +527,7 @@ int main(int argc, char **argv)
 		{"init-rbm", required_argument, 0, 'R'}, {"init-logreg", required_argument, 0, 'G'},
 		{"lr-input", required_argument, 0, 'I'}, {"standardize", no_argument, 0, 'Z'},
 		{"l2", required_argument, 0, 'l'}, {"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'}, TR_LONGOPTS, {0}};
+		TR_LONGOPTS, {0}};
 	opts_t o = {.l2 = 1e-3, .lr_input = -1,
 		    .tr = {.solver = TR_SGD, .lr = 0.01, .momentum = 0.9, .max_epochs = 200, .batch = 100, .seed = 1,
 			   .schedule = TR_PLATEAU, .lr_factor = 0.1, .lr_patience = 4, .lr_step = 30, .max_cuts = 2,
@@ -535,8 +535,8 @@ int main(int argc, char **argv)
 	int training = 0, train_opts = 0, c;
 	char *parts[MAX_HIDDEN];
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-		train_opts |= c != 't' && c != 'q' && c != 'h';
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
+		train_opts |= c != 't' && c != 'q';
 		switch (c) {
 		case 't': training = 1; break;
 		case 'H':
@@ -552,7 +552,6 @@ int main(int argc, char **argv)
 		case 'Z': o.standardize = 1; break;
 		case 'l': o.l2 = opt_f64("--l2", optarg, 0, 1e6); break;
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default:
 			if (c == TR_OPT_SOLVER)
 				usage_error("--solver: tiny-backprop trains by SGD only");

@@ -378,15 +378,14 @@ static char *write_png_tmp(const canvas_t *c, const char *path, const theader *i
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"stream", no_argument, 0, 's'}, {"png", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"stream", no_argument, 0, 's'}, {"png", required_argument, 0, 'p'}, {0}};
 	const char *png = NULL;
 	int stream = 0, c;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': stream = 1; break;
 		case 'p': png = optarg; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

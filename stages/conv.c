@@ -267,12 +267,12 @@ int main(int argc, char **argv)
 		{"zca", required_argument, 0, 'z'}, {"stride", required_argument, 0, 't'},
 		{"activation", required_argument, 0, 'a'}, {"alpha", required_argument, 0, 'A'},
 		{"pool", required_argument, 0, 'p'}, {"pool-op", required_argument, 0, 'o'},
-		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"quiet", no_argument, 0, 'q'}, {0}};
 	const char *zca_path = NULL, *pool_arg = "2", *stride_arg = "1";
 	geom_t g = {.T = 1, .G = 2, .act = -1, .alpha = 0.25f};
 	int c, alpha_set = 0;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'z': zca_path = optarg; break;
 		case 't': g.T = opt_i64("--stride", optarg, 1, TINY_DIM_MAX); stride_arg = optarg; break;
@@ -281,7 +281,6 @@ int main(int argc, char **argv)
 		case 'p': g.G = opt_i64("--pool", optarg, 1, TINY_DIM_MAX); pool_arg = optarg; break;
 		case 'o': g.pool_max = opt_choice("--pool-op", optarg, pool_names); break;
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

@@ -256,11 +256,11 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"field", required_argument, 0, 'f'}, {"part", required_argument, 0, 'p'},
-		{"merge", no_argument, 0, 'm'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"merge", no_argument, 0, 'm'}, {"quiet", no_argument, 0, 'q'}, {0}};
 	const char *field = "x";
 	int merging = 0, part = 0, parts = 1, c;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': field = optarg; break;
 		case 'm': merging = 1; break;
@@ -274,7 +274,6 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

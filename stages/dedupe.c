@@ -451,13 +451,13 @@ int main(int argc, char **argv)
 		{"threshold", required_argument, 0, 't'}, {"against", required_argument, 0, 'a'},
 		{"dims", required_argument, 0, 'k'}, {"model", required_argument, 0, 'm'},
 		{"pairs", required_argument, 0, 'p'}, {"quiet", no_argument, 0, 'q'},
-		{"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"verbose", no_argument, 0, 'v'}, {0}};
 	double thr = 500;
 	const char *against = NULL, *model = NULL, *pairs_path = NULL, *dims_arg = NULL;
 	int64_t K = 0;
 	int verbose = 0, c;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': thr = opt_f64("--threshold", optarg, 0, 1e30); break;
 		case 'a': against = optarg; break;
@@ -466,7 +466,6 @@ int main(int argc, char **argv)
 		case 'p': pairs_path = optarg; break;
 		case 'q': tiny_quiet = 1; break;
 		case 'v': verbose = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

@@ -31,16 +31,15 @@ static void print_value(const tfield *f, const unsigned char *p)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"fields", required_argument, 0, 'f'}, {"head", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"fields", required_argument, 0, 'f'}, {"head", required_argument, 0, 'n'}, {0}};
 	const char *fields = NULL;
 	int64_t head = INT64_MAX;
 	int c;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': fields = optarg; break;
 		case 'n': head = opt_i64("--head", optarg, 0, INT64_MAX); break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

@@ -41,13 +41,12 @@ enum { BLOCK = 256 };   /* records per sgemm */
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"quiet", no_argument, 0, 'q'}, {0}};
 	int c;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

@@ -725,7 +725,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"split", required_argument, 0, 's'}, {"source", required_argument, 0, 'S'},
 		{"md5", required_argument, 0, 'm'}, {"count", required_argument, 0, 'n'},
-		{"seed", required_argument, 0, 'r'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"seed", required_argument, 0, 'r'}, {"quiet", no_argument, 0, 'q'}, {0}};
 	static const char *const splits[] = {"train", "test", "all", NULL};
 	static const char *const names[] = {"cifar-10", "cifar-100", "synthetic", NULL};
 	int split_mask = 1, shaped = 0, c;
@@ -733,7 +733,7 @@ int main(int argc, char **argv)
 	int64_t count = 5000;
 	uint64_t seed = 1;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': split_mask = opt_choice("--split", optarg, splits) + 1; break;
 		case 'S': source = optarg; break;
@@ -741,7 +741,6 @@ int main(int argc, char **argv)
 		case 'n': count = opt_i64("--count", optarg, 0, 100000000), shaped = 1; break;
 		case 'r': seed = opt_u64("--seed", optarg), shaped = 1; break;
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

@@ -58,12 +58,12 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"unknown", no_argument, 0, 'u'}, {"attr", required_argument, 0, 'a'},
-		{"help", no_argument, 0, 'h'}, {0}};
+		{0}};
 	theader h;
 	int unknown = 0, c;
 	tiny_init(argc, argv, usage_line);
 	th_init(&h);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			printf("usage: %s\n", usage_line);
 			return 0;

@@ -196,14 +196,13 @@ static void print_header(const sin_t *s)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"json", no_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'}, {0}};
 	int json = 0, c;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

@@ -224,20 +224,19 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"iterations", required_argument, 0, 'i'}, {"init", required_argument, 0, 'I'},
 		{"seed", required_argument, 0, 's'}, {"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'}, {0}};
+		{0}};
 	static const char *const inits[] = {"random", "kmeans++", NULL};
 	int64_t K = 0, iterations = 50;
 	int init = 0, c;
 	uint64_t seed = 1;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "k:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': K = opt_i64("-k", optarg, 1, INT32_MAX); break;
 		case 'i': iterations = opt_i64("--iterations", optarg, 1, 1000000); break;
 		case 'I': init = opt_choice("--init", optarg, inits); break;
 		case 's': seed = opt_u64("--seed", optarg); break;
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

@@ -67,19 +67,18 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"keep", required_argument, 0, 'k'}, {"drop", required_argument, 0, 'd'},
 		{"coarse", no_argument, 0, 'c'}, {"per-class", required_argument, 0, 'n'},
-		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"quiet", no_argument, 0, 'q'}, {0}};
 	const char *keep = NULL, *drop = NULL;
 	int coarse = 0, c;
 	int64_t per_class = -1;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': keep = optarg; break;
 		case 'd': drop = optarg; break;
 		case 'c': coarse = 1; break;
 		case 'n': per_class = opt_i64("--per-class", optarg, 0, INT64_MAX); break;
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

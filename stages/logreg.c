@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"train", no_argument, 0, 't'}, {"l2", required_argument, 0, 'l'},
 		{"standardize", no_argument, 0, 'z'}, {"no-standardize", no_argument, 0, 'Z'},
-		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, TR_LONGOPTS, {0}};
+		{"quiet", no_argument, 0, 'q'}, TR_LONGOPTS, {0}};
 	tr_opts_t o = {.solver = TR_LBFGS, .tol = 1e-6, .max_epochs = 1000, .min_epochs = 1, .lr = 0.001,
 		       .momentum = 0.9, .batch = 100, .schedule = TR_PLATEAU, .lr_factor = 0.1, .lr_patience = 2,
 		       .lr_step = 30, .max_cuts = 2, .patience = 5, .seed = 1};
@@ -331,14 +331,13 @@ int main(int argc, char **argv)
 	int training = 0, train_opts = 0, standardize = 1, c;
 	const char *l2_arg = NULL;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': training = 1; break;
 		case 'l': nl2 = parse_l2(optarg, l2s), l2_arg = optarg, train_opts = 1; break;
 		case 'z': standardize = 1, train_opts = 1; break;
 		case 'Z': standardize = 0, train_opts = 1; break;
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default:
 			if (!tr_option(&o, c, optarg))
 				usage();

@@ -46,16 +46,11 @@ static void write_npy_header(const tfield *f, int64_t N)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"help", no_argument, 0, 'h'}, {0}};
+	static const struct option longopts[] = {{0}};
 	int c;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("usage: %s\n", usage_line);
-			return 0;
-		}
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
 		usage();
-	}
 	if (argc - optind < 1 || argc - optind > 2)
 		usage();
 	const char *name = argv[optind];

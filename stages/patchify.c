@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 		{"size", required_argument, 0, 's'}, {"stride", required_argument, 0, 't'},
 		{"subsample", required_argument, 0, 'u'}, {"patch", required_argument, 0, 'p'},
 		{"random", required_argument, 0, 'r'}, {"seed", required_argument, 0, 'e'},
-		{"normalize", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"normalize", required_argument, 0, 'n'}, {0}};
 	geom_t g = {0};
 	int64_t only = -1, random = 0;
 	uint64_t seed = 1;
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	const char *size_arg = NULL, *patch_arg = NULL;
 	int c;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': g.S = opt_i64("--size", optarg, 1, TINY_DIM_MAX); size_arg = optarg; break;
 		case 't': g.T = opt_i64("--stride", optarg, 1, TINY_DIM_MAX); break;
@@ -168,7 +168,6 @@ int main(int argc, char **argv)
 		case 'r': random = opt_i64("--random", optarg, 1, INT32_MAX); break;
 		case 'e': seed = opt_u64("--seed", optarg); seeded = 1; break;
 		case 'n': eps = opt_f64("--normalize", optarg, 0, 1e30); break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

@@ -294,10 +294,6 @@ int main(int argc, char **argv)
 {
 	tiny_init(argc, argv, usage_line);
 	int a = 1;
-	if (a < argc && (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help"))) {
-		printf("usage: %s\n", usage_line);
-		return 0;
-	}
 	if (a < argc && !strcmp(argv[a], "--"))
 		a++;
 	if (a == argc)

@@ -537,7 +537,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		{"threads", required_argument, 0, 't'}, {"data", required_argument, 0, 'D'},
 		{"scheme", required_argument, 0, 'X'}, {"sync-every", required_argument, 0, 'Y'},
 		{"hosts", required_argument, 0, 'O'}, {"comm-only", no_argument, 0, 'Z'}, {"f64", no_argument, 0, 'F'},
-		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, '?' + 256}, {0}};
+		{"quiet", no_argument, 0, 'q'}, {0}};
 	static const char *const visibles[] = {"binary", "gaussian", NULL};
 	static const char *const schemes[] = {"4.5", "4.2", NULL};
 	*o = (opts_t){.hidden = 100, .epochs = 10, .batch = 100, .cd = 1, .max_batches = -1, .seed = 1,
@@ -545,7 +545,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		      .m1 = 0.9, .m_epoch = 5, .ck_minutes = 10, .ck_batches = -1,
 		      .scheme = 45, .sync_every = 8000};
 	int c;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'H': o->hidden = opt_i64("--hidden", optarg, 1, 1 << 20); break;
 		case 's': o->seed = opt_u64("--seed", optarg), o->have_seed = 1; break;
@@ -605,8 +605,6 @@ static void parse(int argc, char **argv, opts_t *o)
 		case 'Z': o->comm_only = 1; break;
 		case 'F': o->f64 = 1; break;
 		case 'q': tiny_quiet = 1; break;
-		case 'h':
-		case '?' + 256: printf("usage: %s\n", usage_line); exit(0);
 		default: usage();
 		}
 	}

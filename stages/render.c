@@ -1010,17 +1010,11 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		{"title", required_argument, 0, 't'}, {"y", required_argument, 0, 'y'},
 		{"x", required_argument, 0, 'x'},     {"log", no_argument, 0, 'l'},
 		{"xlabel", required_argument, 0, 'X'}, {"ylabel", required_argument, 0, 'Y'},
-		{"help", no_argument, 0, 'h'},        {0}};
+		{0}};
 	static const char *const ranges[] = {"auto", "global", "none", NULL};
 	*o = (opts_t){.cols = 10, .count = MAX_CELLS, .scale = 2, .range = -1};
 	if (argc < 2)
 		usage();
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("usage: %s\n", usage_line);
-		for (int m = 0; m < NMODES; m++)
-			printf("       %s\n", modes[m].synopsis);
-		exit(0);
-	}
 	for (o->mode = 0; o->mode < NMODES && strcmp(argv[1], modes[o->mode].name); o->mode++)
 		;
 	if (o->mode == NMODES)
@@ -1033,7 +1027,7 @@ static void parse_args(int argc, char **argv, opts_t *o)
 	int c, li, rows = 0, columns = 0;
 	opterr = 0;
 	argc--, argv++;
-	while ((c = getopt_long(argc, argv, ":h", longopts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, &li)) != -1) {
 		if (c == '?')
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		if (c == ':')
@@ -1075,7 +1069,6 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		case 'l': o->log = 1; break;
 		case 'X': o->xlabel = optarg; break;
 		case 'Y': o->ylabel = optarg; break;
-		case 'h': printf("usage: %s\n", tiny_usage); exit(0);
 		}
 	}
 	if (rows && columns)

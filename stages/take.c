@@ -64,18 +64,17 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"first", required_argument, 0, 'n'}, {"index", required_argument, 0, 'i'},
 		{"from", required_argument, 0, 'f'}, {"fields", required_argument, 0, 'F'},
-		{"help", no_argument, 0, 'h'}, {0}};
+		{0}};
 	const char *from = NULL, *fields = NULL, *index = NULL;
 	int64_t first = -1, *idx = NULL, n = 0, cap = 0;
 	int c;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': first = opt_i64("--first", optarg, 0, INT64_MAX); break;
 		case 'i': index = optarg; break;
 		case 'f': from = optarg; break;
 		case 'F': fields = optarg; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

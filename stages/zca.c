@@ -268,12 +268,12 @@ int main(int argc, char **argv)
 		{"fit", no_argument, 0, 'f'}, {"drop", required_argument, 0, 'd'},
 		{"epsilon", required_argument, 0, 'e'}, {"inverse", no_argument, 0, 'i'},
 		{"project", no_argument, 0, 'p'},
-		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
+		{"quiet", no_argument, 0, 'q'}, {0}};
 	int fitting = 0, mode = WHITEN, c;
 	int64_t drop = 0;
 	double epsilon = 0;
 	tiny_init(argc, argv, usage_line);
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': fitting = 1; break;
 		case 'd': drop = opt_i64("--drop", optarg, 0, INT32_MAX); break;
@@ -285,7 +285,6 @@ int main(int argc, char **argv)
 			mode = c == 'i' ? INVERSE : PROJECT;
 			break;
 		case 'q': tiny_quiet = 1; break;
-		case 'h': printf("usage: %s\n", usage_line); return 0;
 		default: usage();
 		}
 	}

@@ -36,7 +36,7 @@ load helpers/common
 	assert_output --partial "Done "
 }
 
-@test "every program answers --version, -h and --help on stdout with exit 0" {
+@test "every program answers --version, and -h and --help with its manual page, on stdout with exit 0" {
 	commit=$(git -C "$TINY_ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 	n=0
 	for p in "$TINY_ROOT"/bin/tiny-*; do
@@ -44,9 +44,9 @@ load helpers/common
 		run -0 --separate-stderr "$p" --version
 		assert_output "$name (tiny, stream format 1) $commit"
 		run -0 --separate-stderr "$p" -h
-		[[ "$output" == "usage: $name"* ]]
+		[[ "${lines[0]}" == NAME && "${lines[1]}" == *" $name - "* ]] || fail "$name -h: ${lines[0]} ${lines[1]}"
 		run -0 --separate-stderr "$p" --help
-		[[ "$output" == "usage: $name"* ]]
+		[[ "${lines[0]}" == NAME && "${lines[1]}" == *" $name - "* ]] || fail "$name --help: ${lines[0]} ${lines[1]}"
 		n=$((n + 1))
 	done
 	[ "$n" -ge 20 ]
