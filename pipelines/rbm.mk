@@ -17,6 +17,10 @@
 #
 #   make rbm-figures [SOURCE=cifar-10-binary.tar.gz] [PATCH_H=300 ...]
 #
+# Every RBM is trained with --checkpoint: a make stopped by Ctrl-C (or a
+# crash) and run again resumes each model where it stopped, with the same
+# result and log as a run never stopped.
+#
 # Whitening drops the DROP least significant directions (section 2.4).
 # RECON=--mean-visible takes Gaussian means, not samples, for the negative
 # phase: with sigma 1 on whitened data the sampling noise is as large as the
@@ -112,9 +116,9 @@ $(OUT)/whole.rbm: $(OUT)/white.tiny
 # measured, see README), which no run with means of up to 20 epochs showed
 $(OUT)/raw-1.rbm: $(OUT)/train.tiny
 	$(TIMED) tiny-rbm-train --seed $(SEED) --hidden $(RAW_H) --epochs 1 --sigma data --lr-w $(RAW_LR) \
-		--checkpoint $(OUT)/raw.ck --data $< >$@
+		--checkpoint $(OUT)/raw-1.ck --data $< >$@
 $(OUT)/raw.rbm: $(OUT)/raw-1.rbm $(OUT)/train.tiny
-	$(TIMED) tiny-rbm-train --seed $(SEED) --init $(OUT)/raw.ck --epochs $(RAW_EPOCHS) --sigma data --lr-w $(RAW_LR) \
+	$(TIMED) tiny-rbm-train --seed $(SEED) --init $(OUT)/raw-1.ck --epochs $(RAW_EPOCHS) --sigma data --lr-w $(RAW_LR) \
 		--log $(OUT)/raw.log --checkpoint $(OUT)/raw.ck --data $(OUT)/train.tiny >$@
 # sigma: sampled reconstructions, not RECON's means: with means the
 # negative phase's (v - b)^2 lacks the sampling noise, and the sigmas

@@ -61,9 +61,21 @@
  * 1.4.4; examples per second; sigma min/mean/max when learned), and --log
  * FILE keeps those figures as a stream.  --checkpoint FILE saves the model
  * with its momenta, chains and position, atomically, at each epoch end and
- * every --checkpoint-every (minutes "m" or minibatches "b"); --init FILE
- * resumes from it with the same result as an uninterrupted run.  A NaN or
- * infinity stops the run naming the epoch and minibatch, leaving the last
+ * every --checkpoint-every (minutes "m" or minibatches "b"), with the log
+ * so far and the unfinished epoch's error sum (attributes train_log,
+ * train_partial).  A run that finds its --checkpoint FILE already there
+ * resumes it, with the same result and --log as an uninterrupted run, so
+ * that a make rule re-run after Ctrl-C goes on where it stopped; it first
+ * checks that FILE is a checkpoint of the same run (train_start: the
+ * --init it started from or "fresh"; train_data: the records' count, size
+ * and hash; train_settings; the hidden units; the seed; a position within
+ * --epochs) and otherwise stops in one line naming the difference.
+ * --init FILE --checkpoint FILE (the same file) resumes without those
+ * checks, so settings may change on the way; --init of a checkpoint goes on
+ * from its position.  SIGINT and SIGTERM end the minibatch under way,
+ * write the checkpoint and stop (exit 128 + the signal) saying how to
+ * resume; under mpirun they stop the run as before.  A NaN or infinity
+ * stops the run naming the epoch and minibatch, leaving the last
  * checkpoint as it was.  --max-batches N stops after N minibatches as if
  * interrupted (the checkpoint then holds the place).
  *
@@ -135,6 +147,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -180,6 +193,15 @@ typedef struct {
 	int scheme;                   /* 45 or 42: section 4.5 or 4.2 of the report */
 	int64_t sync_every;           /* 4.2: examples between weight synchronisations */
 	const char *init, *checkpoint, *log, *data, *input, *hosts;
+	/* settled by the setup: where a fresh run starts (--init or "fresh"),
+	 * whether --checkpoint's file is being resumed, the data's identity,
+	 * and the resumed checkpoint's log and unfinished epoch */
+	const char *start;
+	int resume;                  /* 1: found, checked; 2: named by --init too */
+	char data_id[96];
+	char *resume_log;
+	double resume_err;
+	int64_t resume_seen;
 } opts_t;
 
 /* --- the data, in memory as it came --------------------------------------- */
@@ -261,9 +283,28 @@ static void gather(const data_t *d, const int64_t *perm, int64_t first, int64_t 
 
 /* --- the model and checkpoints ------------------------------------------------- */
 
-/* The checkpoint (and final model) header: the model, then the state. */
+/* The settings that decide a run's steps, as its train_settings attribute:
+ * a checkpoint is resumed only by a run with the same ones. */
+static void settings(const opts_t *o, char *buf, size_t n)
+{
+	snprintf(buf, n,
+		 "cd %" PRId64 "%s batch %" PRId64 " lr_w %g lr_vbias %g lr_hbias %g lr_sigma %g momentum %g,%g@%" PRId64
+		 " decay %g sigma %s%s",
+		 o->cd, o->pcd ? " pcd" : "", o->batch, o->lr_w, o->lr_vb, o->lr_hb, o->lr_s, o->m0, o->m1, o->m_epoch,
+		 o->decay, o->learn_sigma ? "learned" : "fixed", sizeof(real) == 8 ? " f64" : "");
+}
+
+typedef struct {
+	int32_t epoch;
+	float recon, rate, smin, smean, smax;
+} logrec_t;
+
+/* The checkpoint (and final model) header: the model, then the state;
+ * a checkpoint also carries what a resumed run needs to go on as if never
+ * stopped: the log so far, the unfinished epoch's error sum, where the
+ * run started and the data's identity. */
 static void state_header(const RBM(train_t) *s, const opts_t *o, const theader *data_h, const char *shape, theader *h,
-			 int with_state)
+			 int with_state, const logrec_t *log, int64_t nlog, double err, int64_t seen)
 {
 	th_copy(h, data_h);
 	while (h->nfields)
@@ -285,20 +326,32 @@ static void state_header(const RBM(train_t) *s, const opts_t *o, const theader *
 	th_attr_set(h, "train_batch", buf);
 	snprintf(buf, sizeof buf, "%" PRIu64, o->seed);
 	th_attr_set(h, "train_seed", buf);
-	snprintf(buf, sizeof buf,
-		 "cd %" PRId64 "%s batch %" PRId64 " lr_w %g lr_vbias %g lr_hbias %g lr_sigma %g momentum %g,%g@%" PRId64
-		 " decay %g sigma %s%s",
-		 o->cd, o->pcd ? " pcd" : "", o->batch, o->lr_w, o->lr_vb, o->lr_hb, o->lr_s, o->m0, o->m1, o->m_epoch,
-		 o->decay, o->learn_sigma ? "learned" : "fixed", sizeof(real) == 8 ? " f64" : "");
+	settings(o, buf, sizeof buf);
 	th_attr_set(h, "train_settings", buf);
+	if (with_state) {
+		th_attr_set(h, "train_start", o->start);
+		th_attr_set(h, "train_data", o->data_id);
+		/* "EPOCH RECON RATE SMIN SMEAN SMAX; ..." exactly (%.9g) */
+		size_t cap = 80 * (size_t)(nlog + 1), len = 0;
+		char *l = xmalloc(cap);
+		l[0] = 0;
+		for (int64_t k = 0; k < nlog; k++)
+			len += (size_t)snprintf(l + len, cap - len, "%s%d %.9g %.9g %.9g %.9g %.9g", k ? "; " : "",
+						log[k].epoch, log[k].recon, log[k].rate, log[k].smin, log[k].smean,
+						log[k].smax);
+		th_attr_set(h, "train_log", l);
+		free(l);
+		snprintf(buf, sizeof buf, "%.17g %" PRId64, err, seen);
+		th_attr_set(h, "train_partial", buf);
+	}
 	th_add_history(h);
 }
 
 static void save(const RBM(train_t) *s, const opts_t *o, const theader *data_h, const char *shape, const char *path,
-		 int with_state)
+		 int with_state, const logrec_t *log, int64_t nlog, double err, int64_t seen)
 {
 	theader h;
-	state_header(s, o, data_h, shape, &h, with_state);
+	state_header(s, o, data_h, shape, &h, with_state, log, nlog, err, seen);
 	/* straight from the arrays, in the order state_header adds the
 	 * fields: no copy of the model (that would double the peak memory) */
 	const void *fields[] = {s->m.W, s->m.vbias, s->m.hbias, s->m.sigma, s->uW, s->uvb, s->uhb, s->us, s->chains};
@@ -311,11 +364,6 @@ static void save(const RBM(train_t) *s, const opts_t *o, const theader *data_h, 
 }
 
 /* --- the log ------------------------------------------------------------------------- */
-
-typedef struct {
-	int32_t epoch;
-	float recon, rate, smin, smean, smax;
-} logrec_t;
 
 static void write_log(const char *path, const logrec_t *l, int64_t n, const theader *data_h)
 {
@@ -373,6 +421,51 @@ static int64_t position(const sin_t *ini, const char *key)
 	return v;
 }
 
+/* The data's identity for train_data: its records, x's shape and a 64-bit
+ * hash of every byte (one pass, a few tenths of a second for CIFAR-10). */
+static void data_identity(const data_t *d, char *buf, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u, w;
+	size_t len = (size_t)(d->N * d->R), k = 0;
+	for (; k + 8 <= len; k += 8) {
+		memcpy(&w, d->recs + k, 8);
+		h = (h ^ w) * 0x100000001b3u;
+		h ^= h >> 29;
+	}
+	for (; k < len; k++)
+		h = (h ^ d->recs[k]) * 0x100000001b3u;
+	snprintf(buf, n, "%" PRId64 " records of %" PRId64 " bytes, hash %016" PRIx64, d->N, d->R, h);
+}
+
+/* --checkpoint's file, found at the start: resumed only if it is a
+ * checkpoint of this same run (the start, the data, the settings, the
+ * hidden units, the seed), else one line naming what differs. */
+static void check_resume(const opts_t *o, const sin_t *ini, const RBM(train_t) *st, int64_t epoch)
+{
+	char mine[512];
+	settings(o, mine, sizeof mine);
+	const char *keys[] = {"train_start", "train_data", "train_settings"};
+	const char *want[] = {o->start, o->data_id, mine};
+	if (th_find(&ini->h, "uW") < 0)
+		die("%s: --checkpoint names a file that is not a checkpoint; remove it or name another", ini->name);
+	for (int k = 0; k < 3; k++) {
+		const char *a = th_attr(&ini->h, keys[k]);
+		if (!a || strcmp(a, want[k]))
+			die("%s: a checkpoint of another run (its %s '%s', this run's '%s'); remove it to start afresh",
+			    ini->name, keys[k], a ? a : "(none)", want[k]);
+	}
+	if (!strcmp(o->start, "fresh") && st->m.H != o->hidden)
+		die("%s: a checkpoint of another run (%" PRId64 " hidden units, this run's %" PRId64
+		    "); remove it to start afresh", ini->name, st->m.H, o->hidden);
+	const char *seed = th_attr(&ini->h, "train_seed");
+	if (o->have_seed && (!seed || strtoull(seed, NULL, 10) != o->seed))
+		die("%s: a checkpoint of another run (its seed %s, this run's %" PRIu64 "); remove it to start afresh",
+		    ini->name, seed ? seed : "(none)", o->seed);
+	if (epoch > o->epochs)
+		die("%s: a checkpoint at epoch %" PRId64 ", past this run's --epochs %" PRId64
+		    "; remove it to start afresh, or ask for more epochs", ini->name, epoch, o->epochs);
+}
+
 static void setup(opts_t *o, RBM(train_t) *st, data_t *d)
 {
 	/* the starting model: a checkpoint or model, or a fresh one */
@@ -391,6 +484,8 @@ static void setup(opts_t *o, RBM(train_t) *st, data_t *d)
 	load_data(d, o);
 	int64_t V = d->V, N = d->N, B = o->batch < N ? o->batch : N;
 	o->batch = B;
+	if (o->checkpoint)
+		data_identity(d, o->data_id, sizeof o->data_id);
 	if (o->init && st->m.V != V)
 		die("%s is an RBM of V = %" PRId64 " visible units; %s's x has %" PRId64 " values", o->init, st->m.V,
 		    d->in->name, V);
@@ -455,6 +550,8 @@ static void setup(opts_t *o, RBM(train_t) *st, data_t *d)
 	if (ini) {
 		const theader *h = &ini->h;
 		int64_t H = st->m.H;
+		if (o->resume == 1)
+			check_resume(o, ini, st, position(ini, "train_epoch"));
 		if (th_find(h, "uW") >= 0) {
 			/* every momentum checked against the model before any is read */
 			const tfield *fu[4] = {state_field(ini, "uW", 2, V, H), state_field(ini, "uvbias", 1, V, 0),
@@ -473,6 +570,19 @@ static void setup(opts_t *o, RBM(train_t) *st, data_t *d)
 			st->batch = batch;
 			if (st->batch >= nb)
 				st->epoch++, st->batch = 0;
+			/* the run goes on: its log so far and its unfinished epoch */
+			const char *l = th_attr(h, "train_log"), *p = th_attr(h, "train_partial"),
+				   *s0 = th_attr(h, "train_start");
+			o->resume_log = xstrdup(l ? l : "");
+			if (!p || sscanf(p, "%lg %" SCNd64, &o->resume_err, &o->resume_seen) != 2 || st->batch == 0)
+				o->resume_err = 0, o->resume_seen = 0;
+			if (o->resume == 2 && s0)
+				o->start = xstrdup(s0);
+			if (o->resume) {
+				if (!tiny_quiet)
+					fprintf(stderr, "%s: resuming %s at epoch %" PRId64 ", minibatch %" PRId64 "\n", tiny_prog,
+						ini->name, st->epoch, st->batch);
+			}
 		}
 		free(initrec);
 		sin_close(ini);
@@ -489,6 +599,7 @@ static void share_setup(opts_t *o, RBM(train_t) *st, data_t *d)
 	opts_t mine = *o;   /* the strings stay this process's own */
 	dist_bcast(o, sizeof *o, DIST_SETUP);
 	o->init = mine.init, o->checkpoint = mine.checkpoint, o->log = mine.log, o->data = mine.data;
+	o->start = mine.start, o->resume_log = NULL;
 	o->input = mine.input, o->hosts = mine.hosts;
 	int64_t v[8] = {d->N, d->R, d->V, st->m.H, st->m.gaussian, st->epoch, st->batch, 0};
 	dist_bcast(v, sizeof v, DIST_SETUP);
@@ -611,6 +722,12 @@ static void parse(int argc, char **argv, opts_t *o)
 	if (argc - optind > 1 || (o->data && argc - optind > 0))
 		usage_error("expected at most one input: FILE or --data FILE");
 	o->input = optind < argc ? argv[optind] : NULL;
+	/* a run that finds its --checkpoint file resumes it (checked in setup) */
+	o->start = o->init ? o->init : "fresh";
+	if (o->checkpoint && access(o->checkpoint, F_OK) == 0) {
+		o->resume = o->init && !strcmp(o->init, o->checkpoint) ? 2 : 1;   /* 2: asked for by --init */
+		o->init = o->checkpoint;
+	}
 	if (o->lr_vb < 0)
 		o->lr_vb = o->lr_w;
 	if (o->lr_hb < 0)
@@ -642,7 +759,17 @@ typedef struct {
 	logrec_t *log;
 	int64_t nlog, done_batches, since_ck, since_sync;
 	double last_ck;
+	double err;                  /* the epoch's summed error over seen minibatches */
+	int64_t seen;
 } run_t;
+
+/* SIGINT or SIGTERM, caught in a single-process run: the minibatch under
+ * way ends, the checkpoint is written, and the run stops. */
+static volatile sig_atomic_t stop_signal;
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
 
 /* A checkpoint (with_state) or the model (path NULL: stdout, W checked
  * finite first), by rank 0; split, every rank takes part. */
@@ -656,7 +783,7 @@ static void save_any(const run_t *r, const char *path, int with_state)
 	if (dist.rank == 0) {
 		if (!with_state)
 			tf_check_finite_real(w->m.W, 1, w->m.V * w->m.H, 0, "the trained model", "W");
-		save(w, &r->o, &r->d.in->h, r->shape, path, with_state);
+		save(w, &r->o, &r->d.in->h, r->shape, path, with_state, r->log, r->nlog, r->err, r->seen);
 	}
 	if (on)
 		RBM(unsplit_free)(&full);
@@ -714,6 +841,18 @@ static void start(run_t *r)
 	if (!x->rank)
 		snprintf(r->shape, sizeof r->shape, "1");
 	r->log = xcalloc((size_t)(o->epochs + 1), sizeof *r->log);
+	/* a resumed run's log and unfinished epoch, from its checkpoint */
+	for (char *p = o->resume_log, *end; p && *p && r->nlog <= o->epochs; p = end + (*end == ';')) {
+		logrec_t *l = &r->log[r->nlog];
+		l->epoch = (int32_t)strtol(p, &end, 10);
+		float *f[] = {&l->recon, &l->rate, &l->smin, &l->smean, &l->smax};
+		for (int k = 0; k < 5 && end != p; k++)
+			*f[k] = strtof(p = end, &end);
+		if (end == p || (*end && *end != ';'))
+			die("%s: attribute train_log is not a log", o->checkpoint);
+		r->nlog++;
+	}
+	r->err = o->resume_err, r->seen = o->resume_seen;
 	r->last_ck = now_seconds();
 	if (!tiny_quiet)
 		fprintf(stderr, "%s: V %" PRId64 " H %" PRId64 " %s visibles, N %" PRId64 ", %" PRId64
@@ -778,7 +917,7 @@ static int after_minibatch(run_t *r)
 		RBM(split_sync)(st);
 		r->since_sync = 0;
 	}
-	int stop = o->max_batches > 0 && r->done_batches >= o->max_batches;
+	int stop = (o->max_batches > 0 && r->done_batches >= o->max_batches) || stop_signal;
 	if (o->checkpoint && (ck_due || stop) && st->batch + 1 < r->nb) {
 		st->batch++;   /* the checkpoint holds the next minibatch's place */
 		checkpoint(r);
@@ -787,17 +926,18 @@ static int after_minibatch(run_t *r)
 	return stop;
 }
 
-/* The end of an epoch of seen minibatches, err their summed error: its
- * log record and line, the checkpoint, the --log file. */
-static void end_epoch(run_t *r, double err, int64_t seen, double secs)
+/* The end of an epoch, here minibatches of it in secs by this process:
+ * its log record and line, the checkpoint, the --log file. */
+static void end_epoch(run_t *r, int64_t here, double secs)
 {
 	const opts_t *o = &r->o;
 	RBM(train_t) *st = &r->st;
 	int64_t V = r->V;
 	logrec_t *l = &r->log[r->nlog++];
 	l->epoch = (int32_t)st->epoch;
-	l->recon = (float)(seen ? err / seen : 0);
-	l->rate = (float)(seen * r->B / (secs > 0 ? secs : 1e-9));
+	l->recon = (float)(r->seen ? r->err / r->seen : 0);
+	l->rate = (float)(here * r->B / (secs > 0 ? secs : 1e-9));
+	r->err = 0, r->seen = 0;
 	l->smin = l->smax = st->m.sigma[0];
 	double sm = 0;
 	for (int64_t i = 0; i < V; i++) {
@@ -842,32 +982,49 @@ int main(int argc, char **argv)
 	RBM(train_t) *st = &r.st;
 	double t_start = now_seconds();
 	int stopped = 0;
+	if (dist.K <= 1) {
+		struct sigaction sa = {.sa_handler = on_stop};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	for (; st->epoch < o->epochs && !stopped; st->epoch++, st->batch = 0) {
 		for (int64_t k = 0; k < r.N; k++)
 			r.perm[k] = k;
 		rng_shuffle(r.perm, r.N, o->seed, STREAM_SHUFFLE + (uint64_t)st->epoch);
-		double mom = st->epoch < o->m_epoch ? o->m0 : o->m1, err = 0, t0 = now_seconds();
-		int64_t seen = 0;
+		double mom = st->epoch < o->m_epoch ? o->m0 : o->m1, t0 = now_seconds();
+		int64_t here = 0;
 		progress_t bar;
 		progress_start(&bar, "epoch", (double)(r.nb - st->batch));
 		for (; st->batch < r.nb; st->batch++) {
-			err += minibatch(&r, mom);
-			progress_update(&bar, (double)++seen);
+			r.err += minibatch(&r, mom);
+			r.seen++;
+			progress_update(&bar, (double)++here);
 			if ((stopped = after_minibatch(&r))) {
 				st->batch++;
 				break;
 			}
 		}
 		progress_end(&bar);
-		if (stopped && st->batch < r.nb) {
-			if (!tiny_quiet)
-				fprintf(stderr, "%s: stopped after %" PRId64 " minibatches, in epoch %" PRId64 "%s\n", tiny_prog,
-					r.done_batches, st->epoch, o->checkpoint ? "; resume with --init the checkpoint" : "");
+		if (stopped && st->batch < r.nb)
 			break;
-		}
-		end_epoch(&r, err, seen, now_seconds() - t0);
+		end_epoch(&r, here, now_seconds() - t0);
 		if (stopped)   /* at an epoch's end: the position stays in it */
 			break;
+	}
+	if (stopped) {
+		int64_t e = st->batch < r.nb ? st->epoch : st->epoch + 1, b = st->batch < r.nb ? st->batch : 0;
+		char why[64];
+		if (stop_signal)
+			snprintf(why, sizeof why, "by %s", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+		else
+			snprintf(why, sizeof why, "after %" PRId64 " minibatches", r.done_batches);
+		if (!tiny_quiet || stop_signal)
+			fprintf(stderr, "%s: stopped %s, at epoch %" PRId64 " minibatch %" PRId64 "; %s\n", tiny_prog, why, e,
+				b, o->checkpoint ? "run the same command again to resume from the checkpoint"
+						 : "nothing kept (no --checkpoint)");
+		if (stop_signal)
+			exit(128 + stop_signal);
 	}
 	double secs = now_seconds() - t_start;
 	save_any(&r, NULL, 0);

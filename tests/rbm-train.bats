@@ -342,6 +342,54 @@ RESUME="--hidden 5 --seed 3 --batch 5 --epochs 3 --lr-w 0.05 --sigma 0.8 --learn
 	diff <(params "$T/full.rbm") <(params "$T/resumed.rbm")
 }
 
+@test "SIGINT and SIGTERM write a checkpoint and say how to resume; the same command resumes it to the same model and a log of every epoch" {
+	data "$T/d.tiny" 500 8 gaussian 7
+	local opts="--hidden 6 --seed 4 --batch 5 --epochs 100 --lr-w 0.01 --learn-sigma --checkpoint-every 1b"
+	tiny-rbm-train -q $opts --log "$T/full.log" "$T/d.tiny" >"$T/full.rbm"
+	local sig k pid rc
+	for sig in INT TERM; do
+		tiny-rbm-train -q $opts --checkpoint "$T/ck" --log "$T/log" "$T/d.tiny" >"$T/out.rbm" 2>"$T/err" &
+		pid=$! rc=0
+		for k in $(seq 1000); do [ -e "$T/ck" ] && break; sleep 0.01; done
+		sleep 0.$((RANDOM % 5))
+		kill -$sig $pid
+		wait $pid || rc=$?
+		[ $rc = $((128 + $(kill -l $sig))) ] || fail "SIG$sig: exit $rc"
+		run cat "$T/err"
+		assert_output --regexp "^tiny-rbm-train: stopped by SIG$sig, at epoch [0-9]+ minibatch [0-9]+; run the same command again to resume from the checkpoint\$"
+		[ ! -s "$T/out.rbm" ]
+	done
+	run -0 --separate-stderr tiny-rbm-train $opts --checkpoint "$T/ck" --log "$T/log" "$T/d.tiny"
+	[[ "${stderr_lines[*]}" == *"tiny-rbm-train: resuming $T/ck at epoch "* ]]
+	tiny-rbm-train -q $opts --checkpoint "$T/ck" --log "$T/log" "$T/d.tiny" >"$T/resumed.rbm"
+	diff <(params "$T/full.rbm") <(params "$T/resumed.rbm")
+	# the log holds every epoch from the first, with the uninterrupted run's errors
+	diff <(tiny-dump --fields epoch,recon,sigma_mean "$T/full.log") <(tiny-dump --fields epoch,recon,sigma_mean "$T/log")
+	[ "$(tiny-dump --fields epoch "$T/log" | wc -l)" = 100 ]
+}
+
+@test "a --checkpoint file of another run is refused in one line naming the difference" {
+	data "$T/d.tiny" 40 8 gaussian 7
+	data "$T/e.tiny" 40 8 gaussian 8
+	tiny-rbm-train -q --hidden 6 --epochs 2 --checkpoint "$T/ck" "$T/d.tiny" >/dev/null
+	run -1 --separate-stderr tiny-rbm-train -q --hidden 7 --epochs 2 --checkpoint "$T/ck" "$T/d.tiny"
+	[ "$stderr" = "tiny-rbm-train: $T/ck: a checkpoint of another run (6 hidden units, this run's 7); remove it to start afresh" ]
+	run -1 --separate-stderr tiny-rbm-train -q --hidden 6 --epochs 2 --lr-w 0.1 --checkpoint "$T/ck" "$T/d.tiny"
+	[[ "$stderr" == "tiny-rbm-train: $T/ck: a checkpoint of another run (its train_settings 'cd 1 batch 40 lr_w 0.001 "*"this run's 'cd 1 batch 40 lr_w 0.1 "*"); remove it to start afresh" ]]
+	run -1 --separate-stderr tiny-rbm-train -q --hidden 6 --epochs 2 --checkpoint "$T/ck" "$T/e.tiny"
+	[[ "$stderr" == "tiny-rbm-train: $T/ck: a checkpoint of another run (its train_data '40 records of 32 bytes, hash "*"); remove it to start afresh" ]]
+	run -1 --separate-stderr tiny-rbm-train -q --hidden 6 --epochs 1 --checkpoint "$T/ck" "$T/d.tiny"
+	[ "$stderr" = "tiny-rbm-train: $T/ck: a checkpoint at epoch 2, past this run's --epochs 1; remove it to start afresh, or ask for more epochs" ]
+	run -1 --separate-stderr tiny-rbm-train -q --hidden 6 --epochs 2 --checkpoint "$T/d.tiny" "$T/d.tiny"
+	[[ "$stderr" == "tiny-rbm-train: $T/d.tiny: not an RBM model "* ]]
+	tiny-rbm-train -q --hidden 6 --epochs 2 "$T/d.tiny" >"$T/model.rbm"
+	run -1 --separate-stderr tiny-rbm-train -q --hidden 6 --epochs 2 --checkpoint "$T/model.rbm" "$T/d.tiny"
+	[ "$stderr" = "tiny-rbm-train: $T/model.rbm: --checkpoint names a file that is not a checkpoint; remove it or name another" ]
+	# the same run, asked for more epochs, goes on from where it ended
+	run -0 --separate-stderr tiny-rbm-train --hidden 6 --epochs 3 --checkpoint "$T/ck" "$T/d.tiny"
+	[[ "${stderr_lines[*]}" == *"resuming $T/ck at epoch 2, minibatch 0"* ]]
+}
+
 @test "--threads 1 and --threads 2 train the same model" {
 	data "$T/d.tiny" 300 40 gaussian 8
 	local opts="-q --hidden 24 --seed 2 --batch 60 --epochs 2 --lr-w 0.01 --learn-sigma --cd 2"
