@@ -8,6 +8,8 @@
 #   make rbm-figures   the report's RBM experiments, Figures 2.5-2.15
 #   make fig3.1 fig3.2 the classification table (methods a-j), confusion matrix
 #   make conv       convolutional features: k-means and RBM filter banks (SOURCE=tarball)
+#   make quick      figures, rbm-figures and fig3.1 on 5000 training images, small models (results/quick)
+#   TRAIN_N=N TEST_N=N  any CIFAR pipeline on the first N/10 images of each class
 #   make table4.1   the report's Table 4.1: bytes sent by distributed RBM training
 #   make bench      speed figures (benchmarks, not tests)
 #   make fuzz       run the header-parser fuzzer for FUZZ_SECONDS
@@ -35,7 +37,7 @@ endif
 
 # Debian packages: building, running, testing.
 PKGS := gcc make pkgconf $(BLAS_PKG) liblapacke-dev libarchive-dev zlib1g-dev libcurl4-openssl-dev \
-	nettle-dev libpng-dev groff-base bats bats-assert bats-support parallel python3 python3-numpy \
+	nettle-dev libpng-dev groff-base man-db bats bats-assert bats-support parallel python3 python3-numpy \
 	python3-pil clang libclang-rt-14-dev liblbfgs-dev openmpi-bin libopenmpi-dev openssh-server iproute2
 # scikit-learn: the reference logistic regression of tests/logreg.bats and bench
 PKGS += python3-sklearn
@@ -102,7 +104,7 @@ LIB_A := build/libtiny.a
 LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
-.PHONY: all deps test demo figures rbm-figures fig3.1 fig3.2 conv dedupe-study table4.1 bench fuzz fuzz-stages install uninstall clean
+.PHONY: all deps test demo quick figures rbm-figures fig3.1 fig3.2 conv dedupe-study table4.1 bench fuzz fuzz-stages install uninstall clean
 all: deps $(BINS) $(TEST_TOOLS)
 
 # --version: the commit the programs were built from, rewritten only when
@@ -239,6 +241,18 @@ dedupe-study: all
 table4.1: all
 	$(MAKE) -f pipelines/table4.1.mk
 
+# A quick look, not the report's sizes: 5000 training and 1000 test images
+# (500 and 100 of each class), fewer hidden units and epochs, in
+# results/quick; the tables and logs name the sizes they ran with.
+QUICK_OUT ?= results/quick
+QUICK := SOURCE=$(SOURCE) TRAIN_N=5000 TEST_N=1000
+quick: all
+	$(MAKE) -f pipelines/figures.mk $(QUICK) OUT=$(QUICK_OUT)/figures
+	$(MAKE) -f pipelines/rbm.mk $(QUICK) OUT=$(QUICK_OUT)/rbm PATCH_H=100 PATCH_EPOCHS=5 WHOLE_H=500 \
+		RAW_H=500 RAW_EPOCHS=10 SIGMA_EPOCHS=5 SECOND_H=500
+	$(MAKE) -f pipelines/classify.mk $(QUICK) OUT=$(QUICK_OUT)/classify HIDDEN=1000 G_HIDDEN=1000 \
+		F_HIDDEN=500 F_OPTS='--epochs 30' BP_EPOCHS=10 fig3.1
+
 # PyTorch only for bench/rbm.sh's comparison: installed here when root,
 # not by the build (bench/rbm.sh skips its line where it is absent)
 BENCH_PKGS := python3-torch
@@ -258,21 +272,24 @@ bench: all build/bench/blasrate build/bench/rbmbound
 	bench/mpi.sh
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the programs into
-# PREFIX/bin, the NumPy loader and the format's documents into
+# PREFIX/bin, their manual pages into PREFIX/share/man/man1, the NumPy loader and the format's documents into
 # PREFIX/share/tiny (formats/), the experiments' make files into
 # PREFIX/share/tiny/pipelines; make uninstall removes exactly those.
 PREFIX ?= /usr/local
 SHARE = $(DESTDIR)$(PREFIX)/share/tiny
 PIPELINE_FILES := $(wildcard pipelines/*)
+MAN1 = $(DESTDIR)$(PREFIX)/share/man/man1
+MANPAGES := $(wildcard man/*.1)
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/formats $(SHARE)/pipelines
+	install -d $(DESTDIR)$(PREFIX)/bin $(MAN1) $(SHARE)/formats $(SHARE)/pipelines
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(MANPAGES) $(MAN1)/
 	install -m 644 formats/*.md formats/tiny_stream.py $(SHARE)/formats/
 	install -m 644 $(PIPELINE_FILES) $(SHARE)/pipelines/
 	chmod 755 $(addprefix $(SHARE)/,$(shell find pipelines -type f -perm -u+x))
 	@echo "installed $(words $(BINS)) programs in $(DESTDIR)$(PREFIX)/bin"
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS))) $(addprefix $(MAN1)/,$(notdir $(MANPAGES)))
 	rm -rf $(SHARE)
 
 clean:

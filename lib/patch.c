@@ -15,7 +15,9 @@
  *   the whitening's fingerprint: tiny-zca writes zca_fingerprint (a 64-bit
  *   FNV-1a hash of the model's mean and W, as hex) on the data it whitens,
  *   a model learned on that data keeps the attribute, and tiny-conv checks
- *   its --zca model against it. */
+ *   its --zca model against it; a model's own fingerprint, of its weights,
+ *   is the features_of of the features made with it (origin_check in
+ *   lib/stream.c holds data to the model's training data by both). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -60,6 +62,12 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+void model_fingerprint(const void *a, size_t na, const void *b, size_t nb, char buf[17])
+{
+	uint64_t h = fnv1a(0xcbf29ce484222325ULL, a, na);
+	snprintf(buf, 17, "%016" PRIx64, fnv1a(h, b, nb));
 }
 
 void zca_fingerprint(const float *mean, const float *W, int64_t D, char buf[17])

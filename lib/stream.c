@@ -458,3 +458,52 @@ const tfield *model_field(const sin_t *s, const char *kind, const char *name, in
 	}
 	return f;
 }
+
+/* What was done to data, as origin_check compares it: the attributes
+ * below, "key=value" each, in this order, or "none"; the last thing done
+ * first, so that a message names it. */
+static const struct {
+	const char *key, *what, *fix;
+} origins[] = {{"features_of", "features of a model", "make its features with the same model"},
+	       {"zca_fingerprint", "whitened", "whiten it with the same tiny-zca model"}};
+
+void origin_record(theader *model, const theader *data)
+{
+	char buf[256] = "";
+	for (size_t i = 0; i < sizeof origins / sizeof *origins; i++) {
+		const char *v = th_attr(data, origins[i].key);
+		if (v)
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s=%.64s", *buf ? " " : "", origins[i].key, v);
+	}
+	th_attr_set(model, "data_origin", *buf ? buf : "none");
+}
+
+void origin_check(const theader *model, const char *model_name, const theader *data, const char *data_name)
+{
+	const char *rec = th_attr(model, "data_origin");
+	if (!rec)
+		return;   /* a model that says nothing of its training data */
+	for (size_t i = 0; i < sizeof origins / sizeof *origins; i++) {
+		/* the model's value: after "key=" in rec, up to a space */
+		char m[80] = "";
+		size_t kl = strlen(origins[i].key);
+		for (const char *p = rec; (p = strstr(p, origins[i].key)) != NULL; p += kl)
+			if ((p == rec || p[-1] == ' ') && p[kl] == '=') {
+				snprintf(m, sizeof m, "%.*s", (int)strcspn(p + kl + 1, " "), p + kl + 1);
+				break;
+			}
+		const char *d = th_attr(data, origins[i].key);
+		if (!*m && !d)
+			continue;
+		if (*m && d && !strcmp(m, d))
+			continue;
+		if (*m && !d)
+			die("%s: not %s, but %s was trained on data that is (%s %s): %s first", data_name, origins[i].what,
+			    model_name, origins[i].key, m, origins[i].fix);
+		if (!*m)
+			die("%s: %s (%s %s), but %s was trained on data that is not", data_name, origins[i].what,
+			    origins[i].key, d, model_name);
+		die("%s: %s by another model (%s %s) than %s's training data (%s)", data_name, origins[i].what,
+		    origins[i].key, d, model_name, m);
+	}
+}

@@ -213,6 +213,17 @@ void sin_close(sin_t *s);
 const tfield *model_field(const sin_t *s, const char *kind, const char *name, int dtype, int rank,
 			  const int64_t *dims, const char *sym);
 
+/* What was done to a model's training data, recorded by the trainers in
+ * its attribute data_origin ("zca_fingerprint=... features_of=..." or
+ * "none"): whitened by which tiny-zca model, features of which model. */
+void origin_record(theader *model, const theader *data);
+/* Data given to a model must have been made as its training data was:
+ * whitened by the same tiny-zca model or not whitened, features of the same
+ * model or not features.  Dies with one line naming the mistake:
+ *   "w.tiny: whitened (zca_fingerprint ...), but raw.rbm was trained on data that is not"
+ * A model without data_origin (made by hand) is not checked. */
+void origin_check(const theader *model, const char *model_name, const theader *data, const char *data_name);
+
 typedef struct {
 	FILE *fp;
 	char *name;        /* for messages */
@@ -494,6 +505,10 @@ double patch_normalize_attr(const theader *h, const char *input);
 /* The whitening model's fingerprint (mean (D), W (D,D)) as 16 hex digits:
  * the attribute zca_fingerprint that tiny-zca writes on data it whitens. */
 void zca_fingerprint(const float *mean, const float *W, int64_t D, char buf[17]);
+/* A model's fingerprint, of its two main arrays' bytes, as 16 hex digits:
+ * the attribute features_of of the features tiny-features and tiny-conv
+ * make with it. */
+void model_fingerprint(const void *a, size_t na, const void *b, size_t nb, char buf[17]);
 
 /* --- restricted Boltzmann machines (rbm.c) -------------------------------- */
 

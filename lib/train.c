@@ -523,6 +523,7 @@ void tr_model_header(theader *h, const labelled_t *d, const char *classes)
 	while (h->nfields)
 		th_remove_field(h, 0);
 	h->count = 1;
+	origin_record(h, &d->in->h);
 	th_attr_set(h, "classes", classes);
 }
 
@@ -557,6 +558,7 @@ void tr_predict(sin_t *ms, const char *path, int64_t D, int64_t K, const char *c
 {
 	sin_t *in = sin_open(path);
 	const tfield *fx = th_need(&in->h, "x", in->name);
+	origin_check(&ms->h, ms->name, &in->h, in->name);
 	if (fx->n != D)
 		die("%s is a model of D = %" PRId64 " inputs; %s's x has %" PRId64 " values", ms->name, D, in->name,
 		    fx->n);

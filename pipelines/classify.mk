@@ -71,8 +71,10 @@ METHODS ?= a b c d e f g h i j
 PATH := $(CURDIR)/bin:$(PATH)
 $(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) SOURCE=$(or $(SOURCE),download) SIZES=$(SIZES) HIDDEN=$(HIDDEN) \
 	RBM_EPOCHS=$(RBM_EPOCHS) H_EPOCHS=$(H_EPOCHS) G_HIDDEN=$(G_HIDDEN) F_HIDDEN=$(F_HIDDEN) F_OPTS=$(F_OPTS) \
-	LR_VALID=$(LR_VALID) LR_L2=$(LR_L2) BP_LR=$(BP_LR) BP_EPOCHS=$(BP_EPOCHS) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED) METHODS=$(METHODS))
+	LR_VALID=$(LR_VALID) LR_L2=$(LR_L2) BP_LR=$(BP_LR) BP_EPOCHS=$(BP_EPOCHS) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED) METHODS=$(METHODS) \
+	TRAIN_N=$(or $(TRAIN_N),all) TEST_N=$(or $(TEST_N),all))
 
+include $(P)/subset.mk
 TIMED = $(P)/timed $@
 LOGREG := tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) $(if $(LR_L2),--l2 $(LR_L2))
 BACKPROP := tiny-backprop --train --valid $(LR_VALID) --seed $(SEED)
@@ -84,10 +86,10 @@ fig3.2: $(OUT)/fig3.2-confusion.png
 # --- data, and the models of the RBM pipeline ------------------------------------
 $(OUT)/test.tiny:
 	@mkdir -p $(OUT)
-	$(TIMED) tiny-fetch -q cifar-10 --split test $(if $(SOURCE),--source $(SOURCE)) >$@
+	$(TIMED) tiny-fetch -q cifar-10 --split test $(if $(SOURCE),--source $(SOURCE)) $(call subset,test) >$@
 $(RBM_OUT)/%:
 	$(MAKE) -f $(P)/rbm.mk OUT=$(RBM_OUT) SOURCE=$(SOURCE) SEED=$(SEED) WHOLE_H=$(HIDDEN) RAW_H=$(HIDDEN) \
-		WHOLE_EPOCHS=$(RBM_EPOCHS) RAW_EPOCHS=$(RBM_EPOCHS) $@
+		WHOLE_EPOCHS=$(RBM_EPOCHS) RAW_EPOCHS=$(RBM_EPOCHS) TRAIN_N=$(TRAIN_N) $@
 $(OUT)/test-white.tiny: $(RBM_OUT)/zca.tiny $(OUT)/test.tiny
 	$(TIMED) tiny-zca $^ >$@
 

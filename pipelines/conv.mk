@@ -23,6 +23,7 @@
 # interrupted run resumes where it stopped.
 # the directory of this make file (pipelines/, or where make install put it)
 P := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+include $(P)/subset.mk
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -57,7 +58,7 @@ METHODS ?= kmeans-400-triangle kmeans-1600-triangle rbm-400-rbm rbm-1600-rbm
 PATH := $(CURDIR)/bin:$(PATH)
 $(info conv: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) SIZE=$(SIZE) PER_IMAGE=$(PER_IMAGE) NORM_EPS=$(NORM_EPS) \
 	ZCA_EPS=$(ZCA_EPS) KM_ITER=$(KM_ITER) RBM_EPOCHS=$(RBM_EPOCHS) RBM_OPTS=$(RBM_OPTS) LR_VALID=$(LR_VALID) \
-	LR_L2=$(LR_L2) SEED=$(SEED) METHODS=$(METHODS))
+	LR_L2=$(LR_L2) SEED=$(SEED) METHODS=$(METHODS) TRAIN_N=$(or $(TRAIN_N),all) TEST_N=$(or $(TEST_N),all))
 
 TIMED = $(P)/timed $@
 # the parts of a method's name: learner, K, activation
@@ -72,7 +73,7 @@ conv: $(OUT)/conv.md
 # --- data, patches, whitening -------------------------------------------------------------
 $(OUT)/train.tiny $(OUT)/test.tiny: $(OUT)/%.tiny:
 	@mkdir -p $(OUT)
-	$(TIMED) tiny-fetch -q cifar-10 --split $* $(if $(SOURCE),--source $(SOURCE)) >$@
+	$(TIMED) tiny-fetch -q cifar-10 --split $* $(if $(SOURCE),--source $(SOURCE)) $(call subset,$*) >$@
 $(OUT)/patches.tiny: $(OUT)/train.tiny
 	$(TIMED) tiny-patchify --size $(SIZE) --random $(PER_IMAGE) --seed $(SEED) --normalize $(NORM_EPS) $< >$@
 $(OUT)/patches.cov: $(OUT)/patches.tiny

@@ -9,6 +9,7 @@
 # Every intermediate is a file under $(OUT); a picture is one PNG each.
 # the directory of this make file (pipelines/, or where make install put it)
 P := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+include $(P)/subset.mk
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -19,7 +20,7 @@ DROP ?= 1000
 IMAGE_CLASS ?= horse
 PATH := $(CURDIR)/bin:$(PATH)
 FETCH := tiny-fetch -q cifar-10 $(if $(SOURCE),--source $(SOURCE))
-$(info figures: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) DROP=$(DROP) IMAGE_CLASS=$(IMAGE_CLASS))
+$(info figures: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) DROP=$(DROP) IMAGE_CLASS=$(IMAGE_CLASS) TRAIN_N=$(or $(TRAIN_N),all))
 
 # pixel (r,c) of channel ch is index ch*1024 + r*32 + c
 PIX_2_0 := 64,1088,2112
@@ -35,7 +36,7 @@ figures: $(addprefix $(OUT)/,$(addsuffix .png,$(FIGS)))
 # --- data and models -----------------------------------------------------------
 $(OUT)/train.tiny:
 	@mkdir -p $(OUT)
-	$(FETCH) --split train >$@
+	$(FETCH) --split train $(call subset,train) >$@
 $(OUT)/train.cov: $(OUT)/train.tiny
 	tiny-cov $< >$@
 $(OUT)/zca.tiny: $(OUT)/train.cov

@@ -65,8 +65,9 @@ RECON ?= --mean-visible
 PATH := $(CURDIR)/bin:$(PATH)
 $(info rbm: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) DROP=$(DROP) JOBS=$(JOBS) PATCH_H=$(PATCH_H) \
 	PATCH_EPOCHS=$(PATCH_EPOCHS) MERGED_EPOCHS=$(MERGED_EPOCHS) WHOLE_H=$(WHOLE_H) WHOLE_EPOCHS=$(WHOLE_EPOCHS) \
-	RAW_H=$(RAW_H) RAW_EPOCHS=$(RAW_EPOCHS) SIGMA_EPOCHS=$(SIGMA_EPOCHS) SECOND_H=$(SECOND_H) SECOND_EPOCHS=$(SECOND_EPOCHS) SEED=$(SEED))
+	RAW_H=$(RAW_H) RAW_EPOCHS=$(RAW_EPOCHS) SIGMA_EPOCHS=$(SIGMA_EPOCHS) SECOND_H=$(SECOND_H) SECOND_EPOCHS=$(SECOND_EPOCHS) SEED=$(SEED) TRAIN_N=$(or $(TRAIN_N),all))
 
+include $(P)/subset.mk
 PATCHES := $(shell seq 0 25)
 TRAIN := tiny-rbm-train --seed $(SEED) $(RECON)
 # each model's training time goes to MODEL.seconds (for the tables)
@@ -82,7 +83,7 @@ rbm-figures: $(addprefix $(OUT)/,$(addsuffix .png,$(FIGS)))
 # --- data -----------------------------------------------------------------------
 $(OUT)/train.tiny:
 	@mkdir -p $(OUT)
-	$(TIMED) tiny-fetch -q cifar-10 --split train $(if $(SOURCE),--source $(SOURCE)) >$@
+	$(TIMED) tiny-fetch -q cifar-10 --split train $(if $(SOURCE),--source $(SOURCE)) $(call subset,train) >$@
 $(OUT)/train.cov: $(OUT)/train.tiny
 	$(TIMED) tiny-cov $< >$@
 $(OUT)/zca.tiny: $(OUT)/train.cov

@@ -327,6 +327,9 @@ int main(int argc, char **argv)
 	int64_t odims[3] = {KO, g.G, g.G};
 	th_copy(&h, &in->h);
 	th_replace_field(&h, xi, DT_F32, 3, odims);
+	char fp[17];
+	model_fingerprint(b.W, (size_t)(D * K) * sizeof *b.W, NULL, 0, fp);
+	th_attr_set(&h, "features_of", fp);
 	th_attr_set(&h, "conv_activation", act_names[g.act]);
 	if (g.act == ACT_SOFT)
 		th_attr_setf(&h, "conv_alpha", "%g", g.alpha);

@@ -65,13 +65,20 @@ int main(int argc, char **argv)
 	if (fx->n != V)
 		die("%s is an RBM of V = %" PRId64 " visible units; %s's x has %" PRId64 " values", ms->name, V,
 		    in->name, fx->n);
+	origin_check(&ms->h, ms->name, &in->h, in->name);
 	sin_close(ms);
 
+	/* features are neither whitened nor the data's features of another
+	 * model: they are this model's (origin_check) */
 	theader h;
 	int xi = th_find(&in->h, "x");
 	int64_t hdims[1] = {H};
+	char fp[17];
+	model_fingerprint(m.W, (size_t)(V * H) * sizeof *m.W, m.hbias, (size_t)H * sizeof *m.hbias, fp);
 	th_copy(&h, &in->h);
 	th_replace_field(&h, xi, DT_F32, 1, hdims);
+	th_attr_del(&h, "zca_fingerprint");
+	th_attr_set(&h, "features_of", fp);
 	th_add_history(&h);
 
 	int64_t R = in->h.recsize, OR = h.recsize, n, done = 0;

@@ -263,6 +263,7 @@ int main(int argc, char **argv)
 	while (h.nfields)
 		th_remove_field(&h, 0);
 	h.count = 1;
+	origin_record(&h, &in->h);
 	th_field(&h, "W", DT_F32, 2, D, K);
 	char shape[128] = "";
 	for (int i = 0; i < fx->rank; i++)

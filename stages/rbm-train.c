@@ -56,7 +56,8 @@
  * uniforms); PCD chains start from the first minibatch.  (lib/rng.c: a
  * stream is xoshiro256** seeded from (seed, stream) by splitmix64.)
  *
- * Every epoch it prints one line (epoch, reconstruction error: mean squared
+ * Every epoch it prints one line ("epoch 3/40", counted from 1, the
+ * reconstruction error: mean squared
  * distance of a sampled one-step reconstruction from the data, section
  * 1.4.4; examples per second; sigma min/mean/max when learned), and --log
  * FILE keeps those figures as a stream.  --checkpoint FILE saves the model
@@ -309,6 +310,7 @@ static void state_header(const RBM(train_t) *s, const opts_t *o, const theader *
 	th_copy(h, data_h);
 	while (h->nfields)
 		th_remove_field(h, 0);
+	origin_record(h, data_h);
 	RBM(fields)(&s->m, h);
 	if (with_state) {
 		th_field(h, "uW", DT_REAL, 2, s->m.V, s->m.H);
@@ -530,6 +532,12 @@ static void setup(opts_t *o, RBM(train_t) *st, data_t *d)
 			if (!o->init && st->m.gaussian)
 				st->m.vbias[i] = (real)mean;
 		}
+		/* sigma 1 fits whitened data (standard deviation about 1); on raw
+		 * pixels (about 64) the hidden units saturate: say so */
+		if (!o->init && st->m.gaussian && o->sigma <= 0 && !o->sigma_from_data && (sd > 3 || sd < 1.0 / 3))
+			warn("%s: the data's average standard deviation is %.3g, far from the default --sigma 1 "
+			     "(meant for whitened data): the hidden units will saturate or stay linear; "
+			     "give --sigma data, or whiten the data first (tiny-zca)", d->in->name, sd);
 		if (o->sigma_from_data) {
 			if (!(sd > 0))
 				die("%s: the data do not vary, so --sigma data has no scale", d->in->name);
@@ -947,8 +955,11 @@ static void end_epoch(run_t *r, int64_t here, double secs)
 	}
 	l->smean = (float)(sm / V);
 	if (!tiny_quiet) {
-		fprintf(stderr, "%s: epoch %" PRId64 " recon %.6g  %.0f examples/s", tiny_prog, st->epoch, l->recon,
-			l->rate);
+		/* counted from 1 here, "epoch 3/40"; from 0 in the log and the checkpoint */
+		fprintf(stderr, "%s: epoch %" PRId64 "/%" PRId64 " recon %.6g  %.0f examples/s", tiny_prog,
+			st->epoch + 1, o->epochs, l->recon, l->rate);
+		if (st->epoch + 1 < o->epochs)
+			fprintf(stderr, "  %.0fs left", (double)(o->epochs - st->epoch - 1) * r->nb * r->B / l->rate);
 		if (o->learn_sigma)
 			fprintf(stderr, "  sigma %.4g/%.4g/%.4g", l->smin, l->smean, l->smax);
 		fputc('\n', stderr);
@@ -995,7 +1006,9 @@ int main(int argc, char **argv)
 		double mom = st->epoch < o->m_epoch ? o->m0 : o->m1, t0 = now_seconds();
 		int64_t here = 0;
 		progress_t bar;
-		progress_start(&bar, "epoch", (double)(r.nb - st->batch));
+		char what[64];
+		snprintf(what, sizeof what, "epoch %" PRId64 "/%" PRId64, st->epoch + 1, o->epochs);
+		progress_start(&bar, what, (double)(r.nb - st->batch));
 		for (; st->batch < r.nb; st->batch++) {
 			r.err += minibatch(&r, mom);
 			r.seen++;

@@ -8,7 +8,7 @@
  *
  *   tiny-render images [--field F] [--cols C] [--count N] [--scale K]
  *                      [--range auto|global|none] [FILE]
- *   tiny-render filters --field W --shape C,H,W [--rows|--columns] [--first K]
+ *   tiny-render filters [--field W] [--shape C,H,W] [--rows|--columns] [--first K]
  *                      [--count N] [--pick I,J,...] [--dewhiten ZCA]
  *                      [--through LOWER --strongest K] [--cols C] [--scale K] [FILE]
  *   tiny-render heatmap --field F [--block R0:R1,C0:C1] [--title T] [FILE]
@@ -27,9 +27,11 @@
  *     global  the same with one m for the whole grid
  * filters: field W of a model (a stream of one record) is a matrix (V,H),
  *   V visible units by H hidden units, whose columns (--columns, the
- *   default: one per hidden unit) or rows (--rows) are the filters.  --shape
- *   C,H,W says how a filter's values lie: C channels (1 or 3; left out for
- *   grey) of H rows and W columns, C x H x W = the filter's length.
+ *   default: one per hidden unit) or rows (--rows) are the filters (--field,
+ *   default W).  --shape C,H,W says how a filter's values lie: C channels
+ *   (1 or 3; left out for grey) of H rows and W columns, C x H x W = the
+ *   filter's length; without it, the model's attribute shape (the shape of
+ *   the data it learned on, which tiny-rbm-train and tiny-kmeans record).
  *   Filters K..K+N-1 (default all from --first 0, at most 1000) are drawn as
  *   in images with auto scaling: each filter's [-m, m] to [0, 255], the
  *   three channels as red, green and blue with the same scale, so grey is a
@@ -94,7 +96,7 @@ static const struct {
 	{"images", "fcnsrh",
 	 "tiny-render images [--field F] [--cols C] [--count N] [--scale K] [--range auto|global|none] [FILE]"},
 	{"filters", "fSRCFPdTkncsh",
-	 "tiny-render filters --field W --shape C,H,W [--rows|--columns] [--first K] [--count N] [--pick I,J,...] "
+	 "tiny-render filters [--field W] [--shape C,H,W] [--rows|--columns] [--first K] [--count N] [--pick I,J,...] "
 	 "[--dewhiten ZCA] [--through LOWER --strongest K] [--cols C] [--scale K] [FILE]"},
 	{"heatmap", "fbth", "tiny-render heatmap --field F [--block R0:R1,C0:C1] [--title T] [FILE]"},
 	{"plot", "yxltXYh",
@@ -507,6 +509,7 @@ typedef struct {
 	double *W;
 	int64_t V, H;
 	char shape[96];
+	char attr_shape[96];   /* its attribute shape, or "" */
 } lower_t;
 
 static void load_lower(lower_t *l, const char *path, const char *upper, int64_t len)
@@ -514,6 +517,8 @@ static void load_lower(lower_t *l, const char *path, const char *upper, int64_t 
 	sin_t *m = sin_open(path);
 	const tfield *f = th_need(&m->h, "W", m->name);
 	fmt_shape(f, l->shape, sizeof l->shape);
+	const char *a = th_attr(&m->h, "shape");
+	snprintf(l->attr_shape, sizeof l->attr_shape, "%s", a ? a : "");
 	if (f->rank != 2)
 		die("%s: --through needs a model whose W is a matrix [V,H]; W is %s", m->name, l->shape);
 	l->V = f->dims[0], l->H = f->dims[1];
@@ -559,6 +564,8 @@ static double *strongest_cells(const lower_t *l, const double *cells, int64_t n,
 	return out;
 }
 
+static void parse_shape(const char *arg, opts_t *o);
+
 static canvas_t render_filters(sin_t *s, const opts_t *o)
 {
 	const tfield *f = th_need(&s->h, o->field, s->name);
@@ -571,11 +578,22 @@ static canvas_t render_filters(sin_t *s, const opts_t *o)
 	int64_t R = f->dims[0], Q = f->rank == 2 ? f->dims[1] : 1;
 	int rows = o->by_rows && f->rank == 2;
 	int64_t len = rows ? Q : R, nfilt = rows ? R : Q;
-	int64_t C = o->shape_rank == 3 ? o->shape[0] : 1, H = o->shape[o->shape_rank - 2],
-		W = o->shape[o->shape_rank - 1];
 	lower_t low = {0};
 	if (o->through)
 		load_lower(&low, o->through, s->name, len);
+	/* without --shape, the model's own: the shape of the data it learned on */
+	opts_t given;
+	if (!o->shape_rank) {
+		const char *a = o->through ? low.attr_shape : th_attr(&s->h, "shape");
+		if (!a || !*a)
+			die("%s: no attribute shape (the data's C,H,W) to draw its filters in: give --shape C,H,W",
+			    o->through ? o->through : s->name);
+		given = *o;
+		parse_shape(a, &given);
+		o = &given;
+	}
+	int64_t C = o->shape_rank == 3 ? o->shape[0] : 1, H = o->shape[o->shape_rank - 2],
+		W = o->shape[o->shape_rank - 1];
 	int64_t shown = o->through ? low.V : len;   /* values of a drawn filter */
 	if (C * H * W != shown)
 		die("%s: --shape %s holds %" PRId64 " values, but each %s of '%s' %s holds %" PRId64, o->through ? o->through : s->name,
@@ -1076,8 +1094,8 @@ static void parse_args(int argc, char **argv, opts_t *o)
 	o->by_rows = rows;
 	if (o->mode == MODE_IMAGES && !o->field)
 		o->field = "x";
-	if (o->mode == MODE_FILTERS && (!o->field || !o->shape_rank))
-		usage_error("filters needs --field and --shape");
+	if (o->mode == MODE_FILTERS && !o->field)
+		o->field = "W";
 	if (!o->through != !o->strongest)
 		usage_error("--through and --strongest go together");
 	if (o->mode == MODE_HEATMAP && !o->field)

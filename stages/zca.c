@@ -35,7 +35,8 @@
  * Whitened data carries the attribute zca_fingerprint, a hash of the
  * model's mean and W (lib/patch.c): a filter bank learned on it keeps the
  * attribute, and tiny-conv checks that it is given the same model.
- * --inverse removes it.
+ * --inverse and --project remove it.  Data that carries it is not whitened again, nor
+ * projected, and is dewhitened only by the model that whitened it.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -200,10 +201,28 @@ static void apply(const char *model_path, const char *path, int mode)
 	float *mean = xmalloc((size_t)D * sizeof *mean), *W = xmalloc((size_t)(D * D) * sizeof *W);
 	tf_get_f32(fm, mrec, 1, ms->h.recsize, mean);
 	tf_get_f32(fw, mrec, 1, ms->h.recsize, W);
+	/* the model's fingerprint is of its mean and W, whatever it applies */
+	char fingerprint[17];
+	const char *was = th_attr(&in->h, "zca_fingerprint");
+	if (mode == WHITEN)
+		zca_fingerprint(mean, W, D, fingerprint);
+	else if (was) {
+		const tfield *fw0 = model_field(ms, "tiny-zca model", "W", DT_F32, 2, (int64_t[]){D, D}, NULL);
+		float *W0 = xmalloc((size_t)(D * D) * sizeof *W0);
+		tf_get_f32(fw0, mrec, 1, ms->h.recsize, W0);
+		zca_fingerprint(mean, W0, D, fingerprint);
+		free(W0);
+	}
 	free(mrec);
 	sin_close(ms);
-	char fingerprint[17];
-	zca_fingerprint(mean, W, D, fingerprint);
+	if (was && mode == WHITEN)
+		die("%s: already whitened (zca_fingerprint %s): whitening twice is a mistake; "
+		    "tiny-zca --inverse with its model undoes a whitening", in->name, was);
+	if (was && mode == PROJECT)
+		die("%s: whitened (zca_fingerprint %s); --project takes the data unwhitened", in->name, was);
+	if (was && strcmp(was, fingerprint))
+		die("%s: whitened by another model (zca_fingerprint %s) than %s (%s)", in->name, was, model_path,
+		    fingerprint);
 	if (mode == PROJECT) {
 		/* W becomes Pk^T Pk: Pk the first `kept` rows of eigvec */
 		float *M = xmalloc((size_t)(D * D) * sizeof *M);

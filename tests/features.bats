@@ -154,3 +154,35 @@ e = abs(p - ref).max(); print(p.shape, e); assert p.shape == (600, 7) and e < 1e
 "
 	assert_success
 }
+
+@test "an RBM trained on raw data refuses whitened data and the other way round, in one line; features say whose they are" {
+	npy_ok
+	local T=$BATS_TEST_TMPDIR
+	$PY -c "
+import numpy as np
+r = np.random.default_rng(5); x = r.normal(size=(300, 6)) @ r.normal(size=(6, 6)) + 3
+for i in range(300): print(i % 3, ' '.join('%.9g' % v for v in x[i]))
+" | mkstream 'label u8 []' 'x f32 [6]' >"$T/raw.tiny"
+	tiny-cov -q "$T/raw.tiny" | tiny-zca -q --fit >"$T/zca.tiny"
+	tiny-zca -q "$T/zca.tiny" "$T/raw.tiny" >"$T/white.tiny"
+	tiny-rbm-train -q --hidden 4 --epochs 1 --sigma data "$T/raw.tiny" >"$T/raw.rbm"
+	tiny-rbm-train -q --hidden 4 --epochs 1 "$T/white.tiny" >"$T/white.rbm"
+	local fp
+	fp=$(tiny-info "$T/white.tiny" | awk '$2 == "zca_fingerprint" { print $3 }')
+	run -0 tiny-info "$T/white.rbm"
+	assert_line "attr data_origin zca_fingerprint=$fp"
+	run -1 --separate-stderr tiny-features "$T/raw.rbm" "$T/white.tiny"
+	[ "$stderr" = "tiny-features: $T/white.tiny: whitened (zca_fingerprint $fp), but $T/raw.rbm was trained on data that is not" ]
+	[ -z "$output" ]
+	run -1 --separate-stderr tiny-features "$T/white.rbm" "$T/raw.tiny"
+	[ "$stderr" = "tiny-features: $T/raw.tiny: not whitened, but $T/white.rbm was trained on data that is (zca_fingerprint $fp): whiten it with the same tiny-zca model first" ]
+	# the features are the model's, not whitened; a model of them holds data to that
+	tiny-features "$T/white.rbm" "$T/white.tiny" >"$T/h.tiny"
+	run -0 tiny-info "$T/h.tiny"
+	refute_line --partial "zca_fingerprint"
+	assert_line --regexp '^attr features_of [0-9a-f]{16}$'
+	tiny-logreg -q --train "$T/h.tiny" >"$T/h.logreg"
+	run -1 --separate-stderr tiny-logreg "$T/h.logreg" "$T/white.tiny"
+	[[ "$stderr" == "tiny-logreg: $T/white.tiny: not features of a model, but $T/h.logreg was trained on data that is (features_of "*"): make its features with the same model first" ]]
+	tiny-logreg "$T/h.logreg" "$T/h.tiny" >/dev/null
+}

@@ -18,6 +18,12 @@ load helpers/common
 	run -0 env PATH="$d$p/bin:/usr/bin:/bin" tiny-conv --version
 	assert_output --regexp '^tiny-conv \(tiny, stream format 1\) '
 	[ -f "$d$p/share/tiny/formats/tiny_stream.py" ] && [ -f "$d$p/share/tiny/formats/stream.md" ]
+	# every program's manual page, where man finds it
+	[ "$(find "$d$p/share/man/man1" -name 'tiny-*.1' | wc -l)" = "$n" ]
+	if command -v man >/dev/null; then
+		run -0 env MANPATH="$d$p/share/man" man -P cat tiny-take
+		assert_output --partial "tiny-take - pick records"
+	fi
 	[ -x "$d$p/share/tiny/pipelines/timed" ] && [ -f "$d$p/share/tiny/pipelines/demo.mk" ]
 	# an installed pipeline runs its helpers from beside it (what make would
 	# run for the first parts of make conv, in a directory of its own)

@@ -137,7 +137,8 @@ params() {
 		--log "$T/log.tiny" "$T/d.tiny"
 	[ "${#stderr_lines[@]}" = 4 ]
 	[[ "${stderr_lines[0]}" == "tiny-rbm-train: V 4 H 3 Gaussian visibles, N 30, 3 minibatches of 10, "* ]]
-	[[ "${stderr_lines[3]}" =~ ^"tiny-rbm-train: epoch 2 recon "[0-9.e+-]+"  "[0-9]+" examples/s  sigma "[0-9.]+/[0-9.]+/[0-9.]+$ ]]
+	[[ "${stderr_lines[1]}" =~ ^"tiny-rbm-train: epoch 1/3 recon "[0-9.e+-]+"  "[0-9]+" examples/s  "[0-9]+"s left  sigma "[0-9.]+/[0-9.]+/[0-9.]+$ ]]
+	[[ "${stderr_lines[3]}" =~ ^"tiny-rbm-train: epoch 3/3 recon "[0-9.e+-]+"  "[0-9]+" examples/s  sigma "[0-9.]+/[0-9.]+/[0-9.]+$ ]]
 	run tiny-info --json "$T/log.tiny"
 	assert_output --partial '"count": 3'
 	assert_output --partial "$(printf '%s\n' '  {"name": "epoch", "dtype": "i32", "shape": []},' \
@@ -501,4 +502,16 @@ PY
 	run --separate-stderr tiny-rbm-train --hidden 1000 --epochs 1 --seed 1 "$T/d.tiny"
 	assert_success
 	[[ "$stderr" == *"V 64 H 1000 Gaussian visibles"*"kernels"* ]]
+}
+
+@test "Gaussian visibles at the default sigma on data far from unit variance get a warning naming the fix" {
+	data "$T/d.tiny" 50 4 gaussian 1
+	awk 'BEGIN { srand(3); for (i = 0; i < 50; i++) print 60 * rand(), 60 * rand(), 60 * rand(), 60 * rand() }' |
+		mkstream 'x f32 [4]' >"$T/raw.tiny"
+	run -0 --separate-stderr tiny-rbm-train -q --hidden 2 --epochs 1 "$T/raw.tiny"
+	[[ "$stderr" == "tiny-rbm-train: $T/raw.tiny: the data's average standard deviation is 1"[0-9.]*", far from the default --sigma 1 (meant for whitened data): the hidden units will saturate or stay linear; give --sigma data, or whiten the data first (tiny-zca)" ]]
+	run -0 --separate-stderr tiny-rbm-train -q --hidden 2 --epochs 1 --sigma data "$T/raw.tiny"
+	[ -z "$stderr" ]
+	run -0 --separate-stderr tiny-rbm-train -q --hidden 2 --epochs 1 "$T/d.tiny"
+	[ -z "$stderr" ]
 }

@@ -56,9 +56,20 @@ PYEOF
 	assert_output --partial "--shape is not an option of 'images'"
 }
 
-@test "filters needs --field and a --shape that parses, with 1 or 3 channels" {
-	run -2 tiny-render filters --field W "$T/two.tiny"
-	assert_output --partial "filters needs --field and --shape"
+@test "filters takes --shape from the model's attribute shape, and needs one or the other" {
+	echo "1 2 3 4 5 6 7 8" | mkstream --attr shape=2,2 'W f32 [4,2]' >"$T/m.tiny"
+	run -0 tiny-render filters "$T/m.tiny"
+	tiny-render filters --field W --shape 2,2 "$T/m.tiny" >"$T/given.png"
+	tiny-render filters "$T/m.tiny" >"$T/attr.png"
+	npy_ok
+	$PY -c "import sys; from PIL import Image; a, b = (Image.open(f).tobytes() for f in sys.argv[1:]); sys.exit(a != b)" \
+		"$T/given.png" "$T/attr.png"
+	echo "1 2 3 4 5 6 7 8" | mkstream 'W f32 [4,2]' >"$T/noshape.tiny"
+	run -1 --separate-stderr tiny-render filters "$T/noshape.tiny"
+	[ "$stderr" = "tiny-render: $T/noshape.tiny: no attribute shape (the data's C,H,W) to draw its filters in: give --shape C,H,W" ]
+}
+
+@test "filters needs a --shape that parses, with 1 or 3 channels" {
 	run -2 tiny-render filters --field W --shape 3,x,2 "$T/two.tiny"
 	assert_output --partial "--shape 3,x,2: expected C,H,W or H,W"
 	run -2 tiny-render filters --field W --shape 2,2,2 "$T/two.tiny"

@@ -183,3 +183,23 @@ print(ew, ei, el); assert ew < 1e-5 and ei < 1e-5 and el < 1e-12
 	assert_output ""
 	assert_equal "$stderr" "tiny-zca: stdin: record 1: its dewhitened x is not finite in float32 (element 0); the input is too large for the model"
 }
+
+@test "data already whitened is not whitened again nor projected, and is dewhitened only by its own model" {
+	local T=$BATS_TEST_TMPDIR
+	gauss 200 4 1 >"$T/d.tiny"
+	tiny-cov -q "$T/d.tiny" | tiny-zca -q --fit --drop 1 >"$T/z1.tiny"
+	gauss 200 4 2 | tiny-cov -q | tiny-zca -q --fit >"$T/z2.tiny"
+	tiny-zca -q "$T/z1.tiny" "$T/d.tiny" >"$T/w.tiny"
+	local fp
+	fp=$(tiny-info "$T/w.tiny" | awk '$1 == "attr" && $2 == "zca_fingerprint" { print $3 }')
+	[ ${#fp} = 16 ]
+	run -1 --separate-stderr tiny-zca "$T/z1.tiny" "$T/w.tiny"
+	[ "$stderr" = "tiny-zca: $T/w.tiny: already whitened (zca_fingerprint $fp): whitening twice is a mistake; tiny-zca --inverse with its model undoes a whitening" ]
+	[ -z "$output" ]
+	run -1 --separate-stderr tiny-zca --project "$T/z1.tiny" "$T/w.tiny"
+	[ "$stderr" = "tiny-zca: $T/w.tiny: whitened (zca_fingerprint $fp); --project takes the data unwhitened" ]
+	run -1 --separate-stderr tiny-zca --inverse "$T/z2.tiny" "$T/w.tiny"
+	[[ "$stderr" == "tiny-zca: $T/w.tiny: whitened by another model (zca_fingerprint $fp) than $T/z2.tiny ("*")" ]]
+	# its own model undoes it, and the result may be whitened again
+	tiny-zca -q --inverse "$T/z1.tiny" "$T/w.tiny" | tiny-zca -q "$T/z2.tiny" >/dev/null
+}
