@@ -138,9 +138,10 @@ bin/tiny-conv: CFLAGS += -fno-math-errno
 # --help prints the program's manual page: man/tiny-STAGE.1 rendered as
 # plain text by groff and compiled in (build/help/STAGE.c); tests/man.bats
 # checks each page against the options its program takes.
-build/help/%.c: man/tiny-%.1 man/help.awk
+build/help/%.c: man/tiny-%.1 man/help.awk man/ragged.roff
 	@mkdir -p build/help
-	groff -man -Tascii -P-cbou -rLL=78n -rcR=1 -rHY=0 -ww $< 2>$@.err | awk -f man/help.awk >$@.tmp
+	cat man/ragged.roff $< | groff -man -Tascii -P-cbou -rLL=78n -rcR=1 -rHY=0 -ww 2>$@.err | \
+		awk -f man/help.awk >$@.tmp
 	@if [ -s $@.err ]; then cat $@.err; rm -f $@.tmp $@.err; exit 1; fi
 	@rm -f $@.err && mv $@.tmp $@
 .PRECIOUS: build/help/%.c build/help/%.o

@@ -10,9 +10,13 @@ END {
 		;
 	print "const char tiny_help[] ="
 	for (i = s; i <= n; i++) {
-		t = line[i]
-		gsub(/\\/, "\\\\", t)
-		gsub(/"/, "\\\"", t)
+		# C escapes, one character at a time: gsub's replacement
+		# strings treat backslashes differently in each awk
+		t = ""
+		for (k = 1; k <= length(line[i]); k++) {
+			c = substr(line[i], k, 1)
+			t = t (c == "\\" || c == "\"" ? "\\" : "") c
+		}
 		print "\t\"" t "\\n\""
 	}
 	print ";"
