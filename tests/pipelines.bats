@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# The experiments' make files under interruption: a make stopped by Ctrl-C
+# and run again resumes, and ends where a run never stopped ends.  On the
+# real CIFAR-10 images at a small size (TRAIN_N); skipped where ../shared
+# is absent.
+
+load helpers/common
+
+# every RBM's parameters, as text (the headers differ: their history names OUT)
+params_of() {
+	local f
+	for f in "$1"/*.rbm "$1"/patches/*.rbm; do
+		echo "${f#$1/}"
+		tiny-dump --fields W,vbias,hbias,sigma "$f"
+	done
+}
+logs_of() {
+	local f
+	for f in "$1"/*.log "$1"/patches/*.log; do
+		echo "${f#$1/}"
+		tiny-dump --fields epoch,recon,sigma_min,sigma_mean,sigma_max "$f"
+	done
+}
+
+@test "make rbm-figures stopped twice by Ctrl-C at random moments ends with the models, logs and pictures of a run never stopped" {
+	cifar10_tarball
+	npy_ok
+	local T=$BATS_TEST_TMPDIR
+	local vars=(SOURCE="$CIFAR10_TARBALL" TRAIN_N=500 DROP=2900 PATCH_H=8 PATCH_EPOCHS=4 WHOLE_H=16 WHOLE_EPOCHS=60
+		RAW_H=16 RAW_EPOCHS=150 SIGMA_EPOCHS=100 SECOND_H=8 SECOND_EPOCHS=10 JOBS=2)
+	cd "$TINY_ROOT"
+	make -f pipelines/rbm.mk "${vars[@]}" OUT="$T/a" "$T/a/white.tiny" >"$T/a.log" 2>&1 || { tail -5 "$T/a.log"; false; }
+	# the whitening is shared, copied with its times so that make keeps it
+	mkdir "$T/b"
+	cp -p "$T/a/train.tiny" "$T/a/train.cov" "$T/a/zca.tiny" "$T/a/white.tiny" "$T/b/"
+	local t0=$SECONDS
+	make -f pipelines/rbm.mk "${vars[@]}" OUT="$T/a" >>"$T/a.log" 2>&1 || { tail -5 "$T/a.log"; false; }
+	local run=$((SECONDS - t0))
+	echo "# the RBMs and pictures, never stopped: $run s" >&3
+	# stopped at random moments in the first third of what is left, until
+	# two stops caught an RBM training (it left a checkpoint without its
+	# model) or four tries
+	local k pid stops=0 caught=0 ck
+	for k in 1 2 3 4; do
+		[ $caught -lt 2 ] || break
+		setsid make -f pipelines/rbm.mk "${vars[@]}" OUT="$T/b" >"$T/b.log" 2>&1 &
+		pid=$!
+		sleep "$((1 + RANDOM % (run / 3 + 1))).$((RANDOM % 10))"
+		kill -INT -- -$pid 2>/dev/null && stops=$((stops + 1))
+		wait $pid || true
+		while pgrep -g $pid >/dev/null; do sleep 0.1; done
+		for ck in "$T"/b/*.ck "$T"/b/patches/*.ck; do
+			[ -e "$ck" ] || continue
+			[ -e "${ck%.ck}.rbm" ] || [ -e "${ck%.ck}-trained.rbm" ] || { caught=$((caught + 1)); break; }
+		done
+	done
+	echo "# stopped $stops times, $caught of them in an RBM's training" >&3
+	make -f pipelines/rbm.mk "${vars[@]}" OUT="$T/b" >"$T/b.log" 2>&1 || { tail -5 "$T/b.log"; false; }
+	[ $caught -ge 1 ]
+	diff <(params_of "$T/a") <(params_of "$T/b")
+	diff <(logs_of "$T/a") <(logs_of "$T/b")
+	local png
+	for png in "$T"/a/*.png; do
+		$PY -c "import sys; from PIL import Image; a, b = (Image.open(f).tobytes() for f in sys.argv[1:]); sys.exit(a != b)" \
+			"$png" "$T/b/${png##*/}" || fail "${png##*/} differs"
+	done
+	[ "$(ls "$T"/a/*.png | wc -l)" -ge 15 ]
+}
