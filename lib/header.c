@@ -191,11 +191,24 @@ int th_find(const theader *h, const char *name)
 	return -1;
 }
 
+const char *th_field_names(const theader *h, char *buf, size_t n)
+{
+	size_t len = 0;
+	buf[0] = 0;
+	for (int i = 0; i < h->nfields && len + 1 < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", h->fields[i].name);
+	if (!h->nfields)
+		snprintf(buf, n, "none");
+	return buf;
+}
+
 const tfield *th_need(const theader *h, const char *name, const char *input)
 {
 	int i = th_find(h, name);
-	if (i < 0)
-		die("%s: no field '%s' in the stream", input, name);
+	if (i < 0) {
+		char names[512];
+		die("%s: no field '%s' in the stream (its fields: %s)", input, name, th_field_names(h, names, sizeof names));
+	}
 	return &h->fields[i];
 }
 

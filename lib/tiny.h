@@ -137,7 +137,9 @@ int th_add_field_text(theader *h, const char *text, char *err, size_t errsz);
  * name a mistake: "an RBM (tiny-rbm-train)", "a labelled data set", ... */
 const char *th_kind(const theader *h);
 int th_find(const theader *h, const char *name);          /* -1 if absent */
-const tfield *th_need(const theader *h, const char *name, const char *input);  /* dies */
+const tfield *th_need(const theader *h, const char *name, const char *input);  /* dies, listing the fields */
+/* h's field names, "a, b, c" (or "none"), in buf of n bytes. */
+const char *th_field_names(const theader *h, char *buf, size_t n);
 const char *th_attr(const theader *h, const char *key);   /* first value, or NULL */
 void th_attr_set(theader *h, const char *key, const char *value);  /* replace or add */
 void th_attr_setf(theader *h, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

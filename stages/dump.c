@@ -58,8 +58,10 @@ int main(int argc, char **argv)
 		int n = th_words(list, &w);
 		for (int i = 0; i < n && nshow < TINY_MAX_FIELDS; i++) {
 			int k = th_find(h, w[i]);
+			char names[512];
 			if (k < 0)
-				usage_error("--fields %s: %s has no field '%s'", fields, s->name, w[i]);
+				usage_error("--fields %s: %s has no field '%s' (its fields: %s)", fields, s->name, w[i],
+					    th_field_names(&s->h, names, sizeof names));
 			show[nshow++] = k;
 		}
 		th_words_free(w, n);

@@ -48,7 +48,7 @@ np.savetxt(sys.stdout, x, fmt='%.17g')
 @test "a missing field is named" {
 	three >"$BATS_TEST_TMPDIR/t.tiny"
 	run -1 tiny-cov --field y "$BATS_TEST_TMPDIR/t.tiny"
-	assert_output "tiny-cov: $BATS_TEST_TMPDIR/t.tiny: no field 'y' in the stream"
+	assert_output "tiny-cov: $BATS_TEST_TMPDIR/t.tiny: no field 'y' in the stream (its fields: label, x)"
 }
 
 @test "merging models of different D is an error naming both" {

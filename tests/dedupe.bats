@@ -49,7 +49,7 @@ kept() {
 @test "a stream without x is an error naming the input" {
 	mkstream 'y u8 []' <<<'1 2' >"$BATS_TEST_TMPDIR/nox.tiny"
 	run -1 --separate-stderr tiny-dedupe "$BATS_TEST_TMPDIR/nox.tiny"
-	[ "$stderr" = "tiny-dedupe: $BATS_TEST_TMPDIR/nox.tiny: no field 'x' in the stream" ]
+	[ "$stderr" = "tiny-dedupe: $BATS_TEST_TMPDIR/nox.tiny: no field 'x' in the stream (its fields: y)" ]
 	assert_output ""
 }
 

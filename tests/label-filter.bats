@@ -81,7 +81,7 @@ setup() {
 @test "a stream without a label field is an error naming the input" {
 	mkstream 'x u8 []' <<<'1 2' >"$BATS_TEST_TMPDIR/nolabel.tiny"
 	run -1 tiny-label-filter --keep 0 "$BATS_TEST_TMPDIR/nolabel.tiny"
-	assert_output "tiny-label-filter: $BATS_TEST_TMPDIR/nolabel.tiny: no field 'label' in the stream"
+	assert_output "tiny-label-filter: $BATS_TEST_TMPDIR/nolabel.tiny: no field 'label' in the stream (its fields: x)"
 }
 
 @test "labels of a wider integer dtype are renumbered in place" {

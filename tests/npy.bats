@@ -23,3 +23,10 @@ assert b.dtype == np.uint8 and b.shape == (2,) and b.tolist() == [0, 1], b
 	# the .npy data starts 64-byte aligned
 	[ $(($(wc -c <"$BATS_TEST_TMPDIR/s.npy") - 16)) -eq 128 ]
 }
+
+@test "a field the stream does not hold is named with the ones it does" {
+	small >"$BATS_TEST_TMPDIR/s.tiny"
+	run -1 --separate-stderr tiny-npy X "$BATS_TEST_TMPDIR/s.tiny"
+	[ "$stderr" = "tiny-npy: $BATS_TEST_TMPDIR/s.tiny: no field 'X' in the stream (its fields: label, x)" ]
+	[ -z "$output" ]
+}

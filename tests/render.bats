@@ -87,7 +87,7 @@ PYEOF
 
 @test "a missing field is an error and nothing is written" {
 	run -1 --separate-stderr tiny-render images --field y "$T/two.tiny"
-	[[ "$stderr" == "tiny-render: $T/two.tiny: no field 'y' in the stream" ]]
+	[[ "$stderr" == "tiny-render: $T/two.tiny: no field 'y' in the stream (its fields: x)" ]]
 	assert_output ""
 }
 
