@@ -540,28 +540,59 @@ static int parse_field(theader *h, const char *s, size_t n, int line, char *err,
 	return 0;
 }
 
-const char *th_kind(const theader *h)
+/* The kinds of stream, by their fields: the attribute kind that every
+ * writer sets (sout_open), and the phrase messages use. */
+static const struct {
+	const char *name, *phrase;
+} kinds[] = {
+	{"covariance", "a covariance (tiny-cov)"},
+	{"zca", "a ZCA model (tiny-zca --fit)"},
+	{"checkpoint", "an RBM checkpoint (tiny-rbm-train --checkpoint)"},
+	{"rbm", "an RBM (tiny-rbm-train)"},
+	{"net", "a net (tiny-backprop --train)"},
+	{"logreg", "a logistic regression (tiny-logreg --train)"},
+	{"filter-bank", "a filter bank (tiny-kmeans)"},
+	{"labelled-data", "a labelled data set"},
+	{"data", "a data set"},
+	{"predictions", "predictions or labels"},
+	{"log", "a training log"},
+	{"other", "a stream of other fields"},
+};
+
+static int kind_of(const theader *h)
 {
 	int has_W = th_find(h, "W") >= 0;
 	if (th_find(h, "cov") >= 0)
-		return "a covariance (tiny-cov)";
+		return 0;
 	if (th_find(h, "Winv") >= 0)
-		return "a ZCA model (tiny-zca --fit)";
+		return 1;
 	if (th_find(h, "uW") >= 0)
-		return "an RBM checkpoint (tiny-rbm-train --checkpoint)";
+		return 2;
 	if (has_W && th_find(h, "hbias") >= 0)
-		return "an RBM (tiny-rbm-train)";
+		return 3;
 	if (th_find(h, "W1") >= 0)
-		return "a net (tiny-backprop --train)";
+		return 4;
 	if (has_W && th_find(h, "b") >= 0)
-		return "a logistic regression (tiny-logreg --train)";
+		return 5;
 	if (has_W && th_attr(h, "kmeans_k"))
-		return "a filter bank (tiny-kmeans)";
+		return 6;
 	if (th_find(h, "x") >= 0)
-		return th_find(h, "label") >= 0 ? "a labelled data set" : "a data set";
+		return th_find(h, "label") >= 0 ? 7 : 8;
 	if (th_find(h, "label") >= 0)
-		return "predictions or labels";
-	return "a stream of other fields";
+		return 9;
+	if (th_find(h, "epoch") >= 0)
+		return 10;
+	return 11;
+}
+
+const char *th_kind(const theader *h)
+{
+	return kinds[kind_of(h)].phrase;
+}
+
+const char *th_kind_name(const theader *h)
+{
+	return kinds[kind_of(h)].name;
 }
 
 int th_add_field_text(theader *h, const char *text, char *err, size_t errsz)

@@ -131,11 +131,12 @@ sout_t *sout_open(const char *path, const theader *h)
 {
 	char err[256];
 	size_t len;
-	char *hdr = th_format(h, &len, err, sizeof err);
-	if (!hdr)
-		die("output header: %s", err);
 	sout_t *s = xcalloc(1, sizeof *s);
 	th_copy(&s->h, h);
+	th_attr_set(&s->h, "kind", th_kind_name(h));   /* what it is, whatever the input was */
+	char *hdr = th_format(&s->h, &len, err, sizeof err);
+	if (!hdr)
+		die("output header: %s", err);
 	if (!path || !strcmp(path, "-")) {
 		s->fp = stdout;
 		s->name = xstrdup("stdout");

@@ -136,6 +136,10 @@ int th_add_field_text(theader *h, const char *text, char *err, size_t errsz);
 /* What kind of stream h looks like, from its fields, for messages that
  * name a mistake: "an RBM (tiny-rbm-train)", "a labelled data set", ... */
 const char *th_kind(const theader *h);
+/* The same as one word, the attribute kind every writer sets (sout_open):
+ * covariance, zca, checkpoint, rbm, net, logreg, filter-bank,
+ * labelled-data, data, predictions, log, other. */
+const char *th_kind_name(const theader *h);
 int th_find(const theader *h, const char *name);          /* -1 if absent */
 const tfield *th_need(const theader *h, const char *name, const char *input);  /* dies, listing the fields */
 /* h's field names, "a, b, c" (or "none"), in buf of n bytes. */

@@ -51,3 +51,32 @@ load helpers/common
 	done
 	[ "$n" -ge 20 ]
 }
+
+@test "every stream a program writes says its kind in the attribute kind, whatever its input said" {
+	local T=$BATS_TEST_TMPDIR
+	kind() { tiny-info "$1" | awk '$1 == "attr" && $2 == "kind" { print $3 }'; }
+	tiny-fetch -q synthetic --count 60 | tiny-take --first 60 >"$T/d.tiny"
+	tiny-patchify --size 4 --stride 8 "$T/d.tiny" >"$T/p.tiny"
+	tiny-cov -q "$T/p.tiny" >"$T/c.tiny"
+	tiny-zca -q --fit --epsilon 0.1 "$T/c.tiny" >"$T/z.tiny"
+	tiny-rbm-train -q --hidden 4 --epochs 1 --sigma data --checkpoint "$T/ck.tiny" --log "$T/log.tiny" \
+		"$T/p.tiny" >"$T/r.tiny"
+	tiny-logreg -q --train "$T/p.tiny" >"$T/lr.tiny"
+	tiny-logreg -q "$T/lr.tiny" "$T/p.tiny" >"$T/pred.tiny"
+	tiny-backprop -q --train --hidden 3 --epochs 2 "$T/p.tiny" >"$T/net.tiny"
+	tiny-kmeans -q -k 3 "$T/p.tiny" >"$T/k.tiny"
+	tiny-dump --fields x "$T/p.tiny" | head -1 >/dev/null
+	[ "$(kind "$T/d.tiny")" = labelled-data ]
+	[ "$(kind "$T/p.tiny")" = labelled-data ]
+	[ "$(kind "$T/c.tiny")" = covariance ]
+	[ "$(kind "$T/z.tiny")" = zca ]
+	[ "$(kind "$T/r.tiny")" = rbm ]
+	[ "$(kind "$T/ck.tiny")" = checkpoint ]
+	[ "$(kind "$T/log.tiny")" = log ]
+	[ "$(kind "$T/lr.tiny")" = logreg ]
+	[ "$(kind "$T/pred.tiny")" = predictions ]
+	[ "$(kind "$T/net.tiny")" = net ]
+	[ "$(kind "$T/k.tiny")" = filter-bank ]
+	# one kind attribute, not one per stage that copied it
+	[ "$(tiny-info "$T/pred.tiny" | grep -c '^attr kind ')" = 1 ]
+}
