@@ -1,13 +1,20 @@
 /*
- * tiny-npy - write one field of every record as a NumPy .npy file (format
- * version 1.0) on stdout: shape (N, dims...), the field's own dtype,
- * little-endian, C order.
+ * tiny-npy - fields of every record as NumPy files on stdout: one field as
+ * a .npy file (format version 1.0), several as a .npz (a zip of one
+ * NAME.npy each, stored uncompressed, which numpy.load opens).
  *
- * usage: tiny-npy FIELD [FILE]
+ * usage: tiny-npy FIELD[,FIELD...] [FILE]
  *
- * A .npy header states N, so a stream of unknown count is gathered in
- * memory first; a stream whose count is known is copied through in blocks.
+ * Each array has shape (N, dims...), the field's own dtype, little-endian,
+ * C order.  A model (a stream of one record whose attribute kind is not a
+ * data set, predictions or a log: an RBM, a ZCA model, a classifier...)
+ * has no record axis: an RBM's W comes out (V, H), not (1, V, H).  A .npy
+ * header states N, so a stream of unknown count, and every .npz, is
+ * gathered in memory first; one field of a stream whose count is known is
+ * copied through in blocks.
  */
+#include <archive.h>
+#include <archive_entry.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -15,7 +22,7 @@
 
 #include "tiny.h"
 
-static const char *usage_line = "tiny-npy FIELD [FILE]";
+static const char *usage_line = "tiny-npy FIELD[,FIELD...] [FILE]";
 
 static const char *npy_descr(dtype_t dt)
 {
@@ -23,25 +30,76 @@ static const char *npy_descr(dtype_t dt)
 	return d[dt];
 }
 
-static void write_npy_header(const tfield *f, int64_t N)
+/* The .npy header of f over N records (lead: with the record axis) in
+ * out, padded so that the data starts 64-byte aligned; returns its length. */
+static int npy_header(const tfield *f, int64_t N, int lead, char out[1024])
 {
-	char dict[512];
-	int len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%" PRId64 ",",
-			   npy_descr(f->dtype), N);
+	char dict[512], *p = dict;
+	int len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", npy_descr(f->dtype));
+	if (lead)
+		len += snprintf(dict + len, sizeof dict - len, "%" PRId64 ",", N);
 	for (int d = 0; d < f->rank; d++)
 		len += snprintf(dict + len, sizeof dict - len, " %" PRId64 ",", f->dims[d]);
-	if (f->rank > 0)
-		len--;  /* (N, a, b) but (N,) */
+	if (f->rank > 0 && (lead || f->rank > 1))
+		len--;  /* (N, a, b) and (a, b), but (N,) and (a,) */
 	len += snprintf(dict + len, sizeof dict - len, "), }");
 	/* magic(6) version(2) length(2) dict, padded with spaces and '\n' to 64 */
-	int total = (10 + len + 1 + 63) / 64 * 64;
-	int hlen = total - 10;
-	unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, hlen & 0xff, hlen >> 8};
-	xfwrite(pre, 10, stdout, "stdout");
-	xfwrite(dict, len, stdout, "stdout");
-	for (int i = len; i < hlen - 1; i++)
-		putchar(' ');
-	putchar('\n');
+	int total = (10 + len + 1 + 63) / 64 * 64, hlen = total - 10;
+	memcpy(out, (char[]){(char)0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (char)(hlen & 0xff), (char)(hlen >> 8)}, 10);
+	memcpy(out + 10, p, (size_t)len);
+	memset(out + 10 + len, ' ', (size_t)(hlen - len - 1));
+	out[total - 1] = '\n';
+	return total;
+}
+
+/* Every record's bytes of each of the nf fields, gathered: *N records. */
+static unsigned char **gather(sin_t *s, const tfield **f, int nf, int64_t *N)
+{
+	const theader *h = &s->h;
+	int64_t B = h->recsize > (1 << 20) ? 1 : (1 << 20) / h->recsize, n;
+	unsigned char *raw = xmalloc((size_t)(B * h->recsize)), **all = xcalloc((size_t)nf, sizeof *all);
+	size_t cap = 0;
+	*N = 0;
+	while ((n = sin_read(s, raw, B)) > 0) {
+		if ((size_t)(*N + n) > cap) {
+			cap = (size_t)(*N + n) * 2;
+			for (int k = 0; k < nf; k++)
+				all[k] = xrealloc(all[k], cap * (size_t)f[k]->nbytes);
+		}
+		for (int k = 0; k < nf; k++)
+			for (int64_t r = 0; r < n; r++)
+				memcpy(all[k] + (*N + r) * f[k]->nbytes, raw + r * h->recsize + f[k]->offset,
+				       (size_t)f[k]->nbytes);
+		*N += n;
+	}
+	free(raw);
+	return all;
+}
+
+/* The nf arrays as a zip of NAME.npy members, stored, on stdout. */
+static void write_npz(const tfield **f, int nf, unsigned char **all, int64_t N, int lead)
+{
+	struct archive *a = archive_write_new();
+	if (archive_write_set_format_zip(a) != ARCHIVE_OK || archive_write_zip_set_compression_store(a) != ARCHIVE_OK ||
+	    archive_write_open_fd(a, 1) != ARCHIVE_OK)
+		die("stdout: %s", archive_error_string(a));
+	for (int k = 0; k < nf; k++) {
+		char hdr[1024], path[TINY_NAME_MAX + 8];
+		int hl = npy_header(f[k], N, lead, hdr);
+		snprintf(path, sizeof path, "%s.npy", f[k]->name);
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_pathname(e, path);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, hl + N * f[k]->nbytes);
+		if (archive_write_header(a, e) != ARCHIVE_OK || archive_write_data(a, hdr, (size_t)hl) != hl ||
+		    archive_write_data(a, all[k], (size_t)(N * f[k]->nbytes)) != (la_ssize_t)(N * f[k]->nbytes))
+			die("stdout: %s", archive_error_string(a));
+		archive_entry_free(e);
+	}
+	if (archive_write_close(a) != ARCHIVE_OK)
+		die("stdout: %s", archive_error_string(a));
+	archive_write_free(a);
 }
 
 int main(int argc, char **argv)
@@ -53,41 +111,58 @@ int main(int argc, char **argv)
 		usage();
 	if (argc - optind < 1 || argc - optind > 2)
 		usage();
-	const char *name = argv[optind];
+	char *list = xstrdup(argv[optind]), **w;
+	for (char *p = list; *p; p++)
+		if (*p == ',')
+			*p = ' ';
+	int nf = th_words(list, &w);
+	if (nf < 1 || nf > TINY_MAX_FIELDS)
+		usage_error("%s: expected 1 to %d field names separated by commas", argv[optind], TINY_MAX_FIELDS);
 	sin_t *s = sin_open(optind + 1 < argc ? argv[optind + 1] : NULL);
 	const theader *h = &s->h;
-	const tfield *f = th_need(h, name, s->name);
+	const tfield **f = xmalloc((size_t)nf * sizeof *f);
+	for (int k = 0; k < nf; k++) {
+		f[k] = th_need(h, w[k], s->name);
+		for (int j = 0; j < k; j++)
+			if (f[j] == f[k])
+				usage_error("%s: field '%s' named twice", argv[optind], w[k]);
+	}
+	/* a model: one record of a kind that is not data */
+	const char *kind = th_kind_name(h);
+	int lead = !(h->count == 1 && strcmp(kind, "data") && strcmp(kind, "labelled-data") &&
+		     strcmp(kind, "predictions") && strcmp(kind, "log") && strcmp(kind, "other"));
 
-	int64_t B = h->recsize > (1 << 20) ? 1 : (1 << 20) / h->recsize;
-	unsigned char *raw = xmalloc((size_t)(B * h->recsize));
-	int64_t n, N = 0;
-	if (h->count != TINY_COUNT_UNKNOWN) {
-		unsigned char *out = xmalloc((size_t)(B * f->nbytes));
-		write_npy_header(f, h->count);
+	char hdr[1024];
+	if (nf == 1 && h->count != TINY_COUNT_UNKNOWN) {
+		int64_t B = h->recsize > (1 << 20) ? 1 : (1 << 20) / h->recsize, n;
+		unsigned char *raw = xmalloc((size_t)(B * h->recsize)), *out = xmalloc((size_t)(B * f[0]->nbytes));
+		xfwrite(hdr, (size_t)npy_header(f[0], h->count, lead, hdr), stdout, "stdout");
 		while ((n = sin_read(s, raw, B)) > 0) {
 			for (int64_t r = 0; r < n; r++)
-				memcpy(out + r * f->nbytes, raw + r * h->recsize + f->offset, f->nbytes);
-			xfwrite(out, (size_t)(n * f->nbytes), stdout, "stdout");
+				memcpy(out + r * f[0]->nbytes, raw + r * h->recsize + f[0]->offset, (size_t)f[0]->nbytes);
+			xfwrite(out, (size_t)(n * f[0]->nbytes), stdout, "stdout");
 		}
-		free(out);
+		free(raw), free(out);
 	} else {
-		size_t cap = 0;
-		unsigned char *all = NULL;
-		while ((n = sin_read(s, raw, B)) > 0) {
-			if ((size_t)((N + n) * f->nbytes) > cap) {
-				cap = (size_t)((N + n) * f->nbytes) * 2;
-				all = xrealloc(all, cap);
-			}
-			for (int64_t r = 0; r < n; r++)
-				memcpy(all + (N + r) * f->nbytes, raw + r * h->recsize + f->offset, f->nbytes);
-			N += n;
+		int64_t N;
+		unsigned char **all = gather(s, f, nf, &N);
+		if (h->count == TINY_COUNT_UNKNOWN)
+			lead = 1;
+		if (nf == 1) {
+			xfwrite(hdr, (size_t)npy_header(f[0], N, lead, hdr), stdout, "stdout");
+			xfwrite(all[0], (size_t)(N * f[0]->nbytes), stdout, "stdout");
+		} else {
+			fflush(stdout);
+			write_npz(f, nf, all, N, lead);
 		}
-		write_npy_header(f, N);
-		xfwrite(all, (size_t)(N * f->nbytes), stdout, "stdout");
+		for (int k = 0; k < nf; k++)
+			free(all[k]);
 		free(all);
 	}
-	free(raw);
 	sin_close(s);
 	close_stdout();
+	free(f);
+	th_words_free(w, nf);
+	free(list);
 	return 0;
 }

@@ -30,3 +30,27 @@ assert b.dtype == np.uint8 and b.shape == (2,) and b.tolist() == [0, 1], b
 	[ "$stderr" = "tiny-npy: $BATS_TEST_TMPDIR/s.tiny: no field 'X' in the stream (its fields: label, x)" ]
 	[ -z "$output" ]
 }
+
+@test "several fields come out as a .npz NumPy opens; a model's fields without the record axis" {
+	npy_ok
+	local T=$BATS_TEST_TMPDIR
+	small >"$T/s.tiny"
+	small --unknown | tiny-npy x,label >"$T/s.npz"
+	echo "1 2 3 4 5 6  0.5 -1 2  9 8" | mkstream 'W f32 [3,2]' 'vbias f32 [3]' 'hbias f64 [2]' >"$T/m.tiny"
+	tiny-npy W,hbias "$T/m.tiny" >"$T/m.npz"
+	tiny-npy W "$T/m.tiny" >"$T/w.npy"
+	tiny-npy x "$T/s.tiny" | head -c 0   # a data set keeps its axis (below)
+	$PY -c '
+import sys, numpy as np
+z = np.load(sys.argv[1])
+assert sorted(z.files) == ["label", "x"], z.files
+assert z["x"].shape == (2, 2) and z["x"].tolist() == [[1.5, 2], [3, 4]], z["x"]
+assert z["label"].dtype == np.uint8 and z["label"].tolist() == [0, 1]
+m = np.load(sys.argv[2])
+assert m["W"].shape == (3, 2) and m["W"].tolist() == [[1, 2], [3, 4], [5, 6]], m["W"]
+assert m["hbias"].dtype == np.float64 and m["hbias"].tolist() == [9, 8]
+assert np.load(sys.argv[3]).shape == (3, 2)
+' "$T/s.npz" "$T/m.npz" "$T/w.npy"
+	run -2 --separate-stderr tiny-npy x,x "$T/s.tiny"
+	[ "${stderr_lines[0]}" = "tiny-npy: x,x: field 'x' named twice" ]
+}

@@ -140,16 +140,16 @@ bad() {
 
 @test "the header is text padded with newlines to a multiple of 64" {
 	small >"$BATS_TEST_TMPDIR/s.tiny"
-	local text=$'TINY 1 64\ncount 2\nfield label u8 []\nfield x f32 [2]\nend\n'
+	local text=$'TINY 1 128\ncount 2\nfield label u8 []\nfield x f32 [2]\nattr kind labelled-data\nend\n'
 	[ "$(head -c ${#text} "$BATS_TEST_TMPDIR/s.tiny")" == "${text%$'\n'}" ]
-	[ "$(head -c 64 "$BATS_TEST_TMPDIR/s.tiny" | tail -c $((64 - ${#text})) | tr -d '\n' | wc -c)" -eq 0 ]
-	[ "$(head -c 65 "$BATS_TEST_TMPDIR/s.tiny" | tail -c 1 | od -An -tu1 | tr -d ' ')" -eq 0 ]
-	[ "$(wc -c <"$BATS_TEST_TMPDIR/s.tiny")" -eq $((64 + 2 * 9)) ]
+	[ "$(head -c 128 "$BATS_TEST_TMPDIR/s.tiny" | tail -c $((128 - ${#text})) | tr -d '\n' | wc -c)" -eq 0 ]
+	[ "$(head -c 129 "$BATS_TEST_TMPDIR/s.tiny" | tail -c 1 | od -An -tu1 | tr -d ' ')" -eq 0 ]
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/s.tiny")" -eq $((128 + 2 * 9)) ]
 	# a longer header takes the next multiple, and its first line says so
 	small --attr "note=$(printf 'n%.0s' {1..60})" >"$BATS_TEST_TMPDIR/l.tiny"
-	[ "$(head -n 1 "$BATS_TEST_TMPDIR/l.tiny")" == "TINY 1 128" ]
-	[ "$(wc -c <"$BATS_TEST_TMPDIR/l.tiny")" -eq $((128 + 2 * 9)) ]
-	[ "$(head -c 128 "$BATS_TEST_TMPDIR/l.tiny" | tail -c 1 | od -An -c | tr -d ' ')" == '\n' ]
+	[ "$(head -n 1 "$BATS_TEST_TMPDIR/l.tiny")" == "TINY 1 192" ]
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/l.tiny")" -eq $((192 + 2 * 9)) ]
+	[ "$(head -c 192 "$BATS_TEST_TMPDIR/l.tiny" | tail -c 1 | od -An -c | tr -d ' ')" == '\n' ]
 	run -0 tiny-dump "$BATS_TEST_TMPDIR/l.tiny"
 	assert_output $'label=0 x=1.5,2\nlabel=1 x=3,4'
 }
@@ -242,7 +242,7 @@ for r in data:
 @test "a cut anywhere in a stream, through any chain of stages, fails the last reader" {
 	local f="$BATS_TEST_TMPDIR/s.tiny" cut chain
 	tiny-fetch -q synthetic --count 400 >"$f"
-	local size hl=256 R=3073
+	local size hl=320 R=3073
 	size=$(stat -c %s "$f")
 	[ "$(head -n 1 "$f")" == "TINY 1 $hl" ]
 	# every chain succeeds on the whole stream
