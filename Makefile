@@ -37,7 +37,7 @@ endif
 
 # Debian packages: building, running, testing.
 PKGS := gcc make pkgconf $(BLAS_PKG) liblapacke-dev libarchive-dev zlib1g-dev libcurl4-openssl-dev \
-	nettle-dev libpng-dev groff-base man-db bats bats-assert bats-support parallel python3 python3-numpy \
+	nettle-dev libpng-dev libjpeg-dev groff-base man-db chromium bats bats-assert bats-support parallel python3 python3-numpy \
 	python3-pil clang libclang-rt-14-dev liblbfgs-dev openmpi-bin libopenmpi-dev openssh-server iproute2
 # scikit-learn: the reference logistic regression of tests/logreg.bats and bench
 PKGS += python3-sklearn
@@ -90,7 +90,7 @@ build/config-$(BLAS).mk: Makefile
 deps: build/config-$(BLAS).mk
 
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread -fopenmp
-LIBS = -llapacke -llbfgs $(BLAS_LIBS) -larchive -lz -lcurl -lnettle -lpng -lm -pthread -fopenmp
+LIBS = -llapacke -llbfgs $(BLAS_LIBS) -larchive -lz -lcurl -lnettle -lpng -ljpeg -lm -pthread -fopenmp
 
 STAGES := $(patsubst stages/%.c,%,$(wildcard stages/*.c))
 BINS := $(addprefix bin/tiny-,$(STAGES))

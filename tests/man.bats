@@ -17,6 +17,14 @@ load helpers/common
 	done
 }
 
+@test "every program has its man-check test below" {
+	local s
+	for s in "$TINY_ROOT"/stages/*.c; do
+		s=${s##*/}
+		grep -q "man-check\" ${s%.c}\$" "$BATS_TEST_FILENAME" || fail "no man-check test of ${s%.c}"
+	done
+}
+
 @test "man-check finds an option left out, one that does not exist, a groff warning and a failing example" {
 	local d="$BATS_TEST_TMPDIR/man"
 	mkdir "$d"
@@ -125,4 +133,8 @@ load helpers/common
 
 @test "man/tiny-zca.1 matches tiny-zca" {
 	run -0 "$TINY_ROOT/tests/tools/man-check" zca
+}
+
+@test "man/tiny-from-images.1 matches tiny-from-images" {
+	run -0 "$TINY_ROOT/tests/tools/man-check" from-images
 }
