@@ -8,7 +8,7 @@ load helpers/common
 @test "make install PREFIX DESTDIR puts the programs, the loader and the pipelines in place; uninstall removes them" {
 	local d="$BATS_TEST_TMPDIR/root" p=/opt/tiny
 	run -0 make -C "$TINY_ROOT" --no-print-directory install PREFIX=$p DESTDIR="$d"
-	assert_line "installed 21 programs in $d$p/bin"
+	assert_line "installed 22 programs in $d$p/bin"
 	local n
 	n=$(find "$d$p/bin" -name 'tiny-*' -perm -u+x | wc -l)
 	[ "$n" -eq "$(find "$TINY_ROOT/bin" -name 'tiny-*' | wc -l)" ]

@@ -138,3 +138,7 @@ load helpers/common
 @test "man/tiny-from-images.1 matches tiny-from-images" {
 	run -0 "$TINY_ROOT/tests/tools/man-check" from-images
 }
+
+@test "man/tiny-from-npy.1 matches tiny-from-npy" {
+	run -0 "$TINY_ROOT/tests/tools/man-check" from-npy
+}
