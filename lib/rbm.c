@@ -308,10 +308,14 @@ double RBM(cd_step)(RBM(train_t) *s, const RBM(cd_t) *o, RBM(work_t) *w, const r
 	double rB = 1.0 / B;
 #pragma omp parallel for
 	for (int64_t j = 0; j < H; j++) {
-		double d = 0;
-		for (int64_t b = 0; b < B; b++)
+		double d = 0, q = 0;
+		for (int64_t b = 0; b < B; b++) {
 			d += (double)P0[b * H + j] - Pm[b * H + j];
-		s->uhb[j] = (real)(mom * s->uhb[j] + o->lr_hb * d * rB);
+			q += P0[b * H + j];
+		}
+		/* the sparsity target (Lee, Ekanadham and Ng 2008): the hidden
+		 * bias moves the unit's mean activation q toward p */
+		s->uhb[j] = (real)(mom * s->uhb[j] + o->lr_hb * d * rB + o->lr_sparsity * (o->sparsity - q * rB));
 	}
 	if (o->learn_sigma) {  /* G (2B,V) = [P0; P] W^T, before P is negated */
 		la_gemm(0, 1, (int)(2 * B), (int)V, (int)H, 1.0f, w->P, (int)H, m->W, (int)H, 0.0f, w->G, (int)V);

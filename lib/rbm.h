@@ -47,11 +47,12 @@ typedef struct {
 } RBM(train_t);
 
 /* The settings of a step: K Gibbs steps, the rates, the weight decay L,
- * and the seed of the random streams. */
+ * the sparsity target p and its rate (0: none), and the seed of the random
+ * streams. */
 typedef struct {
 	int64_t cd;
 	int mean_visible, learn_sigma;
-	double lr_w, lr_vb, lr_hb, lr_s, decay;
+	double lr_w, lr_vb, lr_hb, lr_s, decay, sparsity, lr_sparsity;
 	uint64_t seed;
 } RBM(cd_t);
 

@@ -176,7 +176,7 @@ int rbm_train_f64(int argc, char **argv);
 static const char *usage_line =
 	"tiny-rbm-train [-q] [--hidden H] [--seed S] [--init MODEL] [--visible gaussian|binary] "
 	"[--sigma S|data] [--learn-sigma] [--epochs E] [--batch B] [--cd K] [--pcd] [--mean-visible] [--lr-w R] [--lr-vbias R] "
-	"[--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L] [--checkpoint FILE] "
+	"[--lr-hbias R] [--lr-sigma R] [--momentum M0[,M1@EPOCH]] [--decay L] [--sparsity P [--sparsity-rate R]] [--checkpoint FILE] "
 	"[--checkpoint-every 10m|50b] [--max-batches N] [--log FILE] [--threads N] [--scheme 4.5|4.2] "
 	"[--sync-every N] [--hosts A,B,..] [--comm-only] [--f64] [--data FILE | FILE]";
 
@@ -189,7 +189,7 @@ typedef struct {
 	double ck_minutes;
 	uint64_t seed;
 	int have_seed, visible, learn_sigma, pcd, sigma_from_data, mean_visible, comm_only, f64;
-	double sigma, lr_w, lr_vb, lr_hb, lr_s, m0, m1, decay;
+	double sigma, lr_w, lr_vb, lr_hb, lr_s, m0, m1, decay, sparsity, lr_sparsity;
 	int64_t m_epoch;
 	int scheme;                   /* 45 or 42: section 4.5 or 4.2 of the report */
 	int64_t sync_every;           /* 4.2: examples between weight synchronisations */
@@ -293,6 +293,8 @@ static void settings(const opts_t *o, char *buf, size_t n)
 		 " decay %g sigma %s%s",
 		 o->cd, o->pcd ? " pcd" : "", o->batch, o->lr_w, o->lr_vb, o->lr_hb, o->lr_s, o->m0, o->m1, o->m_epoch,
 		 o->decay, o->learn_sigma ? "learned" : "fixed", sizeof(real) == 8 ? " f64" : "");
+	if (o->sparsity > 0)
+		snprintf(buf + strlen(buf), n - strlen(buf), " sparsity %g rate %g", o->sparsity, o->lr_sparsity);
 }
 
 typedef struct {
@@ -656,6 +658,7 @@ static void parse(int argc, char **argv, opts_t *o)
 		{"threads", required_argument, 0, 't'}, {"data", required_argument, 0, 'D'},
 		{"scheme", required_argument, 0, 'X'}, {"sync-every", required_argument, 0, 'Y'},
 		{"hosts", required_argument, 0, 'O'}, {"comm-only", no_argument, 0, 'Z'}, {"f64", no_argument, 0, 'F'},
+		{"sparsity", required_argument, 0, 'p' + 256}, {"sparsity-rate", required_argument, 0, 'r' + 256},
 		{"quiet", no_argument, 0, 'q'}, {0}};
 	static const char *const visibles[] = {"binary", "gaussian", NULL};
 	static const char *const schemes[] = {"4.5", "4.2", NULL};
@@ -699,6 +702,8 @@ static void parse(int argc, char **argv, opts_t *o)
 			break;
 		}
 		case 'd': o->decay = opt_f64("--decay", optarg, 0, 1e6); break;
+		case 'p' + 256: o->sparsity = opt_f64("--sparsity", optarg, 1e-6, 1 - 1e-6); break;
+		case 'r' + 256: o->lr_sparsity = opt_f64("--sparsity-rate", optarg, 0, 1e6); break;
 		case 'c': o->checkpoint = optarg; break;
 		case 'C': {
 			size_t n = strlen(optarg);
@@ -742,10 +747,16 @@ static void parse(int argc, char **argv, opts_t *o)
 		o->lr_hb = o->lr_w;
 	if (o->lr_s < 0)
 		o->lr_s = o->lr_w / 100;   /* the report: 100 to 1000 times smaller */
+	if (o->lr_sparsity > 0 && !o->sparsity)
+		usage_error("--sparsity-rate goes with --sparsity P");
+	if (o->sparsity > 0 && o->lr_sparsity <= 0)
+		o->lr_sparsity = o->lr_hb;
 	if (o->sigma > 0 && o->sigma_from_data)
 		usage_error("--sigma takes a number or 'data'");
 	if (o->comm_only && o->scheme == 45 && !getenv("OMPI_COMM_WORLD_SIZE"))
 		usage_error("--comm-only needs mpirun or --scheme 4.2: a single process exchanges nothing");
+	if (o->scheme == 42 && o->sparsity > 0)
+		usage_error("--scheme 4.2 has no --sparsity");
 	if (o->scheme == 42 && (o->cd != 1 || o->pcd || o->learn_sigma))
 		usage_error("--scheme 4.2 is CD-1 (section 4.2): no --cd %" PRId64 "%s%s", o->cd, o->pcd ? ", --pcd" : "",
 			    o->learn_sigma ? ", --learn-sigma" : "");
@@ -838,6 +849,7 @@ static void start(run_t *r)
 	r->st.w_finite = 1;
 	r->cd = (RBM(cd_t)){.cd = o->cd, .mean_visible = o->mean_visible, .learn_sigma = o->learn_sigma,
 			    .lr_w = o->lr_w, .lr_vb = o->lr_vb, .lr_hb = o->lr_hb, .lr_s = o->lr_s, .decay = o->decay,
+			    .sparsity = o->sparsity, .lr_sparsity = o->lr_sparsity,
 			    .seed = o->seed};
 	r->X = xmalloc_big((size_t)(B * V) * sizeof *r->X);
 	RBM(work_alloc)(&r->w, V, r->st.m.H, B, o->learn_sigma);

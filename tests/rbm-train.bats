@@ -515,3 +515,21 @@ PY
 	run -0 --separate-stderr tiny-rbm-train -q --hidden 2 --epochs 1 "$T/d.tiny"
 	[ -z "$stderr" ]
 }
+
+@test "--sparsity P brings the hidden units' mean activation toward P" {
+	data "$T/d.tiny" 400 16 gaussian 3
+	local opts="-q --hidden 8 --epochs 5 --batch 20 --lr-w 0.01 --seed 2"
+	tiny-rbm-train $opts "$T/d.tiny" >"$T/plain.rbm"
+	tiny-rbm-train $opts --sparsity 0.05 --sparsity-rate 0.05 "$T/d.tiny" >"$T/sparse.rbm"
+	mean() { tiny-features "$1" "$T/d.tiny" | tiny-info | awk '$1 == "x" { print $6 }'; }
+	local p s
+	p=$(mean "$T/plain.rbm")
+	s=$(mean "$T/sparse.rbm")
+	echo "# mean hidden probability: $p plain, $s with --sparsity 0.05" >&3
+	awk -v p="$p" -v s="$s" 'BEGIN { exit !(s < 0.2 && p > 0.3) }'
+	run -0 tiny-info "$T/sparse.rbm"
+	assert_line --partial " sparsity 0.05 rate 0.05"
+	run -2 tiny-rbm-train --sparsity-rate 0.1 "$T/d.tiny"
+	assert_output --partial "--sparsity-rate goes with --sparsity P"
+	run -2 tiny-rbm-train --sparsity 1 "$T/d.tiny"
+}
