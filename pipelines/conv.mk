@@ -100,7 +100,7 @@ $(OUT)/%-train.tiny $(OUT)/%-test.tiny: $(OUT)/$$(call learner,$$*)-$$(call k,$$
 	$(P)/timed $(OUT)/$*-test.tiny tiny-conv -q --zca $(OUT)/zca.tiny --activation $(call act,$*) $< \
 		$(OUT)/test.tiny >$(OUT)/$*-test.tiny
 $(OUT)/%.logreg: $(OUT)/%-train.tiny
-	$(TIMED) tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) --l2 $(LR_L2) --log $@.log --checkpoint $@.ck $< >$@ 2>$@.txt
+	$(TIMED) tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) --l2 $(LR_L2) --log $@.log $< >$@ 2>$@.txt
 $(OUT)/%-score.txt: $(OUT)/%.logreg $(OUT)/%-test.tiny
 	tiny-logreg -q $^ | tiny-confusion --stream | tiny-dump --fields accuracy | \
 		awk -F= '{ printf "%.2f\n", 100 * $$2 }' >$@
