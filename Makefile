@@ -9,6 +9,7 @@
 #   make fig3.1 fig3.2 the classification table (methods a-j), confusion matrix
 #   make conv       convolutional features: k-means and RBM filter banks (SOURCE=tarball)
 #   make quick      figures, rbm-figures and fig3.1 on 5000 training images, small models (results/quick)
+#   make report     every experiment found under results/ in one page: results/report/index.html
 #   TRAIN_N=N TEST_N=N  any CIFAR pipeline on the first N/10 images of each class
 #   make table4.1   the report's Table 4.1: bytes sent by distributed RBM training
 #   make bench      speed figures (benchmarks, not tests)
@@ -104,7 +105,7 @@ LIB_A := build/libtiny.a
 LIB_H := $(wildcard lib/*.h)
 TEST_TOOLS := $(patsubst tests/tools/%.c,build/tests/%,$(wildcard tests/tools/*.c)) build/tests/mkstream
 
-.PHONY: all deps test demo quick figures rbm-figures fig3.1 fig3.2 conv dedupe-study table4.1 bench fuzz fuzz-stages install uninstall clean
+.PHONY: all deps test demo quick report figures rbm-figures fig3.1 fig3.2 conv dedupe-study table4.1 bench fuzz fuzz-stages install uninstall clean
 all: deps $(BINS) $(TEST_TOOLS)
 
 # --version: the commit the programs were built from, rewritten only when
@@ -253,6 +254,15 @@ quick: all
 		RAW_H=500 RAW_EPOCHS=10 SIGMA_EPOCHS=5 SECOND_H=500
 	$(MAKE) -f pipelines/classify.mk $(QUICK) OUT=$(QUICK_OUT)/classify HIDDEN=1000 G_HIDDEN=1000 \
 		F_HIDDEN=500 F_OPTS='--epochs 30' BP_EPOCHS=10 fig3.1
+
+# One page of every experiment found under RESULTS (result roots, several
+# allowed; results/quick too) and make table4.1's OUT: the report's figures
+# beside tiny's, verdicts, learning curves, what is missing and its make
+# command (pipelines/report.py; Python's standard library only).
+report: OUT ?= results/report
+report: RESULTS ?= results
+report:
+	/usr/bin/python3 pipelines/report.py --out $(OUT) --table4.1 build/table4.1 $(RESULTS)
 
 # PyTorch only for bench/rbm.sh's comparison: installed here when root,
 # not by the build (bench/rbm.sh skips its line where it is absent)

@@ -159,18 +159,19 @@ class Run:
 
     def __init__(self, kind, path, quick):
         self.kind, self.path, self.quick = kind, path, quick
+        # the make command that made it; the sub-make's own where a table names it
         self.command = "make quick" if quick else KINDS[kind][0]
+        self.made_command = None
         n = self.images()
         self.label = "%s (%s%s)" % ("make quick" if quick else KINDS[kind][0], path,
                                     ", %d training images" % n if n else "")
-        self.made_by = None        # the "Made by" paragraph of fig3.1.md or conv.md
-        self.commit = None
+        self.commit = None         # of the "Made by" line of fig3.1.md or conv.md
         for md in ("fig3.1.md", "conv.md"):
             text = read_text(os.path.join(path, md))
-            m = re.search(r"Made by `([^`]*)`,? (?:at )?commit (\w+),\s*(\S+)", text or "")
+            m = re.search(r"Made by `([^`]*)`,? (?:at )?commit (\w+)", text or "")
             if m:
-                self.made_by, self.commit = m.group(0).rstrip(","), m.group(2)
-                self.command = m.group(1).replace("\\ ", " ")
+                self.commit = m.group(2)
+                self.made_command = m.group(1).replace("\\ ", " ")
 
     def file(self, name):
         p = os.path.join(self.path, name)
@@ -412,14 +413,14 @@ class Page:
             self.copied[path] = "files/" + name
         return self.copied[path]
 
-    def picture(self, run, name, caption, limit=560):
+    def picture(self, run, name, caption, limit=560, tallest=640):
         """A <figure> of one PNG of RUN, with how it was made; None when absent."""
         path = run.file(name)
         info = path and png_info(path)
         if not info:
             return None
         width, height, history = info
-        scale = min(1.0, limit / width)
+        scale = min(1.0, limit / width, tallest / height)
         w, h = max(1, round(width * scale)), max(1, round(height * scale))
         times = part_seconds(run, history)
         made = "%s, made %s by <code>%s</code>" % (esc(name), when(path), esc(run.command))
@@ -521,10 +522,10 @@ def verdict_line(v, what="the README's findings on the full-size run"):
     return "<p>Verdict (%s): %s</p>" % (esc(what), verdict(v))
 
 
-def report_box(caption, numbers=""):
-    return ('<div class="report"><h3>The report</h3><p>%s</p>%s'
-            '<p class="made">(We have the report\'s text, not its pictures: its figure is described here.)</p></div>'
-            % (esc(caption), numbers))
+def report_box(caption, numbers="", figure=True):
+    note = ('<p class="made">(We have the report\'s text, not its pictures: its figure is described here.)</p>'
+            if figure else "")
+    return '<div class="report"><h3>The report</h3><p>%s</p>%s%s</div>' % (esc(caption), numbers, note)
 
 
 def missing_note(page, what, command, why="not run"):
@@ -539,8 +540,8 @@ def quick_made_note(run, runs):
     for other in runs:
         if other.quick and run.quick and other.commit and os.path.dirname(other.path) == os.path.dirname(run.path):
             return "commit not recorded by this run's files; the same make quick's %s names commit %s" % (
-                os.path.relpath(os.path.join(other.path, "fig3.1.md")), other.commit)
-    return "commit not recorded (the streams record their commands, not the commit)"
+                os.path.join(other.path, "fig3.1.md"), other.commit)
+    return "commit not recorded: the streams record their commands, not the commit"
 
 
 # --- the numbers beside some figures ---------------------------------------------------------
@@ -554,8 +555,8 @@ def numbers_2_2(run):
     bottom = sum(max(e, 0.0) for e in eig[-1000:]) / 1000
     ratio = "%.1f" % math.log10(top / bottom) if bottom > 0 else "inf"
     return ("<p>tiny (zca.tiny's eigval): the largest variance %.3g, the 1000th %.3g, the 2072nd %.3g, the "
-            "smallest %.3g; the 1000 most significant directions hold on average 10^%s times the variance "
-            "of the 1000 least.</p>" % (eig[0], eig[999], eig[2071], eig[-1], ratio))
+            "smallest %.3g; the 1000 most significant directions hold on average 10<sup>%s</sup> times the "
+            "variance of the 1000 least.</p>" % (eig[0], eig[999], eig[2071], eig[-1], ratio))
 
 
 def numbers_2_10(run):
@@ -622,7 +623,8 @@ def section_figure(page, runs, fig):
 
 
 def section_fig31(page, runs):
-    page.add('<section id="fig3-1"><h2>Figure 3.1: classification on the test images</h2><div class="pair">',
+    page.add('<section id="fig3-1"><h2>Figure 3.1: classification on the test images</h2>', verdict_line(VERDICT_31),
+             '<div class="pair">',
              report_box("Test accuracy of methods (a)-(j): logistic regression on whitened and unwhitened pixels "
                         "(a, b), on the features of RBMs of 10000 units on whitened and unwhitened images (c, d), "
                         "backprop nets initialised from them (e) or at random with 1000 and 10000 units (f, g), a "
@@ -638,13 +640,13 @@ def section_fig31(page, runs):
     if not mine:
         page.add(missing_note(page, "Figure 3.1", "make fig3.1 [SOURCE=cifar-10-binary.tar.gz] (or make quick)",
                               "not run yet"))
-    page.add("</div></div>", "<p>Verdict (the README's findings, full-size run): %s</p>" % verdict(VERDICT_31),
-             "<p>Learning curves of every method: <a href=\"#curves\">below</a>.</p></section>")
+    page.add("</div></div>", "<p>Learning curves of every method: <a href=\"#curves\">below</a>.</p></section>")
     return len(mine)
 
 
 def section_fig32(page, runs):
-    page.add('<section id="fig3-2"><h2>Figure 3.2: the confusion matrix of (d)</h2><div class="pair">',
+    page.add('<section id="fig3-2"><h2>Figure 3.2: the confusion matrix of (d)</h2>', verdict_line(VERDICT_32),
+             '<div class="pair">',
              report_box("The confusion matrix of logistic regression on the features of the RBM on unwhitened "
                         "images, each row summing to 1: cats are often taken for dogs, and animals seldom for "
                         "non-animals (save birds for planes)."),
@@ -663,16 +665,16 @@ def section_fig32(page, runs):
             page.add(missing_note(page, "Figure 3.2 in %s" % run.path, "make fig3.2", "not made in this run"))
     if not any(r.kind == "classify" for r in runs):
         page.add(missing_note(page, "Figure 3.2", "make fig3.2 [SOURCE=cifar-10-binary.tar.gz]", "not run yet"))
-    page.add("</div></div>", "<p>Verdict (the README's findings, full-size run): %s</p>" % verdict(VERDICT_32),
-             "</section>")
+    page.add("</div></div>", "</section>")
     return shown
 
 
 def section_table41(page, runs):
-    page.add('<section id="table4-1"><h2>Table 4.1: data sent by distributed RBM training</h2><div class="pair">',
+    page.add('<section id="table4-1"><h2>Table 4.1: data sent by distributed RBM training</h2>',
+             verdict_line(VERDICT_41, "the README's findings"), '<div class="pair">',
              report_box("MB sent by all K machines per batch of 8000 examples, 8000 visible and 20000 hidden "
                         "units: binary visibles 48, 144, 336; Gaussian single precision 296, 888, 2072; double "
-                        "precision 552, 1656, 3864 (K = 2, 4, 8); weight synchronisation not included."),
+                        "precision 552, 1656, 3864 (K = 2, 4, 8); weight synchronisation not included.", figure=False),
              '<div class="tiny"><h3>tiny</h3>')
     mine = [r for r in runs if r.kind == "table4.1" and r.file("table.txt")]
     for run in mine:
@@ -689,7 +691,7 @@ def section_table41(page, runs):
                  "<th>report</th><th>weight sync (apart)</th></tr>%s</table>" % "".join(rows))
     if not mine:
         page.add(missing_note(page, "Table 4.1", "make table4.1", "not run yet"))
-    page.add("</div></div>", "<p>Verdict (the README's findings): %s</p>" % verdict(VERDICT_41), "</section>")
+    page.add("</div></div>", "</section>")
     return len(mine)
 
 
@@ -700,12 +702,12 @@ def section_curves(page, runs):
     count = 0
     for run in runs:
         if run.kind == "classify":
-            figs = [page.picture(run, "%s-curves.png" % m, "(%s)" % m, limit=380) for m in "abcdefghij"]
+            figs = [page.picture(run, "%s-curves.png" % m, "(%s)" % m, limit=360) for m in "abcdefghij"]
         elif run.kind == "rbm":
-            figs = [page.picture(run, "fig2.10-recon.png", "patch RBMs, then merged", limit=380),
-                    page.picture(run, "fig2.15-second-recon.png", "second-layer RBM", limit=380)]
+            figs = [page.picture(run, "fig2.10-recon.png", "patch RBMs, then merged", limit=360),
+                    page.picture(run, "fig2.15-second-recon.png", "second-layer RBM", limit=360)]
         elif run.kind == "demo":
-            figs = [page.picture(run, "rbm-recon.png", "the demo's patch RBM", limit=380)]
+            figs = [page.picture(run, "rbm-recon.png", "the demo's patch RBM", limit=360)]
         else:
             continue
         figs = [f for f in figs if f]
@@ -720,6 +722,7 @@ def section_curves(page, runs):
 
 def section_conv(page, runs):
     page.add('<section id="conv"><h2>Convolutional features (<code>make conv</code>, not in the report)</h2>',
+             verdict_line(VERDICT_CONV, "the README's findings"),
              "<p>Filter banks learned on whitened 6x6 patches by k-means or a Gaussian RBM, applied at every "
              "position and sum-pooled over the quadrants, then logistic regression (Coates, Lee and Ng 2011). "
              "The same elsewhere: Python, Coates' pipeline with an L2-SVM, 70.00% (k-means, K 400) and 73.49% "
@@ -733,7 +736,7 @@ def section_conv(page, runs):
     if not mine:
         page.add(missing_note(page, "the convolutional table", "make conv [SOURCE=cifar-10-binary.tar.gz]",
                               "not run yet"))
-    page.add("<p>Verdict (the README's findings): %s</p>" % verdict(VERDICT_CONV), "</section>")
+    page.add("</section>")
     return len(mine)
 
 
@@ -782,14 +785,17 @@ def section_runs(page, runs, roots):
         timed = ("%d parts, %.1f s in all; the longest: %s" % (
             len(secs), total, ", ".join("%s %s s" % kv for kv in sorted(secs.items(), key=lambda kv: -float(kv[1]))[:3]))
             if secs else "none kept")
-        made = "<code>%s</code>; %s" % (esc(run.command), esc(quick_made_note(run, runs)))
+        made = "<code>%s</code>" % esc(run.command)
+        if run.made_command and run.made_command != run.command:
+            made += " (its table names <code>%s</code>)" % esc(run.made_command)
+        made += "; " + esc(quick_made_note(run, runs))
         h = stream_header(os.path.join(run.path, "train.tiny")) or stream_header(os.path.join(run.path, "rbm/train.tiny"))
         fetch = attrs(h, "history")[:1]
         if fetch:
             made += "<br>data: <code>%s</code>" % esc(fetch[0])
         n = run.images()
         page.add("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s to %s UTC</td><td>%s</td></tr>" % (
-            esc(run.path), esc(KINDS[run.kind][1]), made, n if n is not None else "-",
+            esc(run.path), esc(": ".join(KINDS[run.kind][1:])), made, n if n is not None else "-",
             fmt(dates[0]), fmt(dates[-1]), esc(timed)))
     page.add("</table></section>")
 
@@ -816,17 +822,17 @@ def build(out, roots, table41):
     os.makedirs(out, exist_ok=True)
     shutil.rmtree(os.path.join(out, "files"), ignore_errors=True)
     os.makedirs(os.path.join(out, "files"))
-    page = Page(out)
     try:
-        commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
-                                timeout=10).stdout.strip() or "unknown"
+        # the checkout this script is in
+        here = os.path.dirname(os.path.abspath(__file__))
+        commit = subprocess.run(["git", "-C", here, "describe", "--always", "--dirty"], capture_output=True,
+                                text=True, timeout=10).stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
-    # the sections first, into a page of their own, so the summary can say what they found
+    # the sections first, then the head and summary before them, the missing after
     body = Page(out)
-    body.copied = page.copied
     section_runs(body, runs, roots)
     for fig in FIGURES:
         section_figure(body, runs, fig)
@@ -837,12 +843,13 @@ def build(out, roots, table41):
     section_conv(body, runs)
     section_demo(body, runs)
 
+    page = Page(out)
     page.add("<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
              "<title>tiny: the report's figures and tables, reproduced</title>",
              "<style>%s</style>" % STYLE, "</head>", "<body>",
              "<h1>tiny: <i>Learning Multiple Layers of Features from Tiny Images</i>, reproduced</h1>",
              '<p class="made">Built %s by <code>pipelines/report.py</code> (<code>make report</code>) at commit '
-             "%s, from the results in %s. Each figure of the report (Krizhevsky 2009) that tiny reproduces: "
+             "%s, from the result roots %s. Each figure of the report (Krizhevsky 2009) that tiny reproduces: "
              "the report's, described from its text, beside tiny's pictures and numbers, with a verdict from "
              "the README's findings and how each picture was made.</p>" % (now, esc(commit), esc(", ".join(roots))))
     page.add('<section id="summary"><h2>Summary</h2>',
@@ -856,13 +863,18 @@ def build(out, roots, table41):
     page.add('</table><p>Also: <a href="#runs">the experiments found</a>, <a href="#curves">learning curves</a>, '
              '<a href="#demo">the demo</a>, <a href="#missing">what is missing</a>.</p></section>')
     page.add(*body.parts)
-    missing = body.missing
+    # what is missing, one row a make command
+    missing = {}
+    for what, command in body.missing:
+        missing.setdefault(command, []).append(what)
     page.add('<section id="missing"><h2>Missing experiments</h2>')
     if missing:
         page.add("<p>Not found under %s; each make command makes it (<code>SOURCE=cifar-10-binary.tar.gz</code> "
                  "reads a local copy of CIFAR-10, else it is downloaded once; then <code>make report</code> "
-                 "again).</p><table><tr><th>what</th><th>make command</th></tr>" % esc(", ".join(roots)))
-        page.add(*["<tr><td>%s</td><td><code>%s</code></td></tr>" % (esc(w), esc(c)) for w, c in missing])
+                 "again).</p><table><tr><th>make command</th><th>what it makes that is missing</th></tr>"
+                 % esc(", ".join(roots)))
+        page.add(*["<tr><td><code>%s</code></td><td>%s</td></tr>" % (esc(c), esc("; ".join(w)))
+                   for c, w in missing.items()])
         page.add("</table>")
     else:
         page.add("<p>Nothing: every experiment has results here.</p>")
@@ -882,9 +894,10 @@ def main():
     runs, missing = build(a.out, roots, a.table41)
     for run in runs:
         print("report: found %s" % run.label)
-    for what, command in missing:
-        print("report: missing %s: %s" % (what, command))
-    print("report: %s (%d runs found, %d things missing)" % (os.path.join(a.out, "index.html"), len(runs), len(missing)))
+    for command, what in missing.items():
+        print("report: missing %s: %s" % ("; ".join(what), command))
+    print("report: %s: %d runs found, %d make commands to run for what is missing" % (
+        os.path.join(a.out, "index.html"), len(runs), len(missing)))
 
 
 if __name__ == "__main__":
