@@ -66,3 +66,14 @@ logs_of() {
 	done
 	[ "$(ls "$T"/a/*.png | wc -l)" -ge 15 ]
 }
+
+@test "make conv runs end to end at a small size and writes its table" {
+	cifar10_tarball
+	local T=$BATS_TEST_TMPDIR
+	cd "$TINY_ROOT"
+	run -0 make -f pipelines/conv.mk SOURCE="$CIFAR10_TARBALL" OUT="$T/c" TRAIN_N=500 TEST_N=200 PER_IMAGE=4 \
+		RBM_EPOCHS=2 KM_ITER=5 METHODS="kmeans-16-triangle rbm-16-rbm" "$T/c/conv.md"
+	run -0 cat "$T/c/conv.md"
+	assert_line --regexp '^\| kmeans \| 16 \| triangle \| 64 \| [0-9.]+% \| '
+	assert_line --regexp '^\| rbm \| 16 \| rbm \| 64 \| [0-9.]+% \| '
+}
