@@ -43,7 +43,7 @@ py -c "
 import numpy as np
 hdr = int(open('$tmp/train.tiny', 'rb').readline().split()[2])
 d = np.fromfile('$tmp/train.tiny', dtype=[('label', 'u1'), ('x', 'u1', (3072,))], offset=hdr, count=2000)
-e = abs(np.load('$tmp/c.npy')[0] - np.cov(d['x'].astype(float), rowvar=False)).max()
+e = abs(np.load('$tmp/c.npy') - np.cov(d['x'].astype(float), rowvar=False)).max()
 assert e < 1e-8, e
 "
 t0=$(date +%s.%N)
@@ -73,7 +73,7 @@ done
 tiny-npy cov "$tmp/train.cov" >"$tmp/c.npy"
 teig=$(py -c "
 import numpy as np, time
-c = np.load('$tmp/c.npy')[0]
+c = np.load('$tmp/c.npy')
 best = 1e9
 for i in range(3):
     t = time.time(); w, v = np.linalg.eigh(c); best = min(best, time.time() - t)

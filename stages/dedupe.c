@@ -490,7 +490,7 @@ int main(int argc, char **argv)
 			    in.in->name, D);
 	}
 	if (K > D)
-		usage_error("--dims %s is larger than the %" PRId64 " values of x in %s", dims_arg, D, in.in->name);
+		die("--dims %s is larger than the %" PRId64 " values of x in %s", dims_arg, D, in.in->name);
 	/* the screen's directions: the model's, the data's own (64 by default
 	 * when there are at least 256 values), or none (--dims D) */
 	if (!K)

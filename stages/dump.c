@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 			int k = th_find(h, w[i]);
 			char names[512];
 			if (k < 0)
-				usage_error("--fields %s: %s has no field '%s' (its fields: %s)", fields, s->name, w[i],
+				die("--fields %s: %s has no field '%s' (its fields: %s)", fields, s->name, w[i],
 					    th_field_names(&s->h, names, sizeof names));
 			show[nshow++] = k;
 		}

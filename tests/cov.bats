@@ -94,7 +94,7 @@ np.savetxt(sys.stdout, x, fmt='%.17g')
 	tiny-npy mean "$BATS_TEST_TMPDIR/g.cov" >"$BATS_TEST_TMPDIR/m.npy"
 	run $PY -c "
 import numpy as np
-x = np.load('$BATS_TEST_TMPDIR/x.npy'); c = np.load('$BATS_TEST_TMPDIR/c.npy')[0]; m = np.load('$BATS_TEST_TMPDIR/m.npy')[0]
+x = np.load('$BATS_TEST_TMPDIR/x.npy'); c = np.load('$BATS_TEST_TMPDIR/c.npy'); m = np.load('$BATS_TEST_TMPDIR/m.npy')
 ref = np.cov(x, rowvar=False)
 e = abs(c - ref).max() / abs(ref).max(); f = abs(m - x.mean(0)).max() / abs(x.mean(0)).max()
 print(e, f); assert e < 1e-12 and f < 1e-12 and (c == c.T).all()

@@ -39,9 +39,9 @@ kept() {
 	assert_output --partial "--model needs --dims K"
 }
 
-@test "--dims larger than the values of x is a usage error naming both" {
+@test "--dims larger than the values of x is a data error (exit 1) naming both" {
 	mkstream 'eigvec f32 [2,2]' <<<'1 0 0 1' >"$BATS_TEST_TMPDIR/m.tiny"
-	run -2 --separate-stderr tiny-dedupe --dims 3 --model "$BATS_TEST_TMPDIR/m.tiny" "$IN"
+	run -1 --separate-stderr tiny-dedupe --dims 3 --model "$BATS_TEST_TMPDIR/m.tiny" "$IN"
 	[[ "$stderr" == *"--dims 3 is larger than the 2 values of x in $IN"* ]]
 	assert_output ""
 }

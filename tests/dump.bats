@@ -22,6 +22,13 @@ load helpers/common
 	run -0 tiny-dump "$BATS_TEST_TMPDIR/d.tiny"
 	assert_output "a=255 b=-2147483648,2147483647 c=4294967295 d=-9223372036854775808,9223372036854775807 e=0.100000001 f=0.10000000000000001"
 	# 1 + 8 + 4 + 16 + 4 + 8 bytes, packed without padding
-	[ "$(head -n 1 "$BATS_TEST_TMPDIR/d.tiny")" == "TINY 1 128" ]
-	[ "$(wc -c <"$BATS_TEST_TMPDIR/d.tiny")" -eq $((128 + 41)) ]
+	[ "$(head -n 1 "$BATS_TEST_TMPDIR/d.tiny")" == "TINY 1 192" ]
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/d.tiny")" -eq $((192 + 41)) ]
+}
+
+@test "a field the stream lacks is a data error (exit 1) listing the fields it has, not a usage error" {
+	small >"$BATS_TEST_TMPDIR/s.tiny"
+	run -1 --separate-stderr tiny-dump --fields x,y "$BATS_TEST_TMPDIR/s.tiny"
+	[ "$stderr" = "tiny-dump: --fields x,y: $BATS_TEST_TMPDIR/s.tiny has no field 'y' (its fields: label, x)" ]
+	[ -z "$output" ]
 }

@@ -146,7 +146,7 @@ with open('$BATS_TEST_TMPDIR/x.txt', 'w') as f:
 	tiny-npy x "$BATS_TEST_TMPDIR/x.tiny" >"$BATS_TEST_TMPDIR/x.npy"
 	run $PY -c "
 import numpy as np
-l = lambda f: np.load('$BATS_TEST_TMPDIR/%s.npy' % f)[0].astype(float)
+l = lambda f: np.load('$BATS_TEST_TMPDIR/%s.npy' % f).astype(float)
 w, hb, s = l('W'), l('hbias'), l('sigma')
 x = np.load('$BATS_TEST_TMPDIR/x.npy').astype(float); p = np.load('$BATS_TEST_TMPDIR/p.npy')
 ref = 1 / (1 + np.exp(-(hb + (x / s) @ w)))

@@ -10,11 +10,11 @@ load helpers/common
 	$PY -c '
 import json, sys
 j = json.loads(sys.argv[1])
-assert j["version"] == 1 and j["header_bytes"] == 128 and j["record_bytes"] == 9, j
+assert j["version"] == 1 and j["header_bytes"] == 192 and j["record_bytes"] == 9, j
 assert j["count"] == 2, j
 assert j["fields"] == [{"name": "label", "dtype": "u8", "shape": []},
                        {"name": "x", "dtype": "f32", "shape": [2]}], j["fields"]
-assert j["attributes"] == {"classes": ["a b"], "note": ["x \"q\" \\", "two"]}, j["attributes"]
+assert j["attributes"] == {"classes": ["a b"], "note": ["x \"q\" \\", "two"], "kind": ["labelled-data"]}, j["attributes"]
 ' "$output"
 	# count unknown is null, on a file and through a pipe
 	small --unknown >"$BATS_TEST_TMPDIR/u.tiny"

@@ -164,7 +164,7 @@ params() {
 	tiny-npy x "$T/d.tiny" >"$T/x.npy"
 	run $PY -c "
 import sys, numpy as np; sys.path.insert(0, '$TINY_ROOT/tests/helpers'); import rbm_ref
-w = np.load('$T/W.npy')[0]; vb = np.load('$T/vbias.npy')[0]; x = np.load('$T/x.npy').astype(float)
+w = np.load('$T/W.npy'); vb = np.load('$T/vbias.npy'); x = np.load('$T/x.npy').astype(float)
 assert (w == rbm_ref.fresh_weights(5, 3, 4)).all(), w
 assert abs(vb - x.mean(0)).max() < 1e-6, vb
 "
@@ -172,7 +172,7 @@ assert abs(vb - x.mean(0)).max() < 1e-6, vb
 	tiny-rbm-train -q --seed 5 --hidden 4 --epochs 0 --f64 "$T/d.tiny" | tiny-npy W >"$T/W64.npy"
 	run -0 $PY -c "
 import sys, numpy as np; sys.path.insert(0, '$TINY_ROOT/tests/helpers'); import rbm_ref
-w = np.load('$T/W64.npy')[0]
+w = np.load('$T/W64.npy')
 assert w.dtype == np.float64 and (w == rbm_ref.fresh_weights(5, 3, 4, f64=True)).all(), w
 "
 }

@@ -88,7 +88,7 @@ known() {
 	tiny-npy x "$BATS_TEST_TMPDIR/g.tiny" >"$BATS_TEST_TMPDIR/x.npy"
 	run $PY -c "
 import numpy as np
-c = np.load('$BATS_TEST_TMPDIR/wc.npy')[0]
+c = np.load('$BATS_TEST_TMPDIR/wc.npy')
 b = np.load('$BATS_TEST_TMPDIR/back.npy'); x = np.load('$BATS_TEST_TMPDIR/x.npy')
 e = abs(c - np.eye(30)).max(); r = abs(b - x).max() / abs(x).max()
 print(e, r); assert e < 1e-3 and r < 1e-5
@@ -103,7 +103,7 @@ print(e, r); assert e < 1e-3 and r < 1e-5
 	tiny-npy eigvec "$BATS_TEST_TMPDIR/g.zca" >"$BATS_TEST_TMPDIR/p.npy"
 	run $PY -c "
 import numpy as np
-c = np.load('$BATS_TEST_TMPDIR/wc.npy')[0]; p = np.load('$BATS_TEST_TMPDIR/p.npy')[0].astype(float)
+c = np.load('$BATS_TEST_TMPDIR/wc.npy'); p = np.load('$BATS_TEST_TMPDIR/p.npy').astype(float)
 k = p[:20] @ c @ p[:20].T; d = p[20:] @ c @ p[20:].T
 e = abs(k - np.eye(20)).max(); z = abs(d).max()
 print(e, z); assert e < 1e-3 and z < 1e-6
@@ -125,12 +125,12 @@ print(e, z); assert e < 1e-3 and z < 1e-6
 	run $PY -c "
 import numpy as np
 y, wb, x = (np.load('$BATS_TEST_TMPDIR/' + f + '.npy').astype(float) for f in ('y', 'wb', 'x'))
-p, m = np.load('$BATS_TEST_TMPDIR/v.npy')[0].astype(float)[:20], np.load('$BATS_TEST_TMPDIR/m.npy')[0]
+p, m = np.load('$BATS_TEST_TMPDIR/v.npy').astype(float)[:20], np.load('$BATS_TEST_TMPDIR/m.npy')
 ref = (x - m) @ p.T @ p
 s = abs(x - m).max()
 e1, e2 = abs(y - ref).max() / s, abs(y - (wb - m)).max() / s
 # the kept directions are the data's, the dropped ones are gone
-e3 = abs(y @ np.load('$BATS_TEST_TMPDIR/v.npy')[0].astype(float)[20:].T).max() / s
+e3 = abs(y @ np.load('$BATS_TEST_TMPDIR/v.npy').astype(float)[20:].T).max() / s
 print(e1, e2, e3); assert e1 < 1e-5 and e2 < 1e-4 and e3 < 1e-5 and abs(y.mean(0)).max() < 1e-3 * s
 "
 	assert_success
@@ -149,13 +149,13 @@ print(e1, e2, e3); assert e1 < 1e-5 and e2 < 1e-4 and e3 < 1e-5 and abs(y.mean(0
 	tiny-npy eigval "$BATS_TEST_TMPDIR/g.zca" >"$BATS_TEST_TMPDIR/ev.npy"
 	run $PY -c "
 import numpy as np
-c = np.load('$BATS_TEST_TMPDIR/c.npy')[0]
+c = np.load('$BATS_TEST_TMPDIR/c.npy')
 l, p = np.linalg.eigh(c); l, p = l[::-1], p[:, ::-1]
 f = 1 / np.sqrt(l); f[-5:] = 0; g = np.sqrt(l); g[-5:] = 0
 w = (p * f) @ p.T; wi = (p * g) @ p.T
-ew = abs(np.load('$BATS_TEST_TMPDIR/w.npy')[0] - w).max() / abs(w).max()
-ei = abs(np.load('$BATS_TEST_TMPDIR/wi.npy')[0] - wi).max() / abs(wi).max()
-el = abs(np.load('$BATS_TEST_TMPDIR/ev.npy')[0] - l).max() / l[0]
+ew = abs(np.load('$BATS_TEST_TMPDIR/w.npy') - w).max() / abs(w).max()
+ei = abs(np.load('$BATS_TEST_TMPDIR/wi.npy') - wi).max() / abs(wi).max()
+el = abs(np.load('$BATS_TEST_TMPDIR/ev.npy') - l).max() / l[0]
 print(ew, ei, el); assert ew < 1e-5 and ei < 1e-5 and el < 1e-12
 "
 	assert_success

@@ -284,8 +284,8 @@ def options(argv):
 def agree(argv):
     o = options(argv)
     d = o.dir.rstrip("/") + "/"
-    init = {k: np.load(d + "init_" + k + ".npy")[0].astype(np.float64) for k in ("W", "vbias", "hbias", "sigma")}
-    out = {k: np.load(d + "out_" + k + ".npy")[0].astype(np.float64) for k in ("W", "vbias", "hbias", "sigma")}
+    init = {k: np.load(d + "init_" + k + ".npy").astype(np.float64) for k in ("W", "vbias", "hbias", "sigma")}
+    out = {k: np.load(d + "out_" + k + ".npy").astype(np.float64) for k in ("W", "vbias", "hbias", "sigma")}
     x = np.load(d + "x.npy").astype(np.float64)
     x = x.reshape(x.shape[0], -1)
     t = Trainer(init["W"], init["vbias"], init["hbias"], init["sigma"], o.visible == "gaussian", o)
@@ -367,7 +367,7 @@ def loglik(argv):
     V = x.shape[1]
     states = np.array([[(k >> i) & 1 for i in range(V)] for k in range(1 << V)], dtype=np.float64)
     for pre in prefixes:
-        W, vb, hb = (np.load(d + pre + k + ".npy")[0].astype(np.float64) for k in ("W", "vbias", "hbias"))
+        W, vb, hb = (np.load(d + pre + k + ".npy").astype(np.float64) for k in ("W", "vbias", "hbias"))
 
         def negF(v):  # binary visibles, energy (1.1)
             return v @ vb + np.logaddexp(0, v @ W + hb).sum(-1)
