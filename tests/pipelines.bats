@@ -77,3 +77,15 @@ logs_of() {
 	assert_line --regexp '^\| kmeans \| 16 \| triangle \| 64 \| [0-9.]+% \| '
 	assert_line --regexp '^\| rbm \| 16 \| rbm \| 64 \| [0-9.]+% \| '
 }
+
+@test "make fig3.1 runs all ten methods end to end at a small size and writes its table" {
+	cifar10_tarball
+	local T=$BATS_TEST_TMPDIR
+	cd "$TINY_ROOT"
+	run -0 make -f pipelines/classify.mk SOURCE="$CIFAR10_TARBALL" OUT="$T/c" TRAIN_N=500 TEST_N=200 DROP=2900 \
+		HIDDEN=32 G_HIDDEN=32 F_HIDDEN=16 F_OPTS="--epochs 3" BP_EPOCHS=2 RBM_EPOCHS=1 H_EPOCHS=1 LR_L2=0.01 fig3.1
+	local m
+	for m in a b c d e f g h i j; do
+		assert_line --regexp "^\\| \\($m\\) \\| .* \\| [0-9.]+% \\|"
+	done
+}
