@@ -609,7 +609,7 @@ static void share_setup(opts_t *o, RBM(train_t) *st, data_t *d)
 	opts_t mine = *o;   /* the strings stay this process's own */
 	dist_bcast(o, sizeof *o, DIST_SETUP);
 	o->init = mine.init, o->checkpoint = mine.checkpoint, o->log = mine.log, o->data = mine.data;
-	o->start = mine.start, o->resume_log = NULL;
+	o->start = mine.start, o->resume_log = mine.resume_log;   /* NULL but on rank 0 */
 	o->input = mine.input, o->hosts = mine.hosts;
 	int64_t v[8] = {d->N, d->R, d->V, st->m.H, st->m.gaussian, st->epoch, st->batch, 0};
 	dist_bcast(v, sizeof v, DIST_SETUP);
