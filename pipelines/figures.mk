@@ -56,17 +56,21 @@ $(OUT)/fig1.2-covariance-red.png: $(OUT)/train.cov
 
 # --- Figures 1.3, 1.4: whitening and dewhitening filters of two pixels -----------------
 $(OUT)/fig1.3a-whitening-2-0.png: $(OUT)/zca.tiny
-	tiny-render filters --field W --rows --shape 3,32,32 --pick $(PIX_2_0) --cols 3 --scale 6 $< >$@
+	tiny-render filters --field W --rows --shape 3,32,32 --pick $(PIX_2_0) --cols 3 --scale 6 \
+		--title "Whitening filters of pixel (2,0): red, green, blue" $< >$@
 $(OUT)/fig1.3b-whitening-15-15.png: $(OUT)/zca.tiny
-	tiny-render filters --field W --rows --shape 3,32,32 --pick $(PIX_15_15) --cols 3 --scale 6 $< >$@
+	tiny-render filters --field W --rows --shape 3,32,32 --pick $(PIX_15_15) --cols 3 --scale 6 \
+		--title "Whitening filters of pixel (15,15): red, green, blue" $< >$@
 $(OUT)/fig1.4a-dewhitening-2-0.png: $(OUT)/zca.tiny
-	tiny-render filters --field Winv --rows --shape 3,32,32 --pick $(PIX_2_0) --cols 3 --scale 6 $< >$@
+	tiny-render filters --field Winv --rows --shape 3,32,32 --pick $(PIX_2_0) --cols 3 --scale 6 \
+		--title "Dewhitening filters of pixel (2,0): red, green, blue" $< >$@
 $(OUT)/fig1.4b-dewhitening-15-15.png: $(OUT)/zca.tiny
-	tiny-render filters --field Winv --rows --shape 3,32,32 --pick $(PIX_15_15) --cols 3 --scale 6 $< >$@
+	tiny-render filters --field Winv --rows --shape 3,32,32 --pick $(PIX_15_15) --cols 3 --scale 6 \
+		--title "Dewhitening filters of pixel (15,15): red, green, blue" $< >$@
 
 # --- Figure 1.5: whitened images --------------------------------------------------------
 $(OUT)/fig1.5-whitened.png: $(OUT)/zca.tiny $(OUT)/some.tiny
-	tiny-zca $^ | tiny-render images --cols 10 --scale 3 >$@
+	tiny-zca $^ | tiny-render images --cols 10 --scale 3 --title "Whitened training images" >$@
 
 # --- Figure 2.2: the log eigenspectrum ---------------------------------------------------
 $(OUT)/fig2.2-eigenspectrum.png: $(OUT)/zca.tiny

@@ -7,10 +7,10 @@
  * usage: tiny-render images|filters|heatmap|plot [OPTIONS] [FILE]
  *
  *   tiny-render images [--field F] [--cols C] [--count N] [--scale K]
- *                      [--range auto|global|none] [FILE]
+ *                      [--range auto|global|none] [--title T] [FILE]
  *   tiny-render filters [--field W] [--shape C,H,W] [--rows|--columns] [--first K]
  *                      [--count N] [--pick I,J,...] [--dewhiten ZCA]
- *                      [--through LOWER --strongest K] [--cols C] [--scale K] [FILE]
+ *                      [--through LOWER --strongest K] [--cols C] [--scale K] [--title T] [FILE]
  *   tiny-render heatmap --field F [--block R0:R1,C0:C1] [--title T] [FILE]
  *   tiny-render plot --y F[,F...] [--x F] [--log] [--title T] [--xlabel L]
  *                      [--ylabel L] [FILE]
@@ -93,11 +93,11 @@ enum { MODE_IMAGES, MODE_FILTERS, MODE_HEATMAP, MODE_PLOT };
 static const struct {
 	const char *name, *opts, *synopsis;
 } modes[] = {
-	{"images", "fcnsrh",
-	 "tiny-render images [--field F] [--cols C] [--count N] [--scale K] [--range auto|global|none] [FILE]"},
-	{"filters", "fSRCFPdTkncsh",
+	{"images", "fcnsrth",
+	 "tiny-render images [--field F] [--cols C] [--count N] [--scale K] [--range auto|global|none] [--title T] [FILE]"},
+	{"filters", "fSRCFPdTkncsth",
 	 "tiny-render filters [--field W] [--shape C,H,W] [--rows|--columns] [--first K] [--count N] [--pick I,J,...] "
-	 "[--dewhiten ZCA] [--through LOWER --strongest K] [--cols C] [--scale K] [FILE]"},
+	 "[--dewhiten ZCA] [--through LOWER --strongest K] [--cols C] [--scale K] [--title T] [FILE]"},
 	{"heatmap", "fbth", "tiny-render heatmap --field F [--block R0:R1,C0:C1] [--title T] [FILE]"},
 	{"plot", "yxltXYh",
 	 "tiny-render plot --y F[,F...] [--x F] [--log] [--title T] [--xlabel L] [--ylabel L] [FILE]"},
@@ -455,6 +455,24 @@ static canvas_t draw_grid(const double *cells, int64_t n, int64_t C, int64_t H, 
 	return c;
 }
 
+/* With --title: the grid c on white, the title above it and a line below
+ * saying what the cells are and how they are scaled. */
+static canvas_t titled(canvas_t c, const char *title, const char *note)
+{
+	int th = draw_text_height(TEXT), pad = 8, tw = draw_text_width(title, TEXT), nw = draw_text_width(note, TEXT);
+	int64_t w = c.w, h = (int64_t)c.h + 2 * (th + 2 * pad);
+	w = (tw > w ? tw : w), w = (nw > w ? nw : w), w += 2 * pad;
+	canvas_check_size(w, h, "the titled grid", "use a smaller --scale, --cols or --count");
+	canvas_t t = canvas_new((int)w, (int)h, WHITE);
+	int x0 = (int)(w - c.w) / 2, y0 = th + 2 * pad;
+	for (int y = 0; y < c.h; y++)
+		memcpy(t.px + ((size_t)(y0 + y) * t.w + x0) * 3, c.px + (size_t)y * c.w * 3, (size_t)c.w * 3);
+	draw_text_centred(&t, (int)w / 2, pad, title, TEXT, BLACK);
+	draw_text_centred(&t, (int)w / 2, (int)h - th - pad, note, TEXT, BLACK);
+	free(c.px);
+	return t;
+}
+
 static canvas_t render_images(sin_t *s, const opts_t *o)
 {
 	const tfield *f = th_need(&s->h, o->field, s->name);
@@ -474,6 +492,13 @@ static canvas_t render_images(sin_t *s, const opts_t *o)
 	double *gain = xmalloc(n * sizeof *gain), *offset = xmalloc(n * sizeof *offset);
 	cell_gains(v, n, f->n, range, gain, offset);
 	canvas_t c = draw_grid(v, n, C, H, W, gain, offset, o->cols, o->scale);
+	if (o->title) {
+		static const char *const scaled[] = {"each scaled to its own [-m,m], grey 0",
+						     "all scaled to one [-m,m], grey 0", "values as bytes"};
+		char note[512];
+		snprintf(note, sizeof note, "%s %s, records 0-%" PRId64 ", %s", f->name, shape, n - 1, scaled[range]);
+		c = titled(c, o->title, note);
+	}
 	free(gain);
 	free(offset);
 	free(v);
@@ -623,7 +648,7 @@ static canvas_t render_filters(sin_t *s, const opts_t *o)
 	for (int64_t i = 0; i < n; i++)
 		for (int64_t k = 0; k < len; k++)
 			cells[i * len + k] = rows ? w[which[i] * Q + k] : w[k * Q + which[i]];
-	int64_t cols = o->cols;
+	int64_t cols = o->cols, n0 = n;
 	if (o->through) {
 		/* each upper filter becomes a row of 2K lower filters */
 		double *strong = strongest_cells(&low, cells, n, o->strongest);
@@ -637,6 +662,18 @@ static canvas_t render_filters(sin_t *s, const opts_t *o)
 	double *gain = xmalloc(n * sizeof *gain), *offset = xmalloc(n * sizeof *offset);
 	cell_gains(cells, n, shown, RANGE_AUTO, gain, offset);
 	canvas_t c = draw_grid(cells, n, C, H, W, gain, offset, cols, o->scale);
+	if (o->title) {
+		char note[512], which_s[64];
+		if (o->npick)
+			snprintf(which_s, sizeof which_s, "%d picked %s", o->npick, rows ? "rows" : "columns");
+		else
+			snprintf(which_s, sizeof which_s, "%s %" PRId64 "-%" PRId64, rows ? "rows" : "columns", o->first,
+				 o->first + n0 - 1);
+		snprintf(note, sizeof note, "%s %s: %s%s as %" PRId64 ",%" PRId64 ",%" PRId64
+			 ", each scaled to its own [-m,m], grey 0", f->name, shape, which_s,
+			 o->dewhiten ? " dewhitened" : o->through ? " through their strongest lower filters" : "", C, H, W);
+		c = titled(c, o->title, note);
+	}
 	free(which);
 	free(gain);
 	free(offset);

@@ -318,3 +318,20 @@ PYEOF
 	run -0 --separate-stderr "$TINY_ROOT/pipelines/most-local.py" "$T/w.tiny" 2 2
 	assert_output "1,2"
 }
+
+@test "--title puts a title above an image or filter grid and a line below naming what the cells are" {
+	mkstream 'x f32 [2,2]' >"$T/f.tiny" <<<'0 1 -0.5 0.25   0 -4 2 0'
+	tiny-render images --scale 1 "$T/f.tiny" >"$T/plain.png"
+	tiny-render images --scale 1 --title "Two images" "$T/f.tiny" >"$T/t.png"
+	run pixels "$T/plain.png"
+	assert_output "5x2"
+	run pixels "$T/t.png"
+	# 8 + 16 + 8 pixels of band above and below the grid, the text's width across
+	[[ "$output" =~ ^[0-9]+x66$ ]]
+	run colours "$T/t.png" 0,0,0
+	[[ "$output" =~ ^[0-9]+x66\ [0-9]+\ [1-9][0-9]*$ ]]   # black text drawn
+	mkstream 'W f32 [12,2]' >"$T/w.tiny" <<<'1 10  0 0  0 0  0 0  0 0  -1 -10  0 0  0 0  0 0  0 0  0.5 5  0 0'
+	tiny-render filters --shape 3,2,2 --scale 1 --title "Filters" "$T/w.tiny" >"$T/ft.png"
+	run pixels "$T/ft.png"
+	[[ "$output" =~ ^[0-9]+x66$ ]]
+}
