@@ -143,41 +143,41 @@ $(OUT)/second.rbm: $(OUT)/features1.tiny
 # --- pictures ----------------------------------------------------------------------------
 FILTERS := tiny-render filters --field W --cols 16
 $(OUT)/fig2.5-patch1-filters.png: $(OUT)/patch-rbms.done
-	$(FILTERS) --shape 3,8,8 --scale 4 --count 128 $(OUT)/patches/0.rbm >$@
+	$(FILTERS) --shape 3,8,8 --scale 4 --count 128 $(OUT)/patches/0.rbm --title "Filters of the RBM of patch 1 (Fig. 2.5)" >$@
 $(OUT)/fig2.6-patch26-filters.png: $(OUT)/patch-rbms.done
-	$(FILTERS) --shape 3,8,8 --scale 4 --count 128 $(OUT)/patches/25.rbm >$@
+	$(FILTERS) --shape 3,8,8 --scale 4 --count 128 $(OUT)/patches/25.rbm --title "Filters of the RBM of the subsampled patch 26 (Fig. 2.6)" >$@
 $(OUT)/fig2.8-merged-patch1-filters.png: $(OUT)/merged-trained.rbm
-	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< --title "Merged RBM, units from patch 1 (Fig. 2.8)" >$@
 $(OUT)/fig2.9-merged-patch26-filters.png: $(OUT)/merged-trained.rbm
-	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 --first $$(( 25 * $(PATCH_H) )) $< >$@
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 --first $$(( 25 * $(PATCH_H) )) $< --title "Merged RBM, units from patch 26 (Fig. 2.9)" >$@
 $(OUT)/fig2.11-whole-filters.png: $(OUT)/whole.rbm
-	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< --title "RBM on whole whitened images (Fig. 2.11)" >$@
 $(OUT)/fig2.12-raw-epoch1-filters.png: $(OUT)/raw-1.rbm
-	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< --title "RBM on unwhitened images after 1 epoch (Fig. 2.12)" >$@
 $(OUT)/fig2.13-raw-filters.png: $(OUT)/raw.rbm
-	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< --title "RBM on unwhitened images after $(RAW_EPOCHS) epochs (Fig. 2.13)" >$@
 # the point stage: the 64 filters most concentrated in space, and how many
 # hold 30% of their energy in 16 pixels (points.txt)
 $(OUT)/fig2.12-raw-points.png: $(OUT)/raw.rbm
-	$(FILTERS) --shape 3,32,32 --scale 2 --pick $$($(P)/most-local.py $< 64 2>$(OUT)/points.txt) $< >$@
+	$(FILTERS) --shape 3,32,32 --scale 2 --pick $$($(P)/most-local.py $< 64 2>$(OUT)/points.txt) $< --title "The 64 most local filters: point filters (Fig. 2.12)" >$@
 	cat $(OUT)/points.txt
 $(OUT)/fig2.14-sigma-filters.png: $(OUT)/sigma.rbm
-	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< >$@
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 64 $< --title "RBM with learned sigmas (Fig. 2.14)" >$@
 $(OUT)/fig2.14-sigmas.png: $(OUT)/sigma.rbm
 	tiny-render plot --y sigma --title "Learned visible sigmas (Fig. 2.14)" --xlabel "visible unit" $< >$@
 # The same filters in the pixel domain: each through the dewhitening
 # matrix (the untrained merge holds the patch RBMs' filters at their place)
 DEWHITE := $(FILTERS) --shape 3,32,32 --scale 2 --count 64 --dewhiten $(OUT)/zca.tiny
 $(OUT)/fig2.5-patch1-dewhitened.png: $(OUT)/merged.rbm
-	$(DEWHITE) $< >$@
+	$(DEWHITE) $< --title "Patch 1 RBM filters, dewhitened (Fig. 2.5)" >$@
 $(OUT)/fig2.6-patch26-dewhitened.png: $(OUT)/merged.rbm
-	$(DEWHITE) --first $$(( 25 * $(PATCH_H) )) $< >$@
+	$(DEWHITE) --first $$(( 25 * $(PATCH_H) )) $< --title "Patch 26 RBM filters, dewhitened (Fig. 2.6)" >$@
 $(OUT)/fig2.8-merged-patch1-dewhitened.png: $(OUT)/merged-trained.rbm
-	$(DEWHITE) $< >$@
+	$(DEWHITE) $< --title "Merged RBM, patch 1 units, dewhitened (Fig. 2.8)" >$@
 $(OUT)/fig2.9-merged-patch26-dewhitened.png: $(OUT)/merged-trained.rbm
-	$(DEWHITE) --first $$(( 25 * $(PATCH_H) )) $< >$@
+	$(DEWHITE) --first $$(( 25 * $(PATCH_H) )) $< --title "Merged RBM, patch 26 units, dewhitened (Fig. 2.9)" >$@
 $(OUT)/fig2.11-whole-dewhitened.png: $(OUT)/whole.rbm
-	$(DEWHITE) $< >$@
+	$(DEWHITE) $< --title "Whole-image RBM filters, dewhitened (Fig. 2.11)" >$@
 
 # Figure 2.10: the patch RBMs' mean error per epoch, then the merged RBM's,
 # each divided by its number of visible values (192 and 3072) to share a scale
@@ -191,7 +191,7 @@ $(OUT)/fig2.10-recon.png: $(OUT)/recon.tiny
 	tiny-render plot --x epoch --y recon --title "Reconstruction error per value: patch RBMs, then merged (Fig. 2.10)" \
 		--xlabel epoch --ylabel "squared error / value" $< >$@
 $(OUT)/fig2.15-second-filters.png: $(OUT)/second.rbm $(OUT)/raw.rbm
-	$(FILTERS) --shape 3,32,32 --scale 2 --count 16 --through $(OUT)/raw.rbm --strongest 4 $< >$@
+	$(FILTERS) --shape 3,32,32 --scale 2 --count 16 --through $(OUT)/raw.rbm --strongest 4 $< --title "Second layer: each unit's strongest first-layer filters (Fig. 2.15)" >$@
 $(OUT)/fig2.15-second-recon.png: $(OUT)/second.rbm
 	tiny-render plot --x epoch --y recon --title "Second-layer RBM reconstruction error" --xlabel epoch \
 		$(OUT)/second.log >$@
