@@ -89,7 +89,8 @@ $(OUT)/kmeans-%.bank: $(OUT)/white.tiny
 $(OUT)/rbm-%.bank: $(OUT)/white.tiny
 	$(TIMED) tiny-rbm-train --hidden $* --epochs $(RBM_EPOCHS) --seed $(SEED) $(RBM_OPTS) --log $@.log --checkpoint $@.ck $< >$@ 2>$@.txt
 $(OUT)/%.png: $(OUT)/%.bank
-	tiny-render filters --field W --shape 3,$(SIZE),$(SIZE) --count 256 --cols 32 --scale 3 $< >$@
+	tiny-render filters --field W --shape 3,$(SIZE),$(SIZE) --count 256 --cols 32 --scale 3 \
+		--title "$* bank: filters learned on whitened $(SIZE)x$(SIZE) patches" $< >$@
 
 # --- features, classifiers, scores -----------------------------------------------------------
 .SECONDEXPANSION:

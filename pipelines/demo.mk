@@ -55,11 +55,11 @@ $(OUT)/first.tiny: $(OUT)/train.tiny
 	tiny-label-filter -q --per-class 3 $< > $@
 
 $(OUT)/images.png: $(OUT)/first.tiny
-	tiny-render images --scale 3 $< > $@
+	tiny-render images --scale 3 --title "Synthetic training images" $< > $@
 $(OUT)/whitened.png: $(OUT)/zca.tiny $(OUT)/first.tiny
-	tiny-zca $^ | tiny-render images --scale 3 > $@
+	tiny-zca $^ | tiny-render images --scale 3 --title "The same images whitened" > $@
 $(OUT)/filters.png: $(OUT)/zca.tiny
-	tiny-render filters --field W --rows --shape 3,32,32 --pick 64,495,1519,2543 --cols 4 --scale 4 $< > $@
+	tiny-render filters --field W --rows --shape 3,32,32 --pick 64,495,1519,2543 --cols 4 --scale 4 --title "Whitening filters of 4 pixels" $< > $@
 $(OUT)/eigenspectrum.png: $(OUT)/zca.tiny
 	tiny-render plot --y eigval --log --title "Eigenspectrum of the synthetic images" $< > $@
 
@@ -72,7 +72,7 @@ $(OUT)/rbm.tiny: $(OUT)/patches.tiny
 	tiny-rbm-train --hidden $(HIDDEN) --epochs $(EPOCHS) --sigma data --lr-w 0.01 --momentum 0.9 --seed $(SEED) \
 		--log $(OUT)/rbm-log.tiny $< > $@
 $(OUT)/rbm-filters.png: $(OUT)/rbm.tiny
-	tiny-render filters --field W --shape 3,8,8 --cols 16 --scale 5 $< > $@
+	tiny-render filters --field W --shape 3,8,8 --cols 16 --scale 5 --title "RBM filters of 8x8 patches" $< > $@
 $(OUT)/rbm-recon.png: $(OUT)/rbm.tiny
 	tiny-render plot --x epoch --y recon --title "RBM reconstruction error" --xlabel epoch $(OUT)/rbm-log.tiny > $@
 
@@ -100,7 +100,7 @@ $(OUT)/conv-zca.tiny: $(OUT)/conv-patches.tiny
 $(OUT)/kmeans.bank: $(OUT)/conv-zca.tiny $(OUT)/conv-patches.tiny
 	tiny-zca -q $^ | tiny-kmeans -q -k $(CONV_K) --seed $(SEED) > $@
 $(OUT)/kmeans-filters.png: $(OUT)/kmeans.bank
-	tiny-render filters --field W --shape 3,6,6 --cols 16 --scale 6 $< > $@
+	tiny-render filters --field W --shape 3,6,6 --cols 16 --scale 6 --title "k-means filters of whitened 6x6 patches" $< > $@
 $(OUT)/conv-%.tiny: $(OUT)/conv-zca.tiny $(OUT)/kmeans.bank $(OUT)/%.tiny
 	tiny-conv -q --zca $^ > $@
 $(OUT)/conv.logreg: $(OUT)/conv-train.tiny
