@@ -22,12 +22,14 @@ logs_of() {
 	done
 }
 
-# training DIR: some RBM of DIR has a checkpoint but not yet its model
+# training DIR: an RBM trained by make itself (not the patch RBMs, which GNU
+# parallel runs in process groups of their own) has its checkpoint in DIR
+# but not yet its model (make has created the model's file, empty, by redirection)
 training() {
 	local ck
-	for ck in "$1"/*.ck "$1"/patches/*.ck; do
+	for ck in "$1"/*.ck; do
 		[ -e "$ck" ] || continue
-		[ -e "${ck%.ck}.rbm" ] || [ -e "${ck%.ck}-trained.rbm" ] || return 0
+		[ -s "${ck%.ck}.rbm" ] || [ -s "${ck%.ck}-trained.rbm" ] || return 0
 	done
 	return 1
 }
