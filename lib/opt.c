@@ -53,3 +53,14 @@ int opt_choice(const char *opt, const char *arg, const char *const *choices)
 	}
 	usage_error("%s %s: expected one of %s", opt, arg, list);
 }
+
+int opt_list(const char *arg, char ***words)
+{
+	char *list = xstrdup(arg);
+	for (char *p = list; *p; p++)
+		if (*p == ',')
+			*p = ' ';
+	int n = th_words(list, words);
+	free(list);
+	return n;
+}

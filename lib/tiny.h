@@ -264,6 +264,9 @@ uint64_t opt_u64(const char *opt, const char *arg);
 double opt_f64(const char *opt, const char *arg, double lo, double hi);
 /* Index of arg in the NULL-terminated list; usage error listing them if absent. */
 int opt_choice(const char *opt, const char *arg, const char *const *choices);
+/* The items of a comma-separated list ("a,b,c"), as th_words gives them
+ * (free with th_words_free); returns their number. */
+int opt_list(const char *arg, char ***words);
 
 /* --- random numbers ------------------------------------------------------ */
 

@@ -51,11 +51,7 @@ int main(int argc, char **argv)
 	int show[TINY_MAX_FIELDS], nshow = 0;
 	if (fields) {
 		char **w;
-		char *list = xstrdup(fields);
-		for (char *p = list; *p; p++)
-			if (*p == ',')
-				*p = ' ';
-		int n = th_words(list, &w);
+		int n = opt_list(fields, &w);
 		for (int i = 0; i < n && nshow < TINY_MAX_FIELDS; i++) {
 			int k = th_find(h, w[i]);
 			char names[512];
@@ -65,7 +61,6 @@ int main(int argc, char **argv)
 			show[nshow++] = k;
 		}
 		th_words_free(w, n);
-		free(list);
 	} else {
 		for (int i = 0; i < h->nfields; i++)
 			show[nshow++] = i;

@@ -252,12 +252,7 @@ int main(int argc, char **argv)
 	int nc;
 	char **cls;
 	if (classes_arg) {
-		char *list = xstrdup(classes_arg);
-		for (char *p = list; *p; p++)
-			if (*p == ',')
-				*p = ' ';
-		nc = th_words(list, &cls);
-		free(list);
+		nc = opt_list(classes_arg, &cls);
 		if (nc == 0)
 			usage_error("--classes %s: expected folder names", classes_arg);
 	} else

@@ -120,17 +120,13 @@ int main(int argc, char **argv)
 		newnum[l] = keep ? -1 : l;
 	const char *list = keep ? keep : drop;
 	if (list) {
-		char *copy = xstrdup(list), **items;
-		for (char *p = copy; *p; p++)
-			if (*p == ',')
-				*p = ' ';
-		int nitems = th_words(copy, &items);
+		char **items;
+		int nitems = opt_list(list, &items);
 		if (nitems == 0)
 			usage_error("%s: empty class list", keep ? "--keep" : "--drop");
 		for (int i = 0; i < nitems; i++)
 			newnum[resolve(in->name, keep ? "--keep" : "--drop", items[i], names, nclasses)] = keep ? 0 : -1;
 		th_words_free(items, nitems);
-		free(copy);
 		int64_t k = 0;
 		for (int64_t l = 0; l < nlabels; l++)
 			if (newnum[l] >= 0)

@@ -111,11 +111,8 @@ int main(int argc, char **argv)
 		usage();
 	if (argc - optind < 1 || argc - optind > 2)
 		usage();
-	char *list = xstrdup(argv[optind]), **w;
-	for (char *p = list; *p; p++)
-		if (*p == ',')
-			*p = ' ';
-	int nf = th_words(list, &w);
+	char **w;
+	int nf = opt_list(argv[optind], &w);
 	if (nf < 1 || nf > TINY_MAX_FIELDS)
 		usage_error("%s: expected 1 to %d field names separated by commas", argv[optind], TINY_MAX_FIELDS);
 	sin_t *s = sin_open(optind + 1 < argc ? argv[optind + 1] : NULL);
@@ -163,6 +160,5 @@ int main(int argc, char **argv)
 	close_stdout();
 	free(f);
 	th_words_free(w, nf);
-	free(list);
 	return 0;
 }

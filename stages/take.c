@@ -32,11 +32,8 @@ static void add(int64_t **idx, int64_t *n, int64_t *cap, int64_t v)
 static void indices_from(const char *path, const char *fields, int64_t **idx, int64_t *n, int64_t *cap)
 {
 	sin_t *s = sin_open(path);
-	char *list = xstrdup(fields), **w;
-	for (char *p = list; *p; p++)
-		if (*p == ',')
-			*p = ' ';
-	int nw = th_words(list, &w);
+	char **w;
+	int nw = opt_list(fields, &w);
 	if (nw == 0)
 		usage_error("--fields %s: expected field names", fields);
 	const tfield **f = xmalloc(nw * sizeof *f);
@@ -55,7 +52,6 @@ static void indices_from(const char *path, const char *fields, int64_t **idx, in
 	free(rec);
 	free(f);
 	th_words_free(w, nw);
-	free(list);
 	sin_close(s);
 }
 
@@ -85,17 +81,13 @@ int main(int argc, char **argv)
 	if (argc - optind > 1)
 		usage_error("expected at most one input file");
 	if (index) {
-		char *list = xstrdup(index), **w;
-		for (char *p = list; *p; p++)
-			if (*p == ',')
-				*p = ' ';
-		int nw = th_words(list, &w);
+		char **w;
+		int nw = opt_list(index, &w);
 		if (nw == 0)
 			usage_error("--index %s: expected record numbers", index);
 		for (int k = 0; k < nw; k++)
 			add(&idx, &n, &cap, opt_i64("--index", w[k], 0, INT64_MAX));
 		th_words_free(w, nw);
-		free(list);
 	}
 	if (from)
 		indices_from(from, fields, &idx, &n, &cap);
