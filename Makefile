@@ -38,7 +38,7 @@ endif
 
 # Debian packages: building, running, testing.
 PKGS := gcc make pkgconf $(BLAS_PKG) liblapacke-dev libarchive-dev zlib1g-dev libcurl4-openssl-dev \
-	nettle-dev libpng-dev libjpeg-dev groff-base man-db chromium bats bats-assert bats-support parallel python3 python3-numpy \
+	nettle-dev libpng-dev libjpeg-dev libcairo2-dev fonts-dejavu-core groff-base man-db chromium bats bats-assert bats-support parallel python3 python3-numpy \
 	python3-pil clang libclang-rt-14-dev liblbfgs-dev openmpi-bin libopenmpi-dev openssh-server iproute2
 # scikit-learn: the reference logistic regression of tests/logreg.bats and bench
 PKGS += python3-sklearn
@@ -84,14 +84,18 @@ build/config-$(BLAS).mk: Makefile
 	[ -f $$lapack/liblapack.so.3 ] || { echo "deps: no reference LAPACK in $$lapack"; exit 1; }; \
 	mpi_cflags=$$(pkg-config --cflags ompi-c) && mpi_libs=$$(pkg-config --libs ompi-c) || \
 		{ echo "deps: pkg-config knows no ompi-c (libopenmpi-dev)"; exit 1; }; \
+	cairo_cflags=$$(pkg-config --cflags cairo) && cairo_libs=$$(pkg-config --libs cairo) || \
+		{ echo "deps: pkg-config knows no cairo (libcairo2-dev)"; exit 1; }; \
 	{ echo "BLAS_CFLAGS := -isystem $$inc $$([ $(BLAS) = blis ] && echo -DTINY_BLIS)"; \
 	  echo "BLAS_LIBS := -L$$lib -l$$lname -Wl,--disable-new-dtags -Wl,-rpath,$$lib:$$lapack"; \
 	  echo "MPI_CFLAGS := $$(echo $$mpi_cflags | sed 's/-I/-isystem /g')"; \
-	  echo "MPI_LIBS := $$mpi_libs"; } >$@
+	  echo "MPI_LIBS := $$mpi_libs"; \
+	  echo "CAIRO_CFLAGS := $$(echo $$cairo_cflags | sed 's/-I/-isystem /g')"; \
+	  echo "CAIRO_LIBS := $$cairo_libs"; } >$@
 deps: build/config-$(BLAS).mk
 
-ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) -pthread -fopenmp
-LIBS = -llapacke -llbfgs $(BLAS_LIBS) -larchive -lz -lcurl -lnettle -lpng -ljpeg -lm -pthread -fopenmp
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Ilib $(BLAS_CFLAGS) $(CAIRO_CFLAGS) -pthread -fopenmp
+LIBS = -llapacke -llbfgs $(BLAS_LIBS) -larchive -lz -lcurl -lnettle -Wl,--as-needed $(CAIRO_LIBS) -Wl,--no-as-needed -lpng -ljpeg -lm -pthread -fopenmp
 
 STAGES := $(patsubst stages/%.c,%,$(wildcard stages/*.c))
 BINS := $(addprefix bin/tiny-,$(STAGES))

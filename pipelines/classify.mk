@@ -153,15 +153,21 @@ $(OUT)/i-pred.tiny: $(OUT)/i.backprop $(OUT)/d-test.tiny
 $(OUT)/%-score.txt: $(OUT)/%-pred.tiny
 	tiny-confusion --stream $< | tiny-dump --fields accuracy | \
 		awk -F= '{ printf "%.2f\n", 100 * $$2 }' >$@
-# learning curves: losses and accuracies per epoch (iteration for L-BFGS)
+# learning curves: losses and accuracies per epoch (iteration for L-BFGS),
+# as a PNG and as an SVG that stays sharp at any size (make report shows it)
+CURVES = tiny-render plot --x epoch --y train_loss,valid_loss,train_accuracy,valid_accuracy --ylabel 'loss, accuracy'
+LR_CURVES = $(CURVES) --title "($*) logistic regression: $$(tiny-info $<.log | grep -o 'solver [a-z]*')" --xlabel iteration
+BP_CURVES = $(CURVES) --title "($*) backprop"
 $(OUT)/%-curves.png: $(OUT)/%.logreg
-	tiny-render plot --x epoch --y train_loss,valid_loss,train_accuracy,valid_accuracy \
-		--title "($*) logistic regression: $$(tiny-info $<.log | grep -o 'solver [a-z]*')" --xlabel iteration \
-		--ylabel 'loss, accuracy' $<.log >$@
+	$(LR_CURVES) $<.log >$@
+$(OUT)/%-curves.svg: $(OUT)/%.logreg
+	$(LR_CURVES) --svg $<.log >$@
 $(OUT)/%-curves.png: $(OUT)/%.backprop
-	tiny-render plot --x epoch --y train_loss,valid_loss,train_accuracy,valid_accuracy \
-		--title "($*) backprop" --ylabel 'loss, accuracy' $<.log >$@
-$(OUT)/fig3.1.md: $(addprefix $(OUT)/,$(addsuffix -score.txt,$(METHODS)) $(addsuffix -curves.png,$(METHODS))) \
+	$(BP_CURVES) $<.log >$@
+$(OUT)/%-curves.svg: $(OUT)/%.backprop
+	$(BP_CURVES) --svg $<.log >$@
+$(OUT)/fig3.1.md: $(addprefix $(OUT)/,$(addsuffix -score.txt,$(METHODS)) $(addsuffix -curves.png,$(METHODS)) \
+		$(addsuffix -curves.svg,$(METHODS))) \
 		$(P)/fig3.1-table
 	$(P)/fig3.1-table $(OUT) $(RBM_OUT) "$(LOGREG)" "$(BACKPROP)" "make fig3.1 $(strip $(MAKEOVERRIDES))" >$@.tmp
 	mv $@.tmp $@

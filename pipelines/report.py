@@ -414,7 +414,7 @@ class Page:
         return self.copied[path]
 
     def picture(self, run, name, caption, limit=560, tallest=640):
-        """A <figure> of one PNG of RUN, with how it was made; None when absent."""
+        """A <figure> of one PNG of RUN (or the SVG beside it), with how it was made; None when absent."""
         path = run.file(name)
         info = path and png_info(path)
         if not info:
@@ -430,9 +430,15 @@ class Page:
         if history:
             details = ("<details><summary>the %d stages that made it</summary><pre>%s</pre></details>"
                        % (len(history), esc("\n".join(history))))
+        # an SVG beside the PNG (a plot drawn again with tiny-render --svg)
+        # is shown instead: sharp at any size, and the one to put in a paper
+        svg = os.path.splitext(path)[0] + ".svg"
+        shown = self.copy(svg) if os.path.isfile(svg) else self.copy(path)
+        if shown.endswith(".svg"):
+            made += '; also as <a href="%s">PNG</a>' % self.copy(path)
         return ('<figure><a href="%s"><img src="%s" alt="%s" width="%d" height="%d"></a>'
                 '<figcaption>%s<br><span class="made">%s</span>%s</figcaption></figure>'
-                % (self.copy(path), self.copy(path), esc(caption + " (" + name + ")"), w, h,
+                % (shown, shown, esc(caption + " (" + name + ")"), w, h,
                    esc(caption), made, details))
 
     def write(self):

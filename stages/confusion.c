@@ -305,7 +305,7 @@ static layout_t layout(const confusion_t *m)
 	layout_t L;
 	int K = m->K;
 	L.S = GRID_SIDE / K > CELL_MAX ? CELL_MAX : GRID_SIDE / K < CELL_MIN ? CELL_MIN : GRID_SIDE / K;
-	L.text = L.S >= 2 * DRAW_GLYPH_H + 4 ? 2 : 1;
+	L.text = L.S >= 2 * DRAW_LINE_H + 4 ? 2 : 1;
 	L.names_w = 0;
 	for (int i = 0; i < K; i++)
 		L.names_w = max_int(L.names_w, draw_text_width(m->names[i], L.text));
@@ -364,7 +364,7 @@ static char *write_png_tmp(const canvas_t *c, const char *path, const theader *i
 	if (!fp)
 		die("%s:", tmp);
 	char *comment = draw_history_text(in);
-	draw_write_png(c, comment, fp, tmp);
+	draw_write(c, DRAW_PNG, comment, fp, tmp);
 	free(comment);
 	if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0)
 		die("%s: write error:", tmp);
@@ -422,7 +422,7 @@ int main(int argc, char **argv)
 		layout_t L = layout(&m);
 		canvas_t pic = draw_confusion(&m, &L);
 		tmp = write_png_tmp(&pic, png, &in->h);
-		free(pic.px);
+		canvas_free(&pic);
 	}
 	if (stream)
 		write_stream(&m, &in->h);

@@ -1,10 +1,10 @@
 /*
- * tiny-render - draw a stream as a PNG picture for a person to look at:
- * a grid of images, a grid of filters, a heat map of a matrix, or a line
- * plot.  The PNG goes to stdout, written only once every check on the
- * input has passed.
+ * tiny-render - draw a stream as a picture for a person to look at: a
+ * grid of images, a grid of filters, a heat map of a matrix, or a line
+ * plot.  The picture (PNG; SVG with --svg, PDF with --pdf) goes to stdout,
+ * written only once every check on the input has passed.
  *
- * usage: tiny-render images|filters|heatmap|plot [OPTIONS] [FILE]
+ * usage: tiny-render images|filters|heatmap|plot [OPTIONS] [--svg|--pdf] [FILE]
  *
  *   tiny-render images [--field F] [--cols C] [--count N] [--scale K]
  *                      [--range auto|global|none] [--title T] [FILE]
@@ -66,8 +66,10 @@
  *   2 or 5 times a power of ten); --log puts y on a log scale with ticks at
  *   powers of ten, and needs every value above 0.
  *
- * Text uses the 5x7 bitmap font of lib/draw.c (ASCII 32..126, two pixel
- * scale).
+ * Text and plot lines are drawn by cairo (lib/draw.c): antialiased, in
+ * DejaVu Sans Mono (ASCII 32..126), and as vectors in SVG and PDF, over the
+ * cells, grid lines and axes, which stay pixels (one pixel a point, never
+ * smoothed).  Every mode takes --svg or --pdf.
  * Errors (one line, nothing on stdout): exit 2 for bad usage, 1 for bad
  * data: a missing field, a field of the wrong rank for the mode, a NaN or
  * infinite value (named by field, record and index; plot takes a NaN y as
@@ -85,7 +87,7 @@
 #include "draw.h"
 #include "tiny.h"
 
-static const char *usage_line = "tiny-render images|filters|heatmap|plot [OPTIONS] [FILE]";
+static const char *usage_line = "tiny-render images|filters|heatmap|plot [OPTIONS] [--svg|--pdf] [FILE]";
 
 enum { MODE_IMAGES, MODE_FILTERS, MODE_HEATMAP, MODE_PLOT };
 
@@ -93,13 +95,13 @@ enum { MODE_IMAGES, MODE_FILTERS, MODE_HEATMAP, MODE_PLOT };
 static const struct {
 	const char *name, *opts, *synopsis;
 } modes[] = {
-	{"images", "fcnsrth",
+	{"images", "fcnsrthGD",
 	 "tiny-render images [--field F] [--cols C] [--count N] [--scale K] [--range auto|global|none] [--title T] [FILE]"},
-	{"filters", "fSRCFPdTkncsth",
+	{"filters", "fSRCFPdTkncsthGD",
 	 "tiny-render filters [--field W] [--shape C,H,W] [--rows|--columns] [--first K] [--count N] [--pick I,J,...] "
 	 "[--dewhiten ZCA] [--through LOWER --strongest K] [--cols C] [--scale K] [--title T] [FILE]"},
-	{"heatmap", "fbth", "tiny-render heatmap --field F [--block R0:R1,C0:C1] [--title T] [FILE]"},
-	{"plot", "yxltXYh",
+	{"heatmap", "fbthGD", "tiny-render heatmap --field F [--block R0:R1,C0:C1] [--title T] [FILE]"},
+	{"plot", "yxltXYhGD",
 	 "tiny-render plot --y F[,F...] [--x F] [--log] [--title T] [--xlabel L] [--ylabel L] [FILE]"},
 };
 #define NMODES ((int)(sizeof modes / sizeof *modes))
@@ -137,6 +139,7 @@ typedef struct {
 	char *ynames[MAX_LINES];
 	const char *xname;                 /* plot: --x field, or NULL */
 	int log;
+	draw_format_t format;              /* --svg, --pdf; default PNG */
 } opts_t;
 
 /* --- colours ------------------------------------------------------------- */
@@ -464,12 +467,9 @@ static canvas_t titled(canvas_t c, const char *title, const char *note)
 	w = (tw > w ? tw : w), w = (nw > w ? nw : w), w += 2 * pad;
 	canvas_check_size(w, h, "the titled grid", "use a smaller --scale, --cols or --count");
 	canvas_t t = canvas_new((int)w, (int)h, WHITE);
-	int x0 = (int)(w - c.w) / 2, y0 = th + 2 * pad;
-	for (int y = 0; y < c.h; y++)
-		memcpy(t.px + ((size_t)(y0 + y) * t.w + x0) * 3, c.px + (size_t)y * c.w * 3, (size_t)c.w * 3);
+	canvas_paste(&t, &c, (int)(w - c.w) / 2, th + 2 * pad);
 	draw_text_centred(&t, (int)w / 2, pad, title, TEXT, BLACK);
 	draw_text_centred(&t, (int)w / 2, (int)h - th - pad, note, TEXT, BLACK);
-	free(c.px);
 	return t;
 }
 
@@ -1065,6 +1065,7 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		{"title", required_argument, 0, 't'}, {"y", required_argument, 0, 'y'},
 		{"x", required_argument, 0, 'x'},     {"log", no_argument, 0, 'l'},
 		{"xlabel", required_argument, 0, 'X'}, {"ylabel", required_argument, 0, 'Y'},
+		{"svg", no_argument, 0, 'G'},         {"pdf", no_argument, 0, 'D'},
 		{0}};
 	static const char *const ranges[] = {"auto", "global", "none", NULL};
 	*o = (opts_t){.cols = 10, .count = MAX_CELLS, .scale = 2, .range = -1};
@@ -1124,6 +1125,12 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		case 'l': o->log = 1; break;
 		case 'X': o->xlabel = optarg; break;
 		case 'Y': o->ylabel = optarg; break;
+		case 'G':
+		case 'D':
+			if (o->format != DRAW_PNG && o->format != (c == 'G' ? DRAW_SVG : DRAW_PDF))
+				usage_error("--svg and --pdf exclude each other");
+			o->format = c == 'G' ? DRAW_SVG : DRAW_PDF;
+			break;
 		}
 	}
 	if (rows && columns)
@@ -1161,9 +1168,9 @@ int main(int argc, char **argv)
 	}
 	char *comment = draw_history_text(&s->h);
 	sin_close(s);
-	draw_write_png(&c, comment, stdout, "stdout");
+	draw_write(&c, o.format, comment, stdout, "stdout");
 	free(comment);
-	free(c.px);
+	canvas_free(&c);
 	close_stdout();
 	return 0;
 }

@@ -335,3 +335,54 @@ PYEOF
 	run pixels "$T/ft.png"
 	[[ "$output" =~ ^[0-9]+x66$ ]]
 }
+
+@test "--svg and --pdf draw the same picture with text and lines as vectors over the pixel layer, the history inside" {
+	mkstream 'epoch i32 []' 'err f32 []' 'val f32 []' >"$T/log.tiny" <<<'1 9 10  2 5 7  3 4 6  4 3.5 5.8'
+	plot=(plot --y err,val --x epoch --title 'a & <b>')
+	tiny-render "${plot[@]}" "$T/log.tiny" >"$T/p.png"
+	tiny-render "${plot[@]}" --svg "$T/log.tiny" >"$T/p.svg"
+	tiny-render "${plot[@]}" --pdf "$T/log.tiny" >"$T/p.pdf"
+	run pixels "$T/p.png"
+	assert_output "960x600"
+	# the SVG: the PNG's size in pixels, one image (the pixels), text as
+	# glyph outlines placed by <use>, the two lines as stroked paths of
+	# their colours, and the command in <desc>
+	run $PY - "$T/p.svg" <<'PYEOF'
+import re, sys
+import xml.etree.ElementTree as ET
+ns = {"s": "http://www.w3.org/2000/svg"}
+root = ET.parse(sys.argv[1]).getroot()
+paths = [p.get("style", "") for p in root.iter("{http://www.w3.org/2000/svg}path")]
+lines = lambda rgb: sum(1 for s in paths if "stroke-width:2" in s and "stroke:rgb(%s)" % rgb in s)
+print(root.get("width"), root.get("height"), len(root.findall(".//s:image", ns)),
+      len(root.findall(".//s:use", ns)) >= len("a & <b>epoch"),
+      lines("12.156863%,46.666667%,70.588235%") >= 3, lines("100%,49.803922%,5.490196%") >= 3)
+print(root.find("s:desc", ns).text)
+PYEOF
+	assert_line -n 0 "960 600 1 True True True"
+	assert_line -n 1 "tiny-render plot --y err,val --x epoch --title 'a & <b>' --svg $T/log.tiny"
+	# the PDF: one page of 960 x 600 points, a font embedded, the command
+	# as its Subject, no creation date
+	run $PY - "$T/p.pdf" <<'PYEOF'
+import sys
+pdf = open(sys.argv[1], "rb").read()
+print(pdf[:7].decode(), b"/MediaBox [ 0 0 960 600 ]" in pdf, b"/FontFile" in pdf,
+      b"/Subject (tiny-render plot" in pdf, b"/CreationDate" in pdf)
+PYEOF
+	assert_output "%PDF-1. True True True False"
+	# the same input makes the same bytes, a second later too
+	sleep 1
+	tiny-render "${plot[@]}" --pdf "$T/log.tiny" | cmp - "$T/p.pdf"
+	tiny-render "${plot[@]}" --svg "$T/log.tiny" | cmp - "$T/p.svg"
+}
+
+@test "--svg and --pdf go with every mode, not with each other" {
+	tiny-render images --svg "$T/two.tiny" >"$T/i.svg"
+	run $PY -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(r.get("width"), r.get("height"))' "$T/i.svg"
+	assert_output "10 4"
+	mkstream 'm f64 [2,2]' >"$T/m.tiny" <<<'1 2 3 4'
+	tiny-render heatmap --field m --pdf "$T/m.tiny" | head -c 5 | grep -q '%PDF-'
+	run -2 --separate-stderr tiny-render images --svg --pdf "$T/two.tiny"
+	[[ "$stderr" == *"--svg and --pdf exclude each other"* ]]
+	assert_output ""
+}

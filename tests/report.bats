@@ -162,6 +162,10 @@ chromium_or_skip() {
 	[[ "$page" == *"<td>$(cat "$R/classify/b-score.txt")%</td><td>41.13%</td>"* ]]
 	# the numbers read from the streams: the learned sigmas
 	[[ "$page" == *"tiny (sigma.rbm after 2 epochs): the sigmas' mean"* ]]
+	# a plot with an SVG beside its PNG is shown as the SVG, the PNG linked
+	cmp "$R/classify/b-curves.svg" "$PAGE/files/results--classify--b-curves.svg"
+	[[ "$page" == *'<img src="files/results--classify--b-curves.svg"'* ]]
+	[[ "$page" == *'also as <a href="files/results--classify--b-curves.png">PNG</a>'* ]]
 }
 
 @test "the page in Chromium: every picture loads, every link and anchor leads somewhere, no console error, no empty section" {
