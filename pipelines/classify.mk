@@ -86,9 +86,9 @@ fig3.2: $(OUT)/fig3.2-confusion.png
 # --- data, and the models of the RBM pipeline ------------------------------------
 $(OUT)/test.tiny:
 	@mkdir -p $(OUT)
-	$(TIMED) tiny-fetch -q cifar-10 --split test $(if $(SOURCE),--source $(SOURCE)) $(call subset,test) >$@
+	$(TIMED) $(call fetch,test) >$@
 $(RBM_OUT)/%:
-	$(MAKE) -f $(P)/rbm.mk OUT=$(RBM_OUT) SOURCE=$(SOURCE) SEED=$(SEED) WHOLE_H=$(HIDDEN) RAW_H=$(HIDDEN) \
+	$(MAKE) -f $(P)/rbm.mk OUT=$(RBM_OUT) SOURCE=$(SOURCE) IMAGES=$(IMAGES) SEED=$(SEED) WHOLE_H=$(HIDDEN) RAW_H=$(HIDDEN) \
 		WHOLE_EPOCHS=$(RBM_EPOCHS) RAW_EPOCHS=$(RBM_EPOCHS) TRAIN_N=$(TRAIN_N) $@
 $(OUT)/test-white.tiny: $(RBM_OUT)/zca.tiny $(OUT)/test.tiny
 	$(TIMED) tiny-zca $^ >$@

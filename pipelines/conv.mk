@@ -73,7 +73,7 @@ conv: $(OUT)/conv.md
 # --- data, patches, whitening -------------------------------------------------------------
 $(OUT)/train.tiny $(OUT)/test.tiny: $(OUT)/%.tiny:
 	@mkdir -p $(OUT)
-	$(TIMED) tiny-fetch -q cifar-10 --split $* $(if $(SOURCE),--source $(SOURCE)) $(call subset,$*) >$@
+	$(TIMED) $(call fetch,$*) >$@
 $(OUT)/patches.tiny: $(OUT)/train.tiny
 	$(TIMED) tiny-patchify --size $(SIZE) --random $(PER_IMAGE) --seed $(SEED) --normalize $(NORM_EPS) $< >$@
 $(OUT)/patches.cov: $(OUT)/patches.tiny

@@ -83,7 +83,7 @@ rbm-figures: $(addprefix $(OUT)/,$(addsuffix .png,$(FIGS)))
 # --- data -----------------------------------------------------------------------
 $(OUT)/train.tiny:
 	@mkdir -p $(OUT)
-	$(TIMED) tiny-fetch -q cifar-10 --split train $(if $(SOURCE),--source $(SOURCE)) $(call subset,train) >$@
+	$(TIMED) $(call fetch,train) >$@
 $(OUT)/train.cov: $(OUT)/train.tiny
 	$(TIMED) tiny-cov $< >$@
 $(OUT)/zca.tiny: $(OUT)/train.cov

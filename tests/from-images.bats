@@ -127,3 +127,48 @@ for s, n in (("train", 50000), ("test", 10000)):
     assert len(a) == n and key(a) == key(b), s
 PY
 }
+
+@test "a folder of your own images goes through make conv (whitening, patch RBM and k-means banks, features, logistic regression) and make report with IMAGES=DIR" {
+	pil_ok
+	local T=$BATS_TEST_TMPDIR
+	# the synthetic shapes as image files: train/ and test/, a folder per
+	# class, PNG and JPEG, some 40x40 (scaled to 32x32 by --resize)
+	tiny-fetch -q synthetic --split train --count 400 >"$T/train.tiny"
+	tiny-fetch -q synthetic --split test --count 200 >"$T/test.tiny"
+	$PY - "$T" <<'PY'
+import os, sys
+sys.path.insert(0, "formats")
+from PIL import Image
+import tiny_stream
+T = sys.argv[1]
+for split in ("train", "test"):
+    s = tiny_stream.read("%s/%s.tiny" % (T, split))
+    names = s.attr("classes").split()
+    for i, (x, y) in enumerate(zip(s.records["x"], s.records["label"])):
+        folder = "%s/mine/%s/%s" % (T, split, names[y])
+        os.makedirs(folder, exist_ok=True)
+        im = Image.fromarray(x.transpose(1, 2, 0))
+        if i % 3 == 0:
+            im.resize((40, 40), Image.BILINEAR).save("%s/%04d.jpg" % (folder, i), quality=95)
+        else:
+            im.save("%s/%04d.png" % (folder, i))
+PY
+	cd "$TINY_ROOT"
+	run -0 make -f pipelines/conv.mk IMAGES="$T/mine" OUT="$T/results/conv" PER_IMAGE=10 KM_ITER=10 \
+		METHODS="kmeans-64-triangle rbm-64-soft" "$T/results/conv/conv.md"
+	assert_line --partial "tiny-from-images -q --resize $T/mine/train"
+	run -0 tiny-info "$T/results/conv/test.tiny"
+	assert_line "count 200"
+	assert_line "field x u8 [3,32,32]"
+	# the table: both methods well above chance (10 classes: 10%; measured 65% and 53%)
+	run -0 cat "$T/results/conv/conv.md"
+	local m acc
+	for m in kmeans rbm; do
+		acc=$(awk -F'|' -v m=$m '$2 ~ "^ " m " $" { gsub(/[ %]/, "", $6); print $6 }' "$T/results/conv/conv.md")
+		echo "# $m: $acc%" >&3
+		awk -v a="$acc" 'BEGIN { exit !(a >= 40) }'
+	done
+	run -0 make -s --no-print-directory report RESULTS="$T/results" OUT="$T/page"
+	assert_line "report: found make conv ($T/results/conv, 400 training images)"
+	grep -q 'conv' "$T/page/index.html"
+}
