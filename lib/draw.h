@@ -27,7 +27,7 @@
 
 /* --- canvas -------------------------------------------------------------- */
 
-#define DRAW_MAX_SIDE    32768       /* pixels, either side of a picture */
+#define DRAW_MAX_SIDE    32767       /* pixels, either side of a picture (cairo's limit) */
 #define DRAW_MAX_PIXELS  (1 << 26)   /* pixels in a picture (192 MiB of RGB) */
 
 typedef struct {
