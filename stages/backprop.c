@@ -5,8 +5,8 @@
  * regression on their features (section 3.2).
  *
  * usage: tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]]
- *          [--init-logreg LOGREG] [--lr R] [--lr-input R] [--standardize] [--l2 L]
- *          [--valid FRACTION] [--seed S] [--log FILE] [--epochs E] [--batch B] [--momentum M]
+ *          [--init-logreg LOGREG] [--lr R] [--lr-input R] [--standardize] [--centre yes|no]
+ *          [--l2 L] [--valid FRACTION] [--seed S] [--log FILE] [--epochs E] [--batch B] [--momentum M]
  *          [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P]
  *          [--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE]
  *        tiny-backprop [-q] MODEL [FILE]
@@ -47,7 +47,9 @@
  * same function of z, a random one is drawn for z.  --lr-input sets the
  * first layer's weights' rate apart (default --lr; the schedule scales
  * both): its gradient grows with the inputs' square, so raw 0..255 pixels
- * want a rate about 10^4 times smaller than the layers above.
+ * want a rate about 10^4 times smaller than the layers above.  --centre
+ * yes trains the layers above the first on centred inputs (below, at
+ * forward()).
  * Defaults: --lr 0.01, --momentum 0.9, --l2 1e-3, --batch 100, --seed 1,
  * the plateau schedule above.  Measured on CIFAR-10 (3072-1000-10 on
  * standardised pixels, --valid 0.1, test accuracy): --lr-patience 2 cut the
@@ -109,7 +111,7 @@
 
 static const char *usage_line =
 	"tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]] [--init-logreg LOGREG] "
-	"[--lr R] [--lr-input R] [--standardize] [--l2 L] [--valid FRACTION] [--seed S] [--log FILE] [--epochs E] "
+	"[--lr R] [--lr-input R] [--standardize] [--centre yes|no] [--l2 L] [--valid FRACTION] [--seed S] [--log FILE] [--epochs E] "
 	"[--batch B] [--momentum M] [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P] "
 	"[--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE] | tiny-backprop [-q] MODEL [FILE]";
 
@@ -121,7 +123,7 @@ enum { BLOCK = 1024 };   /* records per read, and per scoring pass */
 typedef struct {
 	tr_opts_t tr;
 	double l2, lr_input;
-	int standardize;
+	int standardize, centre;
 	int nhidden, nrbm;
 	int64_t hidden[MAX_HIDDEN];
 	char *rbm[MAX_HIDDEN];
@@ -138,6 +140,7 @@ typedef struct {
 	int L;
 	int64_t n[MAX_HIDDEN + 2];
 	float *W[MAX_HIDDEN + 1], *b[MAX_HIDDEN + 1];
+	float centre;   /* while training with centring: 0.5, else 0 (below) */
 } net_t;
 
 static const char *const wname[2][MAX_HIDDEN + 1] = {{"W1", "W2", "Wo"}, {"b1", "b2", "bo"}};
@@ -169,14 +172,46 @@ static int64_t net_widest(const net_t *net)
 	return w;
 }
 
+/* Centring (Montavon and Mueller 2012, "Deep Boltzmann machines and the
+ * centering trick"): while training, a layer above the first sees its
+ * logistic inputs as A - c, c = 0.5, and its bias b_c is that of the
+ * centred inputs: the net computes b_c + (A - c) W = (b_c - c 1^T W) + A W.
+ * The function and the objective (whose penalty leaves biases free) are
+ * the same as without; what changes is the geometry SGD sees: inputs in
+ * (0, 1) share a mean that gives W a direction of curvature growing with
+ * the layer's width (H/4 times a unit's), which a rate must stay under, so
+ * without centring 4000 units need a quarter of 1000 units' rate.
+ * centre_bias converts b (to 1: b_c = b + c 1^T W, or back). */
+static void centre_bias(net_t *net, float c, int to)
+{
+	for (int l = 1; l <= net->L; l++) {
+		int64_t ni = net->n[l], no = net->n[l + 1];
+		for (int64_t k = 0; k < no; k++) {
+			double sum = 0;
+			for (int64_t i = 0; i < ni; i++)
+				sum += net->W[l][i * no + k];
+			net->b[l][k] += (float)((to ? c : -c) * sum);
+		}
+	}
+}
+
 /* A[l+1] (m, n[l+1]) for l = 0..L from A[0] = X (m,D); A[L+1] is P */
 static void forward(const net_t *net, float **A, int64_t m)
 {
 	for (int l = 0; l <= net->L; l++) {
 		int64_t ni = net->n[l], no = net->n[l + 1];
-		float *Z = A[l + 1];
+		float *Z = A[l + 1], *b = net->b[l];
+		if (l > 0 && net->centre != 0) {   /* b_c - c 1^T W */
+			b = xmalloc((size_t)no * sizeof *b);
+			memcpy(b, net->b[l], (size_t)no * sizeof *b);
+			for (int64_t i = 0; i < ni; i++)
+				for (int64_t k = 0; k < no; k++)
+					b[k] -= net->centre * net->W[l][i * no + k];
+		}
 		for (int64_t r = 0; r < m; r++)
-			memcpy(Z + r * no, net->b[l], (size_t)no * sizeof *Z);
+			memcpy(Z + r * no, b, (size_t)no * sizeof *Z);
+		if (b != net->b[l])
+			free(b);
 		la_sgemm(0, 0, (int)m, (int)no, (int)ni, 1.0f, A[l], (int)ni, net->W[l], (int)no, 1.0f, Z, (int)no);
 		if (l == net->L)
 			softmax_rows(Z, m, no);
@@ -209,6 +244,10 @@ static void backward(const net_t *net, float **A, const int64_t *y, int64_t m, f
 		for (int64_t r = 0; r < m; r++)
 			for (int64_t k = 0; k < no; k++)
 				g[l][k] += delta[r * no + k];
+		if (l > 0 && net->centre != 0)   /* (A - c)^T delta = A^T delta - c 1 g^T */
+			for (int64_t i = 0; i < ni; i++)
+				for (int64_t k = 0; k < no; k++)
+					G[l][i * no + k] -= net->centre * g[l][k];
 		if (l == 0)
 			break;
 		/* below (m,ni) = (delta W[l]^T) * A[l] (1 - A[l]) */
@@ -414,7 +453,15 @@ static void train(const char *path, const opts_t *o)
 	for (int l = 1; l <= L + 1; l++)
 		len += snprintf(t.model + len, sizeof t.model - (size_t)len, "-%" PRId64, net.n[l]);
 	snprintf(t.model + len, sizeof t.model - (size_t)len, ", l2 %g", o->l2);
+	if (o->centre) {
+		centre_bias(&net, 0.5f, 1);
+		net.centre = 0.5f;
+	}
 	tr_fit(&t, &tm, &ps, &o->tr);
+	if (o->centre) {
+		centre_bias(&net, 0.5f, 0);
+		net.centre = 0;
+	}
 	if (d.mu)
 		fold_standardize(&net, d.mu, d.sd, 0);   /* back to raw inputs */
 
@@ -429,8 +476,9 @@ static void train(const char *path, const opts_t *o)
 	}
 	char settings[512];
 	tr_settings(settings, sizeof settings, &o->tr);
-	th_attr_setf(&h, "backprop_settings", "%s l2 %g lr-input %g standardize %s hidden %s init-rbm %s init-logreg %s",
-		     settings, o->l2, o->lr_input >= 0 ? o->lr_input : o->tr.lr, o->standardize ? "yes" : "no",
+	th_attr_setf(&h, "backprop_settings",
+		     "%s l2 %g lr-input %g standardize %s centre %s hidden %s init-rbm %s init-logreg %s", settings, o->l2,
+		     o->lr_input >= 0 ? o->lr_input : o->tr.lr, o->standardize ? "yes" : "no", o->centre ? "yes" : "no",
 		     o->hidden_arg ? o->hidden_arg : "-", o->rbm_arg ? o->rbm_arg : "-", o->logreg ? o->logreg : "-");
 	tr_result_attrs(&h, &t, "backprop");
 	th_add_history(&h);
@@ -527,7 +575,7 @@ int main(int argc, char **argv)
 		{"init-rbm", required_argument, 0, 'R'}, {"init-logreg", required_argument, 0, 'G'},
 		{"lr-input", required_argument, 0, 'I'}, {"standardize", no_argument, 0, 'Z'},
 		{"l2", required_argument, 0, 'l'}, {"quiet", no_argument, 0, 'q'},
-		TR_LONGOPTS, {0}};
+		{"centre", required_argument, 0, 'C'}, TR_LONGOPTS, {0}};
 	opts_t o = {.l2 = 1e-3, .lr_input = -1,
 		    .tr = {.solver = TR_SGD, .lr = 0.01, .momentum = 0.9, .max_epochs = 200, .batch = 100, .seed = 1,
 			   .schedule = TR_PLATEAU, .lr_factor = 0.1, .lr_patience = 4, .lr_step = 30, .max_cuts = 2,
@@ -550,6 +598,7 @@ int main(int argc, char **argv)
 		case 'G': o.logreg = optarg; break;
 		case 'I': o.lr_input = opt_f64("--lr-input", optarg, 0, 1e6); break;
 		case 'Z': o.standardize = 1; break;
+		case 'C': o.centre = opt_choice("--centre", optarg, (const char *const[]){"no", "yes", NULL}); break;
 		case 'l': o.l2 = opt_f64("--l2", optarg, 0, 1e6); break;
 		case 'q': tiny_quiet = 1; break;
 		default:
