@@ -538,7 +538,7 @@ static void net_load(net_t *net, sin_t *ms)
 static void predict(const char *model_path, const char *path)
 {
 	sin_t *ms = sin_open(model_path);
-	net_t net;
+	net_t net = {0};
 	net_load(&net, ms);
 	int L = net.L;
 	bp_t m = {.net = &net};
