@@ -14,7 +14,7 @@
 #   (j)    a net of two hidden layers, the RBMs of (d) and (h), with (h)'s
 #          logistic regression on top, fine-tuned on the pixels
 #
-#   make fig3.1 [SOURCE=cifar-10-binary.tar.gz] [SIZES=report] [HIDDEN=...]
+#   make fig3.1 [SOURCE=cifar-10-binary.tar.gz | IMAGES=DIR] [SIZES=report] [HIDDEN=...]
 #
 # Classifiers train on 45000 of the 50000 training images, hold out 5000
 # (LR_VALID) for their stopping tests, and are scored once on the 10000
@@ -69,7 +69,7 @@ F_OPTS ?=
 # a part of the table: METHODS="a b f" (the others show as not run)
 METHODS ?= a b c d e f g h i j
 PATH := $(CURDIR)/bin:$(PATH)
-$(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) SOURCE=$(or $(SOURCE),download) SIZES=$(SIZES) HIDDEN=$(HIDDEN) \
+$(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) $(if $(IMAGES),IMAGES=$(IMAGES),SOURCE=$(or $(SOURCE),download)) SIZES=$(SIZES) HIDDEN=$(HIDDEN) \
 	RBM_EPOCHS=$(RBM_EPOCHS) H_EPOCHS=$(H_EPOCHS) G_HIDDEN=$(G_HIDDEN) F_HIDDEN=$(F_HIDDEN) F_OPTS=$(F_OPTS) \
 	LR_VALID=$(LR_VALID) LR_L2=$(LR_L2) BP_LR=$(BP_LR) BP_EPOCHS=$(BP_EPOCHS) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED) METHODS=$(METHODS) \
 	TRAIN_N=$(or $(TRAIN_N),all) TEST_N=$(or $(TEST_N),all))

@@ -16,7 +16,7 @@
 #     LR_L2 when it lists several),
 #     scored once on the 10000 test images.
 #
-#   make conv [SOURCE=cifar-10-binary.tar.gz] [METHODS="kmeans-400-triangle ..."]
+#   make conv [SOURCE=cifar-10-binary.tar.gz | IMAGES=DIR] [METHODS="kmeans-400-triangle ..."]
 #
 # OUT/conv.md: the table (test accuracy, each part's seconds) and the
 # filters of every bank (OUT/LEARNER-K.png).  Every file is a target: an
@@ -56,7 +56,7 @@ LR_VALID ?= 0.1
 LR_L2 ?= 0.001
 METHODS ?= kmeans-400-triangle kmeans-1600-triangle rbm-400-rbm rbm-1600-rbm
 PATH := $(CURDIR)/bin:$(PATH)
-$(info conv: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) SIZE=$(SIZE) PER_IMAGE=$(PER_IMAGE) NORM_EPS=$(NORM_EPS) \
+$(info conv: OUT=$(OUT) $(if $(IMAGES),IMAGES=$(IMAGES),SOURCE=$(or $(SOURCE),download)) SIZE=$(SIZE) PER_IMAGE=$(PER_IMAGE) NORM_EPS=$(NORM_EPS) \
 	ZCA_EPS=$(ZCA_EPS) KM_ITER=$(KM_ITER) RBM_EPOCHS=$(RBM_EPOCHS) RBM_OPTS=$(RBM_OPTS) LR_VALID=$(LR_VALID) \
 	LR_L2=$(LR_L2) SEED=$(SEED) METHODS=$(METHODS) TRAIN_N=$(or $(TRAIN_N),all) TEST_N=$(or $(TEST_N),all))
 

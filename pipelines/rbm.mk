@@ -15,7 +15,7 @@
 #   second   a binary RBM on the raw RBM's features (2.15), drawn as the
 #            report draws it: each unit's strongest first-layer filters
 #
-#   make rbm-figures [SOURCE=cifar-10-binary.tar.gz] [PATCH_H=300 ...]
+#   make rbm-figures [SOURCE=cifar-10-binary.tar.gz | IMAGES=DIR] [PATCH_H=300 ...]
 #
 # Every RBM is trained with --checkpoint: a make stopped by Ctrl-C (or a
 # crash) and run again resumes each model where it stopped, with the same
@@ -63,7 +63,7 @@ SECOND_LR ?= 0.01
 SEED ?= 1
 RECON ?= --mean-visible
 PATH := $(CURDIR)/bin:$(PATH)
-$(info rbm: OUT=$(OUT) SOURCE=$(or $(SOURCE),download) DROP=$(DROP) JOBS=$(JOBS) PATCH_H=$(PATCH_H) \
+$(info rbm: OUT=$(OUT) $(if $(IMAGES),IMAGES=$(IMAGES),SOURCE=$(or $(SOURCE),download)) DROP=$(DROP) JOBS=$(JOBS) PATCH_H=$(PATCH_H) \
 	PATCH_EPOCHS=$(PATCH_EPOCHS) MERGED_EPOCHS=$(MERGED_EPOCHS) WHOLE_H=$(WHOLE_H) WHOLE_EPOCHS=$(WHOLE_EPOCHS) \
 	RAW_H=$(RAW_H) RAW_EPOCHS=$(RAW_EPOCHS) SIGMA_EPOCHS=$(SIGMA_EPOCHS) SECOND_H=$(SECOND_H) SECOND_EPOCHS=$(SECOND_EPOCHS) SEED=$(SEED) TRAIN_N=$(or $(TRAIN_N),all))
 
