@@ -6,7 +6,8 @@
 #          and unwhitened images (HIDDEN hidden units)
 #   (e)    a backprop net initialised from the RBM and the logistic
 #          regression of (d), fine-tuned on the pixels
-#   (f, g) randomly initialised backprop nets of F_HIDDEN and G_HIDDEN units
+#   (f, g) randomly initialised backprop nets of F_HIDDEN and G_HIDDEN units,
+#          trained with centring (tiny-backprop --centre yes: one rate for any width)
 #   (h)    logistic regression on the features of a binary RBM (HIDDEN units)
 #          trained on (d)'s features
 #   (i)    a backprop net on (d)'s features initialised from the RBM and the
@@ -132,9 +133,9 @@ $(OUT)/e.backprop: $(RBM_OUT)/raw.rbm $(OUT)/d.logreg $(RBM_OUT)/train.tiny
 		--lr-input $(BP_LR_INPUT) --log $@.log $(RBM_OUT)/train.tiny >$@ 2>$@.txt
 # (f), (g): random hidden units on the (standardised) pixels
 $(OUT)/f.backprop: $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --hidden $(F_HIDDEN) --standardize $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
+	$(TIMED) $(BACKPROP) --hidden $(F_HIDDEN) --standardize --centre yes $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
 $(OUT)/g.backprop: $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
+	$(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize --centre yes $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
 # (i): (h)'s RBM and logistic regression, fine-tuned on (d)'s features
 $(OUT)/i.backprop: $(OUT)/h.rbm $(OUT)/h.logreg $(OUT)/d-train.tiny
 	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(OUT)/h.logreg --lr $(BP_LR) --epochs $(BP_EPOCHS) \
