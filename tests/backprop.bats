@@ -142,14 +142,17 @@ setup() {
 	assert_line "field prob f32 [3]"
 }
 
-@test "one step of two hidden layers is -lr times the gradient, which agrees with finite differences of the loss" {
-	npy_ok
+# one_step [OPTIONS]: two RBM layers and a logreg output trained for one
+# epoch of one minibatch (rate 0.1, L2 0.05) into $T/m.tiny; $ONE_STEP is
+# the Python that loads it with the initial parameters p0 and NumPy's
+# forward, loss and gradient g of that net
+one_step() {
 	rbm "$T/r1.tiny" 3 4 gaussian 1
 	rbm "$T/r2.tiny" 4 3 binary 2
 	logreg "$T/lr.tiny" 3 3 3
 	tiny-backprop --train -q --init-rbm "$T/r1.tiny,$T/r2.tiny" --init-logreg "$T/lr.tiny" \
-		--epochs 1 --batch 6 --lr 0.1 --l2 0.05 "$T/d.tiny" >"$T/m.tiny"
-	run $PY -c "$LOAD
+		--epochs 1 --batch 6 --lr 0.1 --l2 0.05 "$@" "$T/d.tiny" >"$T/m.tiny"
+	ONE_STEP="$LOAD
 d, m = load('$T/d.tiny'), load('$T/m.tiny')[0]
 r1, r2, lr = load('$T/r1.tiny')[0], load('$T/r2.tiny')[0], load('$T/lr.tiny')[0]
 X, y, R, L = d['x'].astype(np.float64), d['label'], 0.1, 0.05
@@ -175,6 +178,13 @@ def grad(p):
         delta = (delta @ p[2 * l].T) * A[l] * (1 - A[l])
     return g
 g = grad(p0)
+"
+}
+
+@test "one step of two hidden layers is -lr times the gradient, which agrees with finite differences of the loss" {
+	npy_ok
+	one_step
+	run $PY -c "$ONE_STEP
 for name, p, gi in zip(['W1', 'b1', 'W2', 'b2', 'Wo', 'bo'], p0, g):
     e = np.abs(m[name] - (p - R * gi)).max()
     assert e < 1e-5, (name, e, m[name] - p, -R * gi)
@@ -194,37 +204,8 @@ print('ok')
 
 @test "--centre yes: one step is -lr times the gradient in the centred parameters (inputs A - 0.5 above the first layer), saved as the same function of A" {
 	npy_ok
-	rbm "$T/r1.tiny" 3 4 gaussian 1
-	rbm "$T/r2.tiny" 4 3 binary 2
-	logreg "$T/lr.tiny" 3 3 3
-	tiny-backprop --train -q --init-rbm "$T/r1.tiny,$T/r2.tiny" --init-logreg "$T/lr.tiny" \
-		--epochs 1 --batch 6 --lr 0.1 --l2 0.05 --centre yes "$T/d.tiny" >"$T/m.tiny"
-	run $PY -c "$LOAD
-d, m = load('$T/d.tiny'), load('$T/m.tiny')[0]
-r1, r2, lr = load('$T/r1.tiny')[0], load('$T/r2.tiny')[0], load('$T/lr.tiny')[0]
-X, y, R, L = d['x'].astype(np.float64), d['label'], 0.1, 0.05
-Y = np.eye(3)[y]
-f64 = lambda a: a.astype(np.float64)
-# the initial net: sigma and the logreg standardisation folded in
-p0 = [f64(r1['W']) / f64(r1['sigma'])[:, None], f64(r1['hbias']), f64(r2['W']), f64(r2['hbias']),
-      f64(lr['W']) / f64(lr['sd'])[:, None], f64(lr['b']) - (f64(lr['mu']) / f64(lr['sd'])) @ f64(lr['W'])]
-def forward(p):
-    A = [X]
-    for l in range(2):
-        A.append(1 / (1 + np.exp(-(A[-1] @ p[2 * l] + p[2 * l + 1]))))
-    S = A[-1] @ p[4] + p[5]
-    S = S - S.max(1, keepdims=True)
-    return A, S - np.log(np.exp(S).sum(1, keepdims=True))
-def loss(p):
-    return -np.mean(np.sum(Y * forward(p)[1], 1)) + L / 2 * sum(np.sum(p[i] ** 2) for i in (0, 2, 4))
-def grad(p):
-    A, logP = forward(p)
-    delta, g = (np.exp(logP) - Y) / len(y), [None] * 6
-    for l in (2, 1, 0):
-        g[2 * l], g[2 * l + 1] = A[l].T @ delta + L * p[2 * l], delta.sum(0)
-        delta = (delta @ p[2 * l].T) * A[l] * (1 - A[l])
-    return g
-g = grad(p0)
+	one_step --centre yes
+	run $PY -c "$ONE_STEP
 # above the first layer the parameters are W and b_c = b + 0.5 1^T W: the
 # gradient in W is (A - 0.5)^T delta + L W = g_W - 0.5 1 g_b^T; the net is
 # saved with b = b_c - 0.5 1^T W
