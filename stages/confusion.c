@@ -2,7 +2,7 @@
  * tiny-confusion - the confusion matrix of a classifier's predictions, as a
  * table, a stream, or a picture in the style of the report's Figure 3.2.
  *
- * usage: tiny-confusion [--stream] [--png FILE] [FILE]
+ * usage: tiny-confusion [--stream] [--png FILE | --svg FILE | --pdf FILE] [FILE]
  *
  * The input holds one record per prediction: the integer fields `label`
  * (the true class) and `pred` (the predicted class); other fields (`prob`,
@@ -33,8 +33,10 @@
  * the true class, columns the predicted one, each cell holding a dark
  * square whose AREA is proportional to the rate (side = sqrt(rate) x the
  * cell's inner side), class names down the left and up along the bottom,
- * and a title with the accuracy.  The file is written under a temporary
- * name and renamed into place, so it is never seen half-written.
+ * and a title with the accuracy; --svg FILE and --pdf FILE draw the same
+ * as SVG or PDF, the text as vectors (lib/draw.c).  The file is written
+ * under a temporary name and renamed into place, so it is never seen
+ * half-written.
  *
  * Errors (one line, nothing on stdout, no FILE): exit 2 for bad usage, 1
  * for bad data: no `label` field, no `pred` field, either not one integer,
@@ -51,7 +53,7 @@
 #include "draw.h"
 #include "tiny.h"
 
-static const char *usage_line = "tiny-confusion [--stream] [--png FILE] [FILE]";
+static const char *usage_line = "tiny-confusion [--stream] [--png FILE | --svg FILE | --pdf FILE] [FILE]";
 
 #define MAX_CLASSES 1024   /* K; the counts are K x K */
 
@@ -356,7 +358,7 @@ static canvas_t draw_confusion(const confusion_t *m, const layout_t *L)
 
 /* Write c to a temporary file beside path (removed by die()); returns its
  * name, renamed to path once stdout is written. */
-static char *write_png_tmp(const canvas_t *c, const char *path, const theader *in)
+static char *write_picture_tmp(const canvas_t *c, draw_format_t format, const char *path, const theader *in)
 {
 	char *tmp;
 	int fd = tmpfile_create(path, &tmp);
@@ -364,7 +366,7 @@ static char *write_png_tmp(const canvas_t *c, const char *path, const theader *i
 	if (!fp)
 		die("%s:", tmp);
 	char *comment = draw_history_text(in);
-	draw_write(c, DRAW_PNG, comment, fp, tmp);
+	draw_write(c, format, comment, fp, tmp);
 	free(comment);
 	if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0)
 		die("%s: write error:", tmp);
@@ -378,19 +380,28 @@ static char *write_png_tmp(const canvas_t *c, const char *path, const theader *i
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"stream", no_argument, 0, 's'}, {"png", required_argument, 0, 'p'}, {0}};
-	const char *png = NULL;
+		{"stream", no_argument, 0, 's'}, {"png", required_argument, 0, 'p'},
+		{"svg", required_argument, 0, 'v'}, {"pdf", required_argument, 0, 'd'}, {0}};
+	const char *png = NULL, *flag = NULL;   /* the picture's path and its option */
+	draw_format_t format = DRAW_PNG;
 	int stream = 0, c;
 	tiny_init(argc, argv, usage_line);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': stream = 1; break;
-		case 'p': png = optarg; break;
+		case 'p':
+		case 'v':
+		case 'd':
+			if (png)
+				usage_error("--png, --svg and --pdf exclude each other: one picture");
+			png = optarg, flag = c == 'p' ? "--png" : c == 'v' ? "--svg" : "--pdf";
+			format = c == 'p' ? DRAW_PNG : c == 'v' ? DRAW_SVG : DRAW_PDF;
+			break;
 		default: usage();
 		}
 	}
 	if (png && (!*png || !strcmp(png, "-")))
-		usage_error("--png '%s': expected a file name (stdout carries the %s)", png, stream ? "stream" : "table");
+		usage_error("%s '%s': expected a file name (stdout carries the %s)", flag, png, stream ? "stream" : "table");
 	if (argc - optind > 1)
 		usage_error("expected at most one input file");
 	sin_t *in = sin_open(optind < argc ? argv[optind] : NULL);
@@ -421,7 +432,7 @@ int main(int argc, char **argv)
 	if (png) {
 		layout_t L = layout(&m);
 		canvas_t pic = draw_confusion(&m, &L);
-		tmp = write_png_tmp(&pic, png, &in->h);
+		tmp = write_picture_tmp(&pic, format, png, &in->h);
 		canvas_free(&pic);
 	}
 	if (stream)

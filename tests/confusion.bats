@@ -153,3 +153,26 @@ PYEOF
 	run ls "$T"
 	refute_output --partial "tmp"
 }
+
+@test "--svg and --pdf draw the same matrix as vectors, one picture at a time" {
+	tiny-confusion --png "$T/c.png" "$T/p.tiny" >/dev/null
+	tiny-confusion --svg "$T/c.svg" "$T/p.tiny" >"$T/table.txt"
+	tiny-confusion "$T/p.tiny" | cmp - "$T/table.txt"
+	run $PY - "$T/c.png" "$T/c.svg" <<'PYEOF'
+import sys
+import xml.etree.ElementTree as ET
+from PIL import Image
+root = ET.parse(sys.argv[2]).getroot()
+ns = {"s": "http://www.w3.org/2000/svg"}
+print(Image.open(sys.argv[1]).size == (int(root.get("width")), int(root.get("height"))),
+      len(root.findall(".//s:use", ns)) > 10, root.find("s:desc", ns).text)
+PYEOF
+	assert_output "True True tiny-confusion --svg $T/c.svg $T/p.tiny"
+	tiny-confusion --stream --pdf "$T/c.pdf" "$T/p.tiny" >/dev/null
+	head -c 5 "$T/c.pdf" | grep -q '%PDF-'
+	run -2 --separate-stderr tiny-confusion --png "$T/d.png" --svg "$T/d.svg" "$T/p.tiny"
+	[[ "$stderr" == *"--png, --svg and --pdf exclude each other"* ]]
+	run -2 --separate-stderr tiny-confusion --svg - "$T/p.tiny"
+	[[ "$stderr" == *"--svg '-': expected a file name"* ]]
+	[ ! -e "$T/d.png" ] && [ ! -e "$T/d.svg" ]
+}
