@@ -49,7 +49,7 @@ PYEOF
 
 @test "bad usage exits 2 with the synopsis" {
 	run -2 tiny-confusion --bogus "$T/p.tiny"
-	assert_output --partial "usage: tiny-confusion [--stream] [--png FILE] [FILE]"
+	assert_output --partial "usage: tiny-confusion [--stream] [--png FILE | --svg FILE | --pdf FILE] [FILE]"
 	run -2 tiny-confusion "$T/p.tiny" "$T/p.tiny"
 	assert_output --partial "expected at most one input file"
 	run -2 tiny-confusion --png - "$T/p.tiny"
