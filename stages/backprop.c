@@ -141,6 +141,7 @@ typedef struct {
 	int64_t n[MAX_HIDDEN + 2];
 	float *W[MAX_HIDDEN + 1], *b[MAX_HIDDEN + 1];
 	float centre;   /* while training with centring: 0.5, else 0 (below) */
+	float *ones;    /* then: net_widest() ones, for the BLAS products of centring */
 } net_t;
 
 static const char *const wname[2][MAX_HIDDEN + 1] = {{"W1", "W2", "Wo"}, {"b1", "b2", "bo"}};
@@ -182,17 +183,22 @@ static int64_t net_widest(const net_t *net)
  * the layer's width (H/4 times a unit's), which a rate must stay under, so
  * without centring 4000 units need a quarter of 1000 units' rate.
  * centre_bias converts b (to 1: b_c = b + c 1^T W, or back). */
+/* b += alpha 1^T W[l] (n[l+1]), one product (into a padded scratch: BLIS
+ * may touch a little past a small array) */
+static void add_colsum(const net_t *net, int l, float alpha, float *b)
+{
+	int64_t ni = net->n[l], no = net->n[l + 1];
+	float *s = xcalloc((size_t)(no + TR_PAD), sizeof *s);
+	la_sgemm(0, 0, 1, (int)no, (int)ni, alpha, net->ones, (int)ni, net->W[l], (int)no, 0.0f, s, (int)no);
+	for (int64_t k = 0; k < no; k++)
+		b[k] += s[k];
+	free(s);
+}
+
 static void centre_bias(net_t *net, float c, int to)
 {
-	for (int l = 1; l <= net->L; l++) {
-		int64_t ni = net->n[l], no = net->n[l + 1];
-		for (int64_t k = 0; k < no; k++) {
-			double sum = 0;
-			for (int64_t i = 0; i < ni; i++)
-				sum += net->W[l][i * no + k];
-			net->b[l][k] += (float)((to ? c : -c) * sum);
-		}
-	}
+	for (int l = 1; l <= net->L; l++)
+		add_colsum(net, l, to ? c : -c, net->b[l]);
 }
 
 /* A[l+1] (m, n[l+1]) for l = 0..L from A[0] = X (m,D); A[L+1] is P */
@@ -204,9 +210,7 @@ static void forward(const net_t *net, float **A, int64_t m)
 		if (l > 0 && net->centre != 0) {   /* b_c - c 1^T W */
 			b = xmalloc((size_t)no * sizeof *b);
 			memcpy(b, net->b[l], (size_t)no * sizeof *b);
-			for (int64_t i = 0; i < ni; i++)
-				for (int64_t k = 0; k < no; k++)
-					b[k] -= net->centre * net->W[l][i * no + k];
+			add_colsum(net, l, -net->centre, b);
 		}
 		for (int64_t r = 0; r < m; r++)
 			memcpy(Z + r * no, b, (size_t)no * sizeof *Z);
@@ -245,9 +249,7 @@ static void backward(const net_t *net, float **A, const int64_t *y, int64_t m, f
 			for (int64_t k = 0; k < no; k++)
 				g[l][k] += delta[r * no + k];
 		if (l > 0 && net->centre != 0)   /* (A - c)^T delta = A^T delta - c 1 g^T */
-			for (int64_t i = 0; i < ni; i++)
-				for (int64_t k = 0; k < no; k++)
-					G[l][i * no + k] -= net->centre * g[l][k];
+			la_sgemm(0, 0, (int)ni, (int)no, 1, -net->centre, net->ones, 1, g[l], (int)no, 1.0f, G[l], (int)no);
 		if (l == 0)
 			break;
 		/* below (m,ni) = (delta W[l]^T) * A[l] (1 - A[l]) */
@@ -437,7 +439,7 @@ static void train(const char *path, const opts_t *o)
 		m.A[l] = xmalloc_big((size_t)(rows * net.n[l] + TR_PAD) * sizeof(float));
 	for (int l = 0; l <= L; l++) {
 		m.G[l] = xmalloc_big((size_t)(net.n[l] * net.n[l + 1] + TR_PAD) * sizeof(float));
-		m.g[l] = xmalloc((size_t)net.n[l + 1] * sizeof(float));
+		m.g[l] = xmalloc((size_t)(net.n[l + 1] + TR_PAD) * sizeof(float));
 	}
 	m.P = xmalloc((size_t)(rows * K + TR_PAD) * sizeof(float));
 	m.dA = xmalloc_big((size_t)(rows * net_widest(&net) + TR_PAD) * sizeof(float));
@@ -454,6 +456,10 @@ static void train(const char *path, const opts_t *o)
 		len += snprintf(t.model + len, sizeof t.model - (size_t)len, "-%" PRId64, net.n[l]);
 	snprintf(t.model + len, sizeof t.model - (size_t)len, ", l2 %g", o->l2);
 	if (o->centre) {
+		int64_t w = net_widest(&net);
+		net.ones = xmalloc((size_t)(w + TR_PAD) * sizeof *net.ones);
+		for (int64_t i = 0; i < w; i++)
+			net.ones[i] = 1;
 		centre_bias(&net, 0.5f, 1);
 		net.centre = 0.5f;
 	}
@@ -461,6 +467,7 @@ static void train(const char *path, const opts_t *o)
 	if (o->centre) {
 		centre_bias(&net, 0.5f, 0);
 		net.centre = 0;
+		free(net.ones);
 	}
 	if (d.mu)
 		fold_standardize(&net, d.mu, d.sd, 0);   /* back to raw inputs */

@@ -1105,18 +1105,14 @@ static void parse_args(int argc, char **argv, opts_t *o)
 		case 'T': o->through = optarg; break;
 		case 'k': o->strongest = opt_i64("--strongest", optarg, 1, 16); break;
 		case 'P': {
-			char *list = xstrdup(optarg), **w;
-			for (char *p = list; *p; p++)
-				if (*p == ',')
-					*p = ' ';
-			int nw = th_words(list, &w);
+			char **w;
+			int nw = opt_list(optarg, &w);
 			if (nw == 0 || nw > MAX_PICK)
 				usage_error("--pick %s: expected 1 to %d filter numbers", optarg, MAX_PICK);
 			for (int i = 0; i < nw; i++)
 				o->pick[i] = opt_i64("--pick", w[i], 0, TINY_DIM_MAX);
 			o->npick = nw;
 			th_words_free(w, nw);
-			free(list);
 			break;
 		}
 		case 't': o->title = optarg; break;
