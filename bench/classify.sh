@@ -20,11 +20,13 @@
 #     GFLOP/s (2 V H an image) against the machine's sgemm rate.
 #
 # The real images where ../shared is, else 50000 synthetic ones.
+# PARTS="logreg backprop features" picks parts (default: all three).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 tmp=build/bench/classify
 mkdir -p "$tmp"
 L2=${L2:-0.1}   # tiny-logreg's default (stages/logreg.c says why)
+part() { [ -z "${PARTS:-}" ] || [[ " $PARTS " == *" $1 "* ]]; }
 
 tarball=build/data/cifar-10-binary.tar.gz
 if [ ! -f "$tarball" ] && [ -f ../shared/data/cifar10-jpeg.tar.gz ]; then
@@ -40,8 +42,9 @@ else
 	what="50000 synthetic images"
 fi
 
-echo "== logistic regression, $what, L2 $L2"
-if ! py -c 'import sklearn' 2>/dev/null; then
+if ! part logreg; then
+	:
+elif echo "== logistic regression, $what, L2 $L2"; ! py -c 'import sklearn' 2>/dev/null; then
 	echo "scikit-learn is absent (python3-sklearn): skipped"
 else
 	# validate first: tiny-logreg must agree with scikit-learn on a small set (tests/logreg.bats does more)
@@ -101,42 +104,46 @@ PY
 			b - a, acc, ref, 100 * (acc - ref), l }'
 fi
 
-echo "== one backprop epoch, 3072-1000-10 logistic units, 45000 of $what"
-tiny-take --first 45000 "$tmp/train.tiny" >"$tmp/train45.tiny"
-tiny-backprop --train -q --hidden 1000 --standardize --epochs 3 --schedule constant --log "$tmp/bp.log.tiny" \
-	"$tmp/train45.tiny" >/dev/null
-# the mean of epochs 2 and 3 (the first pays for the set-up)
-bp_s=$(tiny-dump --fields seconds "$tmp/bp.log.tiny" | cut -d= -f2 | awk '{ s[NR] = $1 } END { printf "%.2f", (s[3] - s[1]) / 2 }')
-echo "tiny-backprop: $bp_s s an epoch"
-if py -c 'import torch' 2>/dev/null; then
-	read -r pt_s pt_loss < <(py bench/mlp_torch.py "$tmp/train45.tiny" 3)
-	awk -v a="$bp_s" -v b="$pt_s" 'BEGIN { printf "PyTorch (bench/mlp_torch.py): %.2f s an epoch; tiny-backprop is %.2fx PyTorch (target >= 1x)\n", b, b / a }'
-else
-	echo "PyTorch is absent (python3-torch): skipped"
-fi
-if [ "${FULL:-}" = 1 ] && py -c 'import torch' 2>/dev/null; then
-	# (f) to the end, both: 50000 training images, a tenth held out, the test images scored once
-	echo "== (f) trained to the end, 3072-1000-10 on standardised pixels, $what (FULL=1)"
-	start=$(date +%s.%N)
-	tiny-backprop --train -q --hidden 1000 --standardize --valid 0.1 --seed 1 "$tmp/train.tiny" >"$tmp/f.net"
-	end=$(date +%s.%N)
-	acc=$(tiny-backprop "$tmp/f.net" "$tmp/test.tiny" 2>&1 >/dev/null | grep -o 'accuracy [0-9.]*' | cut -d' ' -f2)
-	read -r pt_acc pt_epoch pt_s < <(py bench/mlp_torch_f.py "$tmp/train.tiny" "$tmp/test.tiny" 2>/dev/null)
-	awk -v a="$start" -v b="$end" -v acc="$acc" -v pa="$pt_acc" -v pe="$pt_epoch" -v ps="$pt_s" 'BEGIN {
-		printf "tiny-backprop (defaults): test accuracy %s in %.0f s; PyTorch (bench/mlp_torch_f.py, the step recipe): %s (epoch %d kept) in %d s\n",
-			acc, b - a, pa, pe, ps }'
+if part backprop; then
+	echo "== one backprop epoch, 3072-1000-10 logistic units, 45000 of $what"
+	tiny-take --first 45000 "$tmp/train.tiny" >"$tmp/train45.tiny"
+	tiny-backprop --train -q --hidden 1000 --standardize --epochs 3 --schedule constant --log "$tmp/bp.log.tiny" \
+		"$tmp/train45.tiny" >/dev/null
+	# the mean of epochs 2 and 3 (the first pays for the set-up)
+	bp_s=$(tiny-dump --fields seconds "$tmp/bp.log.tiny" | cut -d= -f2 | awk '{ s[NR] = $1 } END { printf "%.2f", (s[3] - s[1]) / 2 }')
+	echo "tiny-backprop: $bp_s s an epoch"
+	if py -c 'import torch' 2>/dev/null; then
+		read -r pt_s pt_loss < <(py bench/mlp_torch.py "$tmp/train45.tiny" 3)
+		awk -v a="$bp_s" -v b="$pt_s" 'BEGIN { printf "PyTorch (bench/mlp_torch.py): %.2f s an epoch; tiny-backprop is %.2fx PyTorch (target >= 1x)\n", b, b / a }'
+	else
+		echo "PyTorch is absent (python3-torch): skipped"
+	fi
+	if [ "${FULL:-}" = 1 ] && py -c 'import torch' 2>/dev/null; then
+		# (f) to the end, both: 50000 training images, a tenth held out, the test images scored once
+		echo "== (f) trained to the end, 3072-1000-10 on standardised pixels, $what (FULL=1)"
+		start=$(date +%s.%N)
+		tiny-backprop --train -q --hidden 1000 --standardize --valid 0.1 --seed 1 "$tmp/train.tiny" >"$tmp/f.net"
+		end=$(date +%s.%N)
+		acc=$(tiny-backprop "$tmp/f.net" "$tmp/test.tiny" 2>&1 >/dev/null | grep -o 'accuracy [0-9.]*' | cut -d' ' -f2)
+		read -r pt_acc pt_epoch pt_s < <(py bench/mlp_torch_f.py "$tmp/train.tiny" "$tmp/test.tiny" 2>/dev/null)
+		awk -v a="$start" -v b="$end" -v acc="$acc" -v pa="$pt_acc" -v pe="$pt_epoch" -v ps="$pt_s" 'BEGIN {
+			printf "tiny-backprop (defaults): test accuracy %s in %.0f s; PyTorch (bench/mlp_torch_f.py, the step recipe): %s (epoch %d kept) in %d s\n",
+				acc, b - a, pa, pe, ps }'
+	fi
 fi
 
-echo "== tiny-features, V 3072 H 8000, $what"
-tiny-rbm-train -q --hidden 8000 --epochs 0 --seed 1 "$tmp/train.tiny" >"$tmp/h8000.rbm"
-# validate first: features of a few images are probabilities of the right shape
-tiny-take --first 10 "$tmp/train.tiny" | tiny-features -q "$tmp/h8000.rbm" | tiny-info | grep -q 'x f32 \[8000\]'
-sgemm=$(build/bench/blasrate | awk '{ for (i = 1; i < NF; i++) if ($i == "sgemm") print $(i + 2) }')
-start=$(date +%s.%N)
-tiny-features -q "$tmp/h8000.rbm" "$tmp/train.tiny" >/dev/null
-end=$(date +%s.%N)
-n=$(tiny-info --json "$tmp/train.tiny" | grep -o '"count": [0-9]*' | grep -o '[0-9]*$')
-awk -v a="$start" -v b="$end" -v n="$n" -v g="$sgemm" 'BEGIN {
-	t = b - a; r = 2 * 3072 * 8000 * n / t / 1e9
-	printf "tiny-features: %d images in %.2f s, %.0f images/s, %.1f GFLOP/s (2 V H an image), %.0f%% of sgemm (%.1f GFLOP/s)\n",
-		n, t, n / t, r, 100 * r / g, g }'
+if part features; then
+	echo "== tiny-features, V 3072 H 8000, $what"
+	tiny-rbm-train -q --hidden 8000 --epochs 0 --seed 1 "$tmp/train.tiny" >"$tmp/h8000.rbm"
+	# validate first: features of a few images are probabilities of the right shape
+	tiny-take --first 10 "$tmp/train.tiny" | tiny-features -q "$tmp/h8000.rbm" | tiny-info | grep -q 'x f32 \[8000\]'
+	sgemm=$(build/bench/blasrate | awk '{ for (i = 1; i < NF; i++) if ($i == "sgemm") print $(i + 2) }')
+	start=$(date +%s.%N)
+	tiny-features -q "$tmp/h8000.rbm" "$tmp/train.tiny" >/dev/null
+	end=$(date +%s.%N)
+	n=$(tiny-info --json "$tmp/train.tiny" | grep -o '"count": [0-9]*' | grep -o '[0-9]*$')
+	awk -v a="$start" -v b="$end" -v n="$n" -v g="$sgemm" 'BEGIN {
+		t = b - a; r = 2 * 3072 * 8000 * n / t / 1e9
+		printf "tiny-features: %d images in %.2f s, %.0f images/s, %.1f GFLOP/s (2 V H an image), %.0f%% of sgemm (%.1f GFLOP/s)\n",
+			n, t, n / t, r, 100 * r / g, g }'
+fi

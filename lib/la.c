@@ -116,6 +116,13 @@ void la_set_threads(int n)
 	omp_set_num_threads(n);
 }
 
+int la_threads(void)
+{
+	const char *e = getenv("BLIS_NUM_THREADS");
+	long n = e ? strtol(e, NULL, 10) : 0;
+	return n > 0 && n < 1024 ? (int)n : omp_get_max_threads();
+}
+
 void *xmalloc_big(size_t n)
 {
 	/* 2 MiB aligned, asked for as huge pages: first touch of fresh memory
@@ -140,6 +147,20 @@ void la_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
 	      const float *B, int ldb, float beta, float *C, int ldc)
 {
 	cblas_sgemm(CblasRowMajor, tr(ta), tr(tb), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void la_sgemm_1(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+		const float *B, int ldb, float beta, float *C, int ldc)
+{
+#ifdef TINY_BLIS
+	/* the typed API takes the stored matrices' strides: row-major, (ld, 1) */
+	rntm_t rntm = BLIS_RNTM_INITIALIZER;
+	bli_rntm_set_num_threads(1, &rntm);
+	bli_sgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, M, N, K, &alpha,
+		     (float *)A, lda, 1, (float *)B, ldb, 1, &beta, C, ldc, 1, NULL, &rntm);
+#else
+	la_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
 }
 
 void la_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,

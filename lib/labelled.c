@@ -217,6 +217,32 @@ double nll_rows(const float *P, const int64_t *y, int64_t n, int64_t K, int64_t 
 	return loss;
 }
 
+double sqhinge_rows(const float *S, const int64_t *y, int64_t n, int64_t K, int64_t *correct)
+{
+	double loss = 0;
+	for (int64_t r = 0; r < n; r++) {
+		const float *s = S + r * K;
+		for (int64_t k = 0; k < K; k++) {
+			double m = 1 - (k == y[r] ? s[k] : -s[k]);
+			if (m > 0)
+				loss += m * m;
+		}
+		*correct += argmax_f32(s, K) == y[r];
+	}
+	return loss;
+}
+
+void sqhinge_grad(float *S, const int64_t *y, int64_t n, int64_t K)
+{
+	for (int64_t r = 0; r < n; r++) {
+		float *s = S + r * K;
+		for (int64_t k = 0; k < K; k++) {
+			float t = k == y[r] ? 1.0f : -1.0f, m = 1 - t * s[k];
+			s[k] = m > 0 ? -2 * t * m : 0.0f;
+		}
+	}
+}
+
 int64_t argmax_f32(const float *p, int64_t K)
 {
 	int64_t best = 0;
@@ -228,9 +254,10 @@ int64_t argmax_f32(const float *p, int64_t K)
 
 /* --- predictions ------------------------------------------------------------ */
 
-void pred_open(pred_out_t *p, const sin_t *in, int64_t K, const char *classes)
+void pred_open(pred_out_t *p, const sin_t *in, int64_t K, const char *classes, const char *field)
 {
 	memset(p, 0, sizeof *p);
+	p->field = field;
 	p->in = in;
 	p->K = K;
 	int li = th_find(&in->h, "label");
@@ -243,7 +270,7 @@ void pred_open(pred_out_t *p, const sin_t *in, int64_t K, const char *classes)
 	if (p->fl && th_add_field(&p->h, "label", p->fl->dtype, p->fl->rank, p->fl->dims, err, sizeof err) < 0)
 		die("%s", err);
 	th_field(&p->h, "pred", DT_I32, 0);
-	th_field(&p->h, "prob", DT_F32, 1, K);
+	th_field(&p->h, field, DT_F32, 1, K);
 	if (classes)
 		th_attr_set(&p->h, "classes", classes);
 	th_add_history(&p->h);
@@ -252,7 +279,7 @@ void pred_open(pred_out_t *p, const sin_t *in, int64_t K, const char *classes)
 
 void pred_write(pred_out_t *p, const unsigned char *raw, int64_t n, const float *P)
 {
-	const tfield *opred = &p->h.fields[th_find(&p->h, "pred")], *oprob = &p->h.fields[th_find(&p->h, "prob")];
+	const tfield *opred = &p->h.fields[th_find(&p->h, "pred")], *oprob = &p->h.fields[th_find(&p->h, p->field)];
 	int64_t R = p->in->h.recsize, OR = p->h.recsize, K = p->K;
 	if (n > p->cap) {
 		p->orec = xrealloc(p->orec, (size_t)(n * OR));
@@ -305,7 +332,10 @@ void lr_load(lr_model_t *m, sin_t *ms)
 		fsd = model_field(ms, kind, "sd", DT_F32, 1, (int64_t[]){fw->dims[0]}, NULL);
 	}
 	int64_t D = m->D = fw->dims[0], K = m->K = fw->dims[1];
-	const char *cl = th_attr(&ms->h, "classes");
+	const char *cl = th_attr(&ms->h, "classes"), *loss = th_attr(&ms->h, "logreg_loss");
+	if (loss && strcmp(loss, "softmax") && strcmp(loss, "svm"))
+		die("%s: attribute logreg_loss is '%s'; expected softmax or svm", ms->name, loss);
+	m->svm = loss && !strcmp(loss, "svm");
 	m->classes = cl ? xstrdup(cl) : NULL;
 	unsigned char *rec = xmalloc((size_t)ms->h.recsize);
 	if (sin_read(ms, rec, 1) != 1)

@@ -301,6 +301,13 @@ double now_seconds(void);
 /* C (M,N) = alpha op(A) op(B) + beta C, with op(A) (M,K), op(B) (K,N). */
 void la_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
 	      const float *B, int ldb, float beta, float *C, int ldc);
+/* The threads BLAS products use (BLIS_NUM_THREADS, else OpenMP's
+ * count), for a stage's own parallel loops of la_sgemm_1. */
+int la_threads(void);
+/* The same on the calling thread alone, for products that threads of the
+ * caller's own run side by side (BLIS; with another BLAS, la_sgemm). */
+void la_sgemm_1(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+		const float *B, int ldb, float beta, float *C, int ldc);
 void la_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
 	      const double *B, int ldb, double beta, double *C, int ldc);
 /* C (n,n) upper triangle = alpha A^T A + beta C, with A (k,n). */
@@ -365,9 +372,16 @@ int64_t argmax_f32(const float *p, int64_t K);
  * probability below 1e-30 counts as 1e-30); adds the rows whose argmax is
  * y_r to *correct. */
 double nll_rows(const float *P, const int64_t *y, int64_t n, int64_t K, int64_t *correct);
+/* The squared hinge of one-vs-rest scores S (n,K): the sum over rows and
+ * classes of max(0, 1 - t s)^2, t = 1 for the row's class y_r and -1 for
+ * the others (the L2-SVM's loss); adds the rows whose argmax is y_r to
+ * *correct.  sqhinge_grad replaces S by the loss's gradient in S,
+ * -2 t max(0, 1 - t s). */
+double sqhinge_rows(const float *S, const int64_t *y, int64_t n, int64_t K, int64_t *correct);
+void sqhinge_grad(float *S, const int64_t *y, int64_t n, int64_t K);
 
 /* Predictions on stdout: the input's label (when it has one), pred i32 [],
- * prob f32 [K]; the input's attributes, the model's classes.  pred_close
+ * FIELD f32 [K] (prob, or score for a model of scores); the input's attributes, the model's classes.  pred_close
  * prints the accuracy when the labels are integers (not with -q). */
 typedef struct {
 	const sin_t *in;
@@ -377,9 +391,10 @@ typedef struct {
 	theader h;
 	sout_t *out;
 	unsigned char *orec;
+	const char *field;   /* prob, or score for a model of scores */
 } pred_out_t;
-void pred_open(pred_out_t *p, const sin_t *in, int64_t K, const char *classes);
-/* n input records (raw, as read) and their probabilities P (n,K). */
+void pred_open(pred_out_t *p, const sin_t *in, int64_t K, const char *classes, const char *field);
+/* n input records (raw, as read) and their probabilities (or scores) P (n,K). */
 void pred_write(pred_out_t *p, const unsigned char *raw, int64_t n, const float *P);
 void pred_close(pred_out_t *p);
 
@@ -389,6 +404,7 @@ typedef struct {
 	int64_t D, K;
 	float *W, *b, *mu, *sd;
 	char *classes;
+	int svm;   /* attribute logreg_loss svm: one-vs-rest scores, no softmax */
 } lr_model_t;
 /* Read and check one (dies naming the stream if it is not a logreg model). */
 void lr_load(lr_model_t *m, sin_t *ms);
@@ -429,6 +445,11 @@ typedef struct {
 	/* L-BFGS only: the objective over all n rows Z (n,D) (mean loss plus
 	 * penalty), its gradient into the params' g, the right predictions */
 	double (*objective)(void *ctx, const float *Z, const int64_t *y, int64_t n, int64_t *correct);
+	/* a model whose forward gives scores, not probabilities: its loss
+	 * over n rows (as nll_rows; NULL: nll_rows) and the name of the
+	 * predictions' field (NULL: prob) */
+	double (*loss)(const float *S, const int64_t *y, int64_t n, int64_t K, int64_t *correct);
+	const char *out;
 } tr_model_t;
 
 typedef enum { TR_SGD, TR_LBFGS } tr_solver_t;
@@ -485,7 +506,7 @@ void tr_prepare(trainer_t *t, labelled_t *d, double valid, uint64_t seed, int st
 void tr_fit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o);
 void tr_free(trainer_t *t);
 /* Right predictions among the records idx[0..n) and (loss not NULL) their
- * mean -log P[n, y_n]. */
+ * mean -log P[n, y_n] (or m->loss). */
 int64_t tr_score(const labelled_t *d, const int64_t *idx, int64_t n, const tr_model_t *m, double *loss);
 /* A classifier model's header: the data's attributes, one record, no
  * fields yet (the stage adds them), the classes. */

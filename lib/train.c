@@ -31,7 +31,7 @@
  *   cosine    f = (1 + cos(pi e / E)) / 2 over the --epochs cap E
  *   constant  f = 1
  * Early stopping, with a validation part: its loss (mean -log P[n, y_n],
- * no penalty) is measured before training (epoch 0, the initial
+ * or the model's own loss for a model of scores; no penalty) is measured before training (epoch 0, the initial
  * parameters) and after every epoch; the parameters of the epoch with the
  * lowest validation loss are kept (the first on a tie), and the run stops
  * after --patience epochs without a lower one.  Without a validation part
@@ -117,7 +117,7 @@ int64_t tr_score(const labelled_t *d, const int64_t *idx, int64_t n, const tr_mo
 		m->forward(m->ctx, X, b, P);
 		for (int64_t r = 0; r < b; r++)
 			y[r] = d->y[idx[first + r]];
-		sum += nll_rows(P, y, b, K, &correct);
+		sum += (m->loss ? m->loss : nll_rows)(P, y, b, K, &correct);
 	}
 	free(X), free(P);
 	if (loss)
@@ -563,7 +563,7 @@ void tr_predict(sin_t *ms, const char *path, int64_t D, int64_t K, const char *c
 		die("%s is a model of D = %" PRId64 " inputs; %s's x has %" PRId64 " values", ms->name, D, in->name,
 		    fx->n);
 	pred_out_t po;
-	pred_open(&po, in, K, classes);
+	pred_open(&po, in, K, classes, m->out ? m->out : "prob");
 	int64_t R = in->h.recsize, n, done = 0;
 	unsigned char *raw = xmalloc((size_t)(TR_BLOCK * R));
 	float *X = xmalloc_big((size_t)(TR_BLOCK * D) * sizeof *X), *P = xmalloc((size_t)(TR_BLOCK * K + TR_PAD) * sizeof *P);

@@ -11,9 +11,10 @@
 #     the bank applied at every position of the 50000 + 10000 images and
 #     sum-pooled over the quadrants (tiny-conv --activation ACTIVATION:
 #     triangle, rbm or soft), 4K (soft: 8K) features an image;
-#     the converged logistic regression on them (tiny-logreg, 45000
-#     training images, LR_VALID held out to choose the L2 penalty among
-#     LR_L2 when it lists several),
+#     the converged classifier on them (tiny-logreg --loss LR_LOSS:
+#     softmax, the logistic regression, or svm, Coates' L2-SVM; trained
+#     on 45000 images, LR_VALID held out to choose the L2 penalty among
+#     LR_L2 when it lists several; LR_VALID= trains on all 50000),
 #     scored once on the 10000 test images.
 #
 #   make conv [SOURCE=cifar-10-binary.tar.gz | IMAGES=DIR] [METHODS="kmeans-400-triangle ..."]
@@ -54,11 +55,12 @@ LR_VALID ?= 0.1
 # K 400 (69.54% against 66.78% and 69.36%) and 1600 (1e-4 overfits: 70.06%
 # on validation with 90% on training); one value halves the longest part
 LR_L2 ?= 0.001
+LR_LOSS ?= softmax
 METHODS ?= kmeans-400-triangle kmeans-1600-triangle rbm-400-rbm rbm-1600-rbm
 PATH := $(CURDIR)/bin:$(PATH)
 $(info conv: OUT=$(OUT) $(if $(IMAGES),IMAGES=$(IMAGES),SOURCE=$(or $(SOURCE),download)) SIZE=$(SIZE) PER_IMAGE=$(PER_IMAGE) NORM_EPS=$(NORM_EPS) \
 	ZCA_EPS=$(ZCA_EPS) KM_ITER=$(KM_ITER) RBM_EPOCHS=$(RBM_EPOCHS) RBM_OPTS=$(RBM_OPTS) LR_VALID=$(LR_VALID) \
-	LR_L2=$(LR_L2) SEED=$(SEED) METHODS=$(METHODS) TRAIN_N=$(or $(TRAIN_N),all) TEST_N=$(or $(TEST_N),all))
+	LR_L2=$(LR_L2) LR_LOSS=$(LR_LOSS) SEED=$(SEED) METHODS=$(METHODS) TRAIN_N=$(or $(TRAIN_N),all) TEST_N=$(or $(TEST_N),all))
 
 TIMED = $(P)/timed $@
 # the parts of a method's name: learner, K, activation
@@ -101,7 +103,8 @@ $(OUT)/%-train.tiny $(OUT)/%-test.tiny: $(OUT)/$$(call learner,$$*)-$$(call k,$$
 	$(P)/timed $(OUT)/$*-test.tiny tiny-conv -q --zca $(OUT)/zca.tiny --activation $(call act,$*) $< \
 		$(OUT)/test.tiny >$(OUT)/$*-test.tiny
 $(OUT)/%.logreg: $(OUT)/%-train.tiny
-	$(TIMED) tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) --l2 $(LR_L2) --log $@.log $< >$@ 2>$@.txt
+	$(TIMED) tiny-logreg --train $(if $(LR_VALID),--valid $(LR_VALID)) --seed $(SEED) --l2 $(LR_L2) \
+		--loss $(LR_LOSS) --log $@.log $< >$@ 2>$@.txt
 $(OUT)/%-score.txt: $(OUT)/%.logreg $(OUT)/%-test.tiny
 	tiny-logreg -q $^ | tiny-confusion --stream | tiny-dump --fields accuracy | \
 		awk -F= '{ printf "%.2f\n", 100 * $$2 }' >$@

@@ -307,6 +307,9 @@ static void init_from_logreg(net_t *net, const char *path, char **classes)
 	sin_t *ms = sin_open(path);
 	lr_model_t lr;
 	lr_load(&lr, ms);
+	if (lr.svm)
+		die("%s is an L2-SVM (logreg_loss svm); the net's output layer is a softmax: give a model of "
+		    "tiny-logreg --loss softmax", ms->name);
 	if (lr.D != net->n[L])
 		die("%s is a logistic regression on D = %" PRId64 " inputs; the last hidden layer has H = %" PRId64,
 		    ms->name, lr.D, net->n[L]);

@@ -91,6 +91,11 @@ setup() {
 	run -1 --separate-stderr tiny-backprop --train --hidden 4,6 --init-logreg "$T/lr.tiny" "$T/d.tiny"
 	[ "$stderr" = "tiny-backprop: $T/lr.tiny is a classifier of K = 2 classes; $T/d.tiny's classes attribute names 3" ]
 	assert_output ""
+	# an L2-SVM's scores are not a softmax layer's
+	tiny-logreg --train -q --loss svm "$T/d.tiny" >"$T/svm.tiny"
+	run -1 --separate-stderr tiny-backprop --train --hidden 4 --init-logreg "$T/svm.tiny" "$T/d.tiny"
+	[ "$stderr" = "tiny-backprop: $T/svm.tiny is an L2-SVM (logreg_loss svm); the net's output layer is a softmax: give a model of tiny-logreg --loss softmax" ]
+	assert_output ""
 }
 
 @test "a label outside the classes, a NaN in x, or no label is an error naming the record, nothing written" {

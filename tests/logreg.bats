@@ -34,6 +34,10 @@ setup() {
 	run -2 tiny-logreg --train "$D3" "$D3"
 	run -2 tiny-logreg --lr 0.1 "$D3" "$D3"
 	assert_output --partial "apply to --train"
+	run -2 tiny-logreg --train --loss hinge "$D3"
+	assert_output --partial "--loss hinge: expected one of softmax, svm"
+	run -2 tiny-logreg --loss svm "$D3" "$D3"
+	assert_output --partial "apply to --train"
 	run -2 tiny-logreg - -
 	assert_output --partial "cannot both come from stdin"
 }
@@ -220,6 +224,18 @@ print('ok')
 	[[ "$stderr" == *"--valid 0.5 of "*"4 records leaves 2 for validation and 2 for training; each needs at least one per class (3)" ]]
 }
 
+@test "L-BFGS's threads: the same run twice gives the same bytes, and one thread or two the same optimum" {
+	overlap "$BATS_TEST_TMPDIR/o.tiny" 3000 4   # blocks of 128 rows: several for each thread
+	BLIS_NUM_THREADS=2 tiny-logreg --train -q --l2 0.01 "$BATS_TEST_TMPDIR/o.tiny" >"$BATS_TEST_TMPDIR/a.tiny"
+	BLIS_NUM_THREADS=2 tiny-logreg --train -q --l2 0.01 "$BATS_TEST_TMPDIR/o.tiny" >"$BATS_TEST_TMPDIR/b.tiny"
+	cmp "$BATS_TEST_TMPDIR/a.tiny" "$BATS_TEST_TMPDIR/b.tiny"
+	BLIS_NUM_THREADS=1 tiny-logreg --train --l2 0.01 "$BATS_TEST_TMPDIR/o.tiny" 2>"$BATS_TEST_TMPDIR/one" >/dev/null
+	BLIS_NUM_THREADS=2 tiny-logreg --train --l2 0.01 "$BATS_TEST_TMPDIR/o.tiny" 2>"$BATS_TEST_TMPDIR/two" >/dev/null
+	one=$(grep -o 'objective [0-9.]*' "$BATS_TEST_TMPDIR/one" | tail -1 | cut -d' ' -f2)
+	two=$(grep -o 'objective [0-9.]*' "$BATS_TEST_TMPDIR/two" | tail -1 | cut -d' ' -f2)
+	awk -v a="$one" -v b="$two" 'BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5) }'
+}
+
 @test "L-BFGS stops on its convergence test, not the cap; a cap it reaches is said on stderr" {
 	overlap "$BATS_TEST_TMPDIR/o.tiny" 300 5
 	run -0 --separate-stderr tiny-logreg --train --l2 0.01 "$BATS_TEST_TMPDIR/o.tiny"
@@ -391,4 +407,58 @@ assert abs(ours - ref) <= 0.01 and ref > 0.9, (ours, ref)
 	run -2 tiny-logreg --train --l2 1,2 "$BATS_TEST_TMPDIR/o.tiny"
 	assert_output --partial "--l2 1,2: several values are chosen among on validation data; add --valid"
 	run -2 tiny-logreg --train --l2 1,,2 "$BATS_TEST_TMPDIR/o.tiny"
+}
+
+@test "--loss svm reaches SciPy's optimum of the squared-hinge objective, predicts scores, and agrees with LinearSVC on digits" {
+	digits "$BATS_TEST_TMPDIR"
+	$PY -c 'import scipy' 2>/dev/null || skip "python3-scipy is absent"
+	tiny-logreg --train --loss svm --l2 0.01 "$BATS_TEST_TMPDIR/train.tiny" >"$BATS_TEST_TMPDIR/m.tiny" 2>"$BATS_TEST_TMPDIR/err"
+	grep -q 'converged after' "$BATS_TEST_TMPDIR/err"
+	last=$(grep -o 'objective [0-9][0-9.]*' "$BATS_TEST_TMPDIR/err" | tail -1 | cut -d' ' -f2)
+	run tiny-info "$BATS_TEST_TMPDIR/m.tiny"
+	assert_line "attr logreg_loss svm"
+	assert_line --partial " loss svm"
+	tiny-logreg -q "$BATS_TEST_TMPDIR/m.tiny" "$BATS_TEST_TMPDIR/test.tiny" >"$BATS_TEST_TMPDIR/p.tiny"
+	run tiny-info "$BATS_TEST_TMPDIR/p.tiny"
+	assert_line "field score f32 [10]"
+	refute_line --partial "field prob"
+	# 1/n sum_r sum_k max(0, 1 - t s)^2 + L/2 |W|^2 (b not decayed), minimised in float64 by SciPy;
+	# liblinear's one-vs-rest (LinearSVC, C = 1 / (n L)) decays b too, so it is compared by accuracy
+	run $PY -c "$(digits_load "$BATS_TEST_TMPDIR")
+from scipy.optimize import minimize
+from sklearn.svm import LinearSVC
+m = load('$BATS_TEST_TMPDIR/m.tiny')
+y = tr['label'].astype(int); n, D = X.shape; K = 10; L = 0.01
+Y = -np.ones((n, K)); Y[np.arange(n), y] = 1
+def f(th):
+    W, b = th[:D * K].reshape(D, K), th[D * K:]
+    M = np.maximum(0, 1 - Y * (X @ W + b))
+    E = -2 * Y * M / n
+    return (M ** 2).sum() / n + L / 2 * (W ** 2).sum(), np.concatenate([(X.T @ E + L * W).ravel(), E.sum(0)])
+opt = minimize(f, np.zeros(D * K + K), jac=True, method='L-BFGS-B', options={'maxiter': 10000, 'gtol': 1e-10, 'ftol': 1e-15}).fun
+W, b = m['W'][0].astype(np.float64), m['b'][0].astype(np.float64)
+ours = f(np.concatenate([W.ravel(), b]))[0]
+print('objective: scipy %.6f, tiny %.6f (printed $last)' % (opt, ours))
+assert abs(ours - opt) < 1e-4 and abs($last - opt) < 1e-4, (opt, ours, $last)
+S = T @ W + b
+assert np.abs(p['score'] - S).max() < 1e-3 and (p['pred'] == S.argmax(1)).all()
+ref = (LinearSVC(C=1 / (n * L), max_iter=100000, tol=1e-8).fit(X, y).predict(T) == te['label']).mean()
+acc = (p['pred'] == te['label']).mean()
+print('test accuracy: tiny %.4f, LinearSVC %.4f' % (acc, ref))
+assert abs(acc - ref) <= 0.01 and ref > 0.9, (acc, ref)
+"
+	echo "# $output" >&3
+	assert_success
+}
+
+@test "--loss svm with SGD and a validation part: the validation loss is the squared hinge, the model scores" {
+	overlap "$BATS_TEST_TMPDIR/o.tiny" 300 5
+	tiny-logreg --train --solver sgd --loss svm --valid 0.2 --epochs 5 --log "$BATS_TEST_TMPDIR/log" \
+		"$BATS_TEST_TMPDIR/o.tiny" >"$BATS_TEST_TMPDIR/m.tiny" 2>/dev/null
+	tiny-logreg -q "$BATS_TEST_TMPDIR/m.tiny" "$BATS_TEST_TMPDIR/o.tiny" >"$BATS_TEST_TMPDIR/p.tiny"
+	# epoch 0's validation loss, at W = 0 and b = 0: every score 0, so each row's K hinges are 1: K
+	run tiny-dump --fields valid_loss "$BATS_TEST_TMPDIR/log"
+	assert_line --index 0 "valid_loss=$(tiny-info "$BATS_TEST_TMPDIR/o.tiny" | awk '/^attr classes/ { print NF - 2 }')"
+	run tiny-info "$BATS_TEST_TMPDIR/p.tiny"
+	assert_line --partial "field score f32 ["
 }
