@@ -465,6 +465,10 @@ typedef struct {
 	double valid, target, tol;
 	uint64_t seed;
 	const char *log;
+	int refit;   /* --refit: tr_refit trains again on every record */
+	/* set by tr_refit: SGD takes the rate of each epoch from the plateau
+	 * cuts of this first fit (any other schedule: as it was) */
+	const struct trainer *replay;
 } tr_opts_t;
 
 /* The options both trainers take, for getopt_long: TR_LONGOPTS in the
@@ -472,7 +476,7 @@ typedef struct {
 enum {
 	TR_OPT_EPOCHS = 1000, TR_OPT_BATCH, TR_OPT_LR, TR_OPT_MOMENTUM, TR_OPT_SCHEDULE, TR_OPT_LR_FACTOR,
 	TR_OPT_LR_PATIENCE, TR_OPT_LR_STEP, TR_OPT_MAX_CUTS, TR_OPT_PATIENCE, TR_OPT_VALID, TR_OPT_SEED,
-	TR_OPT_TARGET, TR_OPT_TOL, TR_OPT_LOG, TR_OPT_SOLVER
+	TR_OPT_TARGET, TR_OPT_TOL, TR_OPT_LOG, TR_OPT_SOLVER, TR_OPT_REFIT
 };
 #define TR_LONGOPTS \
 	{"epochs", required_argument, 0, TR_OPT_EPOCHS}, {"batch", required_argument, 0, TR_OPT_BATCH}, \
@@ -482,15 +486,19 @@ enum {
 	{"max-cuts", required_argument, 0, TR_OPT_MAX_CUTS}, {"patience", required_argument, 0, TR_OPT_PATIENCE}, \
 	{"valid", required_argument, 0, TR_OPT_VALID}, {"seed", required_argument, 0, TR_OPT_SEED}, \
 	{"target-loss", required_argument, 0, TR_OPT_TARGET}, {"tol", required_argument, 0, TR_OPT_TOL}, \
-	{"log", required_argument, 0, TR_OPT_LOG}, {"solver", required_argument, 0, TR_OPT_SOLVER}
+	{"log", required_argument, 0, TR_OPT_LOG}, {"solver", required_argument, 0, TR_OPT_SOLVER}, \
+	{"refit", no_argument, 0, TR_OPT_REFIT}
 int tr_option(tr_opts_t *o, int c, const char *arg);
+/* Usage errors of option combinations (--refit without --valid). */
+void tr_check_opts(const tr_opts_t *o);
 /* The settings as one line, for the model's STAGE_settings attribute. */
 void tr_settings(char *buf, size_t n, const tr_opts_t *o);
 /* The schedule's rate factor at epoch (0-based) after cuts plateau cuts. */
 double tr_rate_factor(const tr_opts_t *o, int64_t epoch, int64_t cuts);
 
 /* A training run: the split of d, and what it ended with. */
-typedef struct {
+enum { TR_MAX_CUTS = 100 };
+typedef struct trainer {
 	labelled_t *d;
 	int64_t *order, ntrain, nvalid;   /* training order[0..ntrain), validation the rest */
 	int64_t epochs, best_epoch;       /* run, and kept (0: the initial parameters) */
@@ -498,12 +506,23 @@ typedef struct {
 	const char *why;                  /* why it stopped */
 	char keeping[64];
 	char model[128];                  /* the stage's words on its model, for the opening line */
+	int64_t cut_at[TR_MAX_CUTS + 1], ncuts;   /* SGD, plateau: the first epoch (0-based) after each cut */
+	int64_t refit_epochs;             /* tr_refit: its epochs or iterations, and their last loss */
+	double refit_loss, refit_acc;
 } trainer_t;
 /* Split d (ld_read done) and, with standardize, set d->mu, d->sd from the
  * training part.  Dies when a part holds fewer records than classes. */
 void tr_prepare(trainer_t *t, labelled_t *d, double valid, uint64_t seed, int standardize);
 /* Train ps by o's solver; leaves in ps the parameters kept. */
 void tr_fit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o);
+/* With o->refit and a validation part: train ps again on all the records
+ * (the validation part too, standardised as before), as t's fit chose.
+ * SGD: from init (the parameters tr_fit started from; NULL: ps as they
+ * are) for t's kept epochs, each at the rate it had in t's fit; L-BFGS:
+ * from ps (the kept solution) until it converges.  t keeps the first
+ * fit's figures, and gets refit_epochs, refit_loss and refit_acc.  With
+ * --log FILE its log is FILE.refit. */
+void tr_refit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o, float *const *init);
 void tr_free(trainer_t *t);
 /* Right predictions among the records idx[0..n) and (loss not NULL) their
  * mean -log P[n, y_n] (or m->loss). */

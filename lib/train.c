@@ -49,6 +49,12 @@
  * validation part its loss and accuracy are reported, but the converged
  * parameters are the ones kept.
  *
+ * --refit (tr_refit, with --valid) then trains again on every record,
+ * in the order of a run without --valid: SGD from the parameters the fit
+ * started from, for the epochs it kept, each at the rate it had then
+ * (plateau: the recorded cuts replayed); L-BFGS from the fit's solution
+ * until converged.  The standardisation stays the training part's.
+ *
  * --target-loss T (both solvers) stops once the objective over the whole
  * training part is at most T (bench times the classifiers to
  * scikit-learn's optimum with it).
@@ -308,7 +314,12 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 	int64_t since_mon = 0, since_best = 0, cuts = 0, e;
 	float mo = (float)o->momentum;
 	static char why[256];
+	t->ncuts = 0;
 	for (e = 0; e < o->max_epochs; e++) {
+		if (o->replay && o->schedule == TR_PLATEAU) {   /* the first fit's cuts, epoch by epoch */
+			for (cuts = 0; cuts < o->replay->ncuts && o->replay->cut_at[cuts] <= e; cuts++)
+				;
+		}
 		factor = tr_rate_factor(o, e, cuts);
 		memcpy(tr, t->order, (size_t)ntrain * sizeof *tr);
 		rng_shuffle(tr, ntrain, o->seed, (uint64_t)e);
@@ -354,6 +365,8 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 			break;
 		}
 		double mon = t->nvalid ? r.best_vloss : loss;   /* the plateau's monitor */
+		if (o->replay)
+			continue;
 		if (t->nvalid ? best : mon < best_mon * (1 - IMPROVE))
 			best_mon = mon, since_mon = 0;
 		else if (++since_mon >= o->lr_patience && o->schedule == TR_PLATEAU) {
@@ -364,6 +377,7 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 				break;
 			}
 			cuts++, since_mon = 0;
+			t->cut_at[t->ncuts++] = e + 1;
 		}
 	}
 	if (e == o->max_epochs && o->max_epochs > 0) {
@@ -515,6 +529,40 @@ void tr_fit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t 
 		fit_sgd(t, m, ps, o);
 }
 
+void tr_refit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o, float *const *init)
+{
+	if (!o->refit || !t->nvalid)
+		return;
+	trainer_t first = *t;
+	tr_opts_t ro = *o;
+	ro.valid = 0, ro.refit = 0, ro.replay = &first;
+	char *log = NULL;
+	if (o->log) {
+		size_t n = strlen(o->log) + 8;
+		log = xmalloc(n);
+		snprintf(log, n, "%s.refit", o->log);
+		ro.log = log;
+	}
+	t->ntrain = t->d->N, t->nvalid = 0;
+	for (int64_t i = 0; i < t->ntrain; i++)   /* the order of a run without --valid */
+		t->order[i] = i;
+	if (!tiny_quiet)
+		fprintf(stderr, "%s: refitting on all %" PRId64 " records%s\n", tiny_prog, t->ntrain,
+			o->solver == TR_SGD ? ", the epochs and rates chosen above" : ", from the solution above");
+	if (o->solver == TR_SGD) {
+		if (init)
+			for (int i = 0; i < ps->n; i++)
+				memcpy(ps->p[i], init[i], (size_t)ps->len[i] * sizeof(float));
+		ro.max_epochs = first.best_epoch;
+	}
+	if (ro.max_epochs > 0) {
+		tr_fit(t, m, ps, &ro);
+		first.refit_epochs = t->epochs, first.refit_loss = t->train_loss, first.refit_acc = t->train_acc;
+	}
+	*t = first;
+	free(log);
+}
+
 /* --- models ---------------------------------------------------------------------- */
 
 void tr_model_header(theader *h, const labelled_t *d, const char *classes)
@@ -540,6 +588,11 @@ void tr_result_attrs(theader *h, const trainer_t *t, const char *prefix)
 	if (t->nvalid) {
 		SET("valid_loss", "%.6g", t->valid_loss);
 		SET("valid_accuracy", "%.4f", t->valid_acc);
+	}
+	if (t->refit_epochs) {
+		SET("refit_epochs", "%" PRId64, t->refit_epochs);
+		SET("refit_train_loss", "%.6g", t->refit_loss);
+		SET("refit_train_accuracy", "%.4f", t->refit_acc);
 	}
 #undef SET
 }
@@ -623,6 +676,7 @@ int tr_option(tr_opts_t *o, int c, const char *arg)
 			usage_error("--tol %s: expected a number above 0 and at most 1", arg);
 		break;
 	case TR_OPT_LOG: o->log = arg; break;
+	case TR_OPT_REFIT: o->refit = 1; break;
 	case TR_OPT_SOLVER: {
 		static const char *const solvers[] = {"sgd", "lbfgs", NULL};
 		o->solver = (tr_solver_t)opt_choice("--solver", arg, solvers);
@@ -633,16 +687,22 @@ int tr_option(tr_opts_t *o, int c, const char *arg)
 	return 1;
 }
 
+void tr_check_opts(const tr_opts_t *o)
+{
+	if (o->refit && !o->valid)
+		usage_error("--refit trains again on every record after a fit with --valid; add --valid");
+}
+
 void tr_settings(char *buf, size_t n, const tr_opts_t *o)
 {
 	if (o->solver == TR_LBFGS)
-		snprintf(buf, n, "solver lbfgs tol %g epochs %" PRId64 " valid %g seed %" PRIu64, o->tol, o->max_epochs,
-			 o->valid, o->seed);
+		snprintf(buf, n, "solver lbfgs tol %g epochs %" PRId64 " valid %g refit %s seed %" PRIu64, o->tol,
+			 o->max_epochs, o->valid, o->refit ? "yes" : "no", o->seed);
 	else
 		snprintf(buf, n,
 			 "solver sgd lr %g momentum %g batch %" PRId64 " epochs %" PRId64 " schedule %s lr-factor %g "
 			 "lr-patience %" PRId64 " lr-step %" PRId64 " max-cuts %" PRId64 " patience %" PRId64
-			 " valid %g seed %" PRIu64,
+			 " valid %g refit %s seed %" PRIu64,
 			 o->lr, o->momentum, o->batch, o->max_epochs, tr_schedule_names[o->schedule], o->lr_factor,
-			 o->lr_patience, o->lr_step, o->max_cuts, o->patience, o->valid, o->seed);
+			 o->lr_patience, o->lr_step, o->max_cuts, o->patience, o->valid, o->refit ? "yes" : "no", o->seed);
 }

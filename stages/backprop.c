@@ -6,7 +6,7 @@
  *
  * usage: tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]]
  *          [--init-logreg LOGREG] [--lr R] [--lr-input R] [--standardize] [--centre yes|no]
- *          [--l2 L] [--valid FRACTION] [--seed S] [--log FILE] [--epochs E] [--batch B] [--momentum M]
+ *          [--l2 L] [--valid FRACTION [--refit]] [--seed S] [--log FILE] [--epochs E] [--batch B] [--momentum M]
  *          [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P]
  *          [--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE]
  *        tiny-backprop [-q] MODEL [FILE]
@@ -111,7 +111,7 @@
 
 static const char *usage_line =
 	"tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]] [--init-logreg LOGREG] "
-	"[--lr R] [--lr-input R] [--standardize] [--centre yes|no] [--l2 L] [--valid FRACTION] [--seed S] [--log FILE] [--epochs E] "
+	"[--lr R] [--lr-input R] [--standardize] [--centre yes|no] [--l2 L] [--valid FRACTION [--refit]] [--seed S] [--log FILE] [--epochs E] "
 	"[--batch B] [--momentum M] [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P] "
 	"[--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE] | tiny-backprop [-q] MODEL [FILE]";
 
@@ -466,7 +466,15 @@ static void train(const char *path, const opts_t *o)
 		centre_bias(&net, 0.5f, 1);
 		net.centre = 0.5f;
 	}
+	float *init[TR_MAX_PARAMS] = {0};   /* --refit starts again from here */
+	for (int i = 0; o->tr.refit && i < ps.n; i++) {
+		init[i] = xmalloc_big((size_t)ps.len[i] * sizeof(float));
+		memcpy(init[i], ps.p[i], (size_t)ps.len[i] * sizeof(float));
+	}
 	tr_fit(&t, &tm, &ps, &o->tr);
+	tr_refit(&t, &tm, &ps, &o->tr, init);
+	for (int i = 0; i < TR_MAX_PARAMS; i++)
+		free(init[i]);
 	if (o->centre) {
 		centre_bias(&net, 0.5f, 0);
 		net.centre = 0;
@@ -623,6 +631,7 @@ int main(int argc, char **argv)
 			usage_error("--train reads one data stream");
 		if (!o.nhidden && !o.nrbm)
 			usage_error("--train needs --hidden or --init-rbm for the hidden layers");
+		tr_check_opts(&o.tr);
 		const char *path = optind < argc ? argv[optind] : "-";
 		int stdins = !strcmp(path, "-") + (o.logreg && !strcmp(o.logreg, "-"));
 		for (int i = 0; i < o.nrbm; i++)

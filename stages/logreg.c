@@ -3,7 +3,7 @@
  * chapter 3 of the report: on raw pixels and on RBM features.
  *
  * usage: tiny-logreg --train [-q] [--l2 L] [--loss softmax|svm] [--solver lbfgs|sgd] [--tol T]
- *          [--epochs E] [--valid FRACTION] [--standardize | --no-standardize]
+ *          [--epochs E] [--valid FRACTION [--refit]] [--standardize | --no-standardize]
  *          [--seed S] [--target-loss L] [--log FILE]
  *          [SGD: --lr R --batch B --momentum M --schedule plateau|step|cosine|constant
  *           --lr-factor F --lr-patience P --lr-step S --max-cuts C --patience P] [FILE]
@@ -106,7 +106,7 @@
 #include "tiny.h"
 
 static const char *usage_line =
-	"tiny-logreg --train [-q] [--l2 L] [--loss softmax|svm] [--solver lbfgs|sgd] [--tol T] [--epochs E] [--valid FRACTION] "
+	"tiny-logreg --train [-q] [--l2 L] [--loss softmax|svm] [--solver lbfgs|sgd] [--tol T] [--epochs E] [--valid FRACTION [--refit]] "
 	"[--standardize | --no-standardize] [--seed S] [--target-loss L] [--log FILE] [--lr R] [--batch B] "
 	"[--momentum M] [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P] [--lr-step S] "
 	"[--max-cuts C] [--patience P] [FILE] | tiny-logreg [-q] MODEL [FILE]";
@@ -323,6 +323,8 @@ static void train(const char *path, const tr_opts_t *o, const double *l2s, int n
 		if (!tiny_quiet)
 			fprintf(stderr, "%s: chose l2 %g by the validation accuracy\n", tiny_prog, l2s[chosen]);
 	}
+	m.l2 = ps.decay[0] = l2s[chosen];
+	tr_refit(&t, &tm, &ps, o, NULL);   /* convex: from the chosen solution */
 
 	theader h;
 	tr_model_header(&h, &d, d.classes);
@@ -421,6 +423,7 @@ int main(int argc, char **argv)
 			usage_error("--train reads one data stream");
 		if (nl2 > 1 && !o.valid)
 			usage_error("--l2 %s: several values are chosen among on validation data; add --valid", l2_arg);
+		tr_check_opts(&o);
 		train(optind < argc ? argv[optind] : NULL, &o, l2s, nl2, standardize, svm);
 	} else {
 		if (train_opts)

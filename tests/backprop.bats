@@ -416,3 +416,30 @@ with open('$T/z.txt', 'w') as f:
 	run same_probs "$T/pa.tiny" "$T/pb.tiny" 1e-4
 	assert_output ok
 }
+
+@test "--refit trains again on every record for the kept epochs at the first fit's rates: the model of a run without --valid" {
+	xor "$T/x.tiny" 400
+	tiny-backprop --train --hidden 8 --batch 10 --lr 0.3 --valid 0.25 --refit --schedule step --lr-step 5 --epochs 15 \
+		--seed 3 --log "$T/lg" "$T/x.tiny" >"$T/a.net" 2>"$T/err"
+	grep -q "refitting on all 400 records" "$T/err"
+	E=$(tiny-info "$T/a.net" | awk '$2 == "backprop_best_epoch" { print $3 }')
+	[ "$E" -gt 1 ]
+	run tiny-info "$T/a.net"
+	assert_line "attr backprop_refit_epochs $E"
+	assert_line --partial " refit yes "
+	assert_line --partial "attr backprop_valid_accuracy "
+	# the same seed, the step schedule, E epochs on all records: the same weights, bit for bit
+	tiny-backprop --train -q --hidden 8 --batch 10 --lr 0.3 --schedule step --lr-step 5 --epochs "$E" --seed 3 \
+		"$T/x.tiny" >"$T/b.net"
+	cmp <(tiny-dump "$T/a.net") <(tiny-dump "$T/b.net")
+	[ -f "$T/lg.refit" ]
+	# the plateau schedule: the refit's epochs have the rates the first fit's epochs had
+	tiny-backprop --train -q --hidden 8 --batch 10 --lr 0.3 --valid 0.25 --refit --lr-patience 1 --patience 4 \
+		--epochs 30 --seed 3 --log "$T/lg" "$T/x.tiny" >"$T/c.net"
+	E=$(tiny-info "$T/c.net" | awk '$2 == "backprop_best_epoch" { print $3 }')
+	first=$(tiny-dump --fields rate "$T/lg" | sed -n "2,$((E + 1))p")
+	[ "$(tiny-dump --fields rate "$T/lg.refit")" = "$first" ]
+	[ "$(sort -u <<<"$first" | wc -l)" -gt 1 ]   # a cut among them
+	run -2 tiny-backprop --train --hidden 8 --refit "$T/x.tiny"
+	assert_output --partial "--refit trains again on every record after a fit with --valid; add --valid"
+}

@@ -462,3 +462,20 @@ assert abs(acc - ref) <= 0.01 and ref > 0.9, (acc, ref)
 	run tiny-info "$BATS_TEST_TMPDIR/p.tiny"
 	assert_line --partial "field score f32 ["
 }
+
+@test "--refit: the L2 chosen on validation, then L-BFGS on every record to the optimum a run without --valid reaches" {
+	overlap "$BATS_TEST_TMPDIR/o.tiny" 600 6
+	tiny-logreg --train --no-standardize --valid 0.2 --l2 0.001,0.1 --refit --log "$BATS_TEST_TMPDIR/lg" \
+		"$BATS_TEST_TMPDIR/o.tiny" >"$BATS_TEST_TMPDIR/a.tiny" 2>"$BATS_TEST_TMPDIR/err"
+	grep -q "refitting on all 600 records, from the solution above" "$BATS_TEST_TMPDIR/err"
+	[ -f "$BATS_TEST_TMPDIR/lg.refit" ]
+	L=$(tiny-info "$BATS_TEST_TMPDIR/a.tiny" | awk '$2 == "logreg_l2" { print $3 }')
+	run tiny-info "$BATS_TEST_TMPDIR/a.tiny"
+	assert_line --regexp "^attr logreg_refit_epochs [0-9]+$"
+	refit=$(grep -o 'objective [0-9.]*' "$BATS_TEST_TMPDIR/err" | tail -1 | cut -d' ' -f2)
+	tiny-logreg --train --no-standardize --l2 "$L" "$BATS_TEST_TMPDIR/o.tiny" 2>"$BATS_TEST_TMPDIR/err2" >/dev/null
+	fresh=$(grep -o 'objective [0-9.]*' "$BATS_TEST_TMPDIR/err2" | tail -1 | cut -d' ' -f2)
+	awk -v a="$refit" -v b="$fresh" 'BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5) }'
+	run -2 tiny-logreg --train --refit "$BATS_TEST_TMPDIR/o.tiny"
+	assert_output --partial "add --valid"
+}
