@@ -385,10 +385,7 @@ for i in range(400):
 	run $PY -c "$(digits_load "$T")
 from sklearn.neural_network import MLPClassifier
 net = MLPClassifier(hidden_layer_sizes=(64,), activation='logistic', max_iter=1000, random_state=1)
-ref = (net.fit(X, tr['label']).predict(T) == te['label']).mean()
-ours = (p['pred'] == te['label']).mean()
-print('tiny %.4f sklearn %.4f' % (ours, ref))
-assert ours >= ref - 0.02 and ref > 0.9, (ours, ref)
+agree((net.fit(X, tr['label']).predict(T) == te['label']).mean(), 'sklearn', 0.02, 1)
 "
 	echo "# $output" >&3
 	assert_success

@@ -86,7 +86,9 @@ for name, part in (('train', i[:1347]), ('test', i[1347:])):
 # digits_load DIR: Python that loads DIR/train.tiny, test.tiny and the
 # predictions p.tiny as tr, te, p, and X, T: the training and test x
 # standardised by the training part (an sd below 1e-6 taken as 1), as
-# tiny-logreg and tiny-backprop --standardize do
+# tiny-logreg and tiny-backprop --standardize do; and agree(ref, what,
+# below, above): prints tiny's test accuracy (p's pred) beside the
+# reference's, and asserts it within [ref - below, ref + above], ref > 0.9
 digits_load() {
 	cat <<PYTHON
 $LOAD
@@ -95,5 +97,9 @@ X, T = tr['x'].astype(np.float64), te['x'].astype(np.float64)
 mu, sd = X.mean(0), X.std(0)
 sd[sd < 1e-6] = 1
 X, T = (X - mu) / sd, (T - mu) / sd
+def agree(ref, what, below, above):
+    ours = (p['pred'] == te['label']).mean()
+    print('tiny %.4f %s %.4f' % (ours, what, ref))
+    assert ref - below <= ours <= ref + above and ref > 0.9, (ours, ref)
 PYTHON
 }
