@@ -60,6 +60,11 @@ RBM_EPOCHS ?= 5
 H_EPOCHS ?= 5
 H_LR ?= 0.01
 LR_VALID ?= 0.1
+# after the fit on the rest, every classifier trains again on all the
+# training images as that fit chose (--refit: the same epochs and rates,
+# or L-BFGS from the chosen solution); REFIT= keeps the first fit.
+# Measured for (f), centred: 50.45% without, 51.68% with (the report: 51.53%)
+REFIT ?= --refit
 LR_L2 ?= 0.001,0.01,0.1,1
 BP_LR ?= 0.001
 # the nets initialised from RBMs (e, i, j) stop at BP_EPOCHS at the latest
@@ -72,13 +77,13 @@ METHODS ?= a b c d e f g h i j
 PATH := $(CURDIR)/bin:$(PATH)
 $(info classify: OUT=$(OUT) RBM_OUT=$(RBM_OUT) $(if $(IMAGES),IMAGES=$(IMAGES),SOURCE=$(or $(SOURCE),download)) SIZES=$(SIZES) HIDDEN=$(HIDDEN) \
 	RBM_EPOCHS=$(RBM_EPOCHS) H_EPOCHS=$(H_EPOCHS) G_HIDDEN=$(G_HIDDEN) F_HIDDEN=$(F_HIDDEN) F_OPTS=$(F_OPTS) \
-	LR_VALID=$(LR_VALID) LR_L2=$(LR_L2) BP_LR=$(BP_LR) BP_EPOCHS=$(BP_EPOCHS) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED) METHODS=$(METHODS) \
+	LR_VALID=$(LR_VALID) REFIT=$(REFIT) LR_L2=$(LR_L2) BP_LR=$(BP_LR) BP_EPOCHS=$(BP_EPOCHS) BP_LR_INPUT=$(BP_LR_INPUT) SEED=$(SEED) METHODS=$(METHODS) \
 	TRAIN_N=$(or $(TRAIN_N),all) TEST_N=$(or $(TEST_N),all))
 
 include $(P)/subset.mk
 TIMED = $(P)/timed $@
-LOGREG := tiny-logreg --train --valid $(LR_VALID) --seed $(SEED) $(if $(LR_L2),--l2 $(LR_L2))
-BACKPROP := tiny-backprop --train --valid $(LR_VALID) --seed $(SEED)
+LOGREG := tiny-logreg --train --valid $(LR_VALID) $(REFIT) --seed $(SEED) $(if $(LR_L2),--l2 $(LR_L2))
+BACKPROP := tiny-backprop --train --valid $(LR_VALID) $(REFIT) --seed $(SEED)
 .PHONY: fig3.1 fig3.2
 fig3.1: $(OUT)/fig3.1.md
 	cat $<
