@@ -128,14 +128,20 @@ typedef struct {
 	float *TG;
 } lr_t;
 
-/* P (n,K) = softmax(X W + 1 b^T) for X (n,D); a row's exponentials are
- * taken after subtracting its largest score.  --loss svm: the scores. */
+/* S (n,K) = X W + 1 b^T for X (n,D) */
+static void scores(const lr_t *m, const float *X, int64_t n, float *S)
+{
+	for (int64_t r = 0; r < n; r++)
+		memcpy(S + r * m->K, m->b, (size_t)m->K * sizeof *S);
+	la_sgemm(0, 0, (int)n, (int)m->K, (int)m->D, 1.0f, X, (int)m->D, m->W, (int)m->K, 1.0f, S, (int)m->K);
+}
+
+/* P (n,K) = softmax(S) row by row, a row's exponentials taken after
+ * subtracting its largest score; --loss svm: S itself */
 static void forward(void *ctx, const float *X, int64_t n, float *P)
 {
 	const lr_t *m = ctx;
-	for (int64_t r = 0; r < n; r++)
-		memcpy(P + r * m->K, m->b, (size_t)m->K * sizeof *P);
-	la_sgemm(0, 0, (int)n, (int)m->K, (int)m->D, 1.0f, X, (int)m->D, m->W, (int)m->K, 1.0f, P, (int)m->K);
+	scores(m, X, n, P);
 	if (!m->svm)
 		softmax_rows(P, n, m->K);
 }
@@ -169,9 +175,7 @@ static double step(void *ctx, const float *X, const int64_t *y, int64_t n, int64
 	lr_t *m = ctx;
 	int64_t D = m->D, K = m->K;
 	memset(m->gb, 0, (size_t)K * sizeof *m->gb);
-	for (int64_t r = 0; r < n; r++)
-		memcpy(m->P + r * K, m->b, (size_t)K * sizeof *m->P);
-	la_sgemm(0, 0, (int)n, (int)K, (int)D, 1.0f, X, (int)D, m->W, (int)K, 1.0f, m->P, (int)K);
+	scores(m, X, n, m->P);
 	double loss = errors(m, m->P, y, n, m->gb, correct);
 	la_sgemm(1, 0, (int)D, (int)K, (int)n, 1.0f / (float)n, X, (int)D, m->P, (int)K, 0.0f, m->G, (int)K);
 	for (int64_t k = 0; k < K; k++)
