@@ -52,6 +52,16 @@ four() {
 	! cmp -s "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/c"
 }
 
+@test "one thread or two: the same centroids" {
+	tiny-fetch -q synthetic --count 300 | tiny-patchify --size 4 --random 8 >"$BATS_TEST_TMPDIR/p.tiny"
+	# (the distance attribute is a sum over threads; the centroids are not)
+	OMP_NUM_THREADS=1 BLIS_NUM_THREADS=1 tiny-kmeans -q -k 100 --iterations 20 "$BATS_TEST_TMPDIR/p.tiny" |
+		tiny-dump --fields W >"$BATS_TEST_TMPDIR/a"
+	OMP_NUM_THREADS=2 BLIS_NUM_THREADS=2 tiny-kmeans -q -k 100 --iterations 20 "$BATS_TEST_TMPDIR/p.tiny" |
+		tiny-dump --fields W >"$BATS_TEST_TMPDIR/b"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+}
+
 @test "clusters left empty are re-seeded: K centroids, all finite" {
 	# nine copies of one point and two others: at least one start centroid repeats
 	mkstream 'x f32 [2]' <<<'1 1  1 1  1 1  1 1  1 1  1 1  1 1  1 1  1 1  5 5  9 9' >"$BATS_TEST_TMPDIR/d.tiny"
@@ -70,8 +80,10 @@ four() {
 @test "the result is a fixed point of Lloyd's step and its distance is the mean squared one (NumPy)" {
 	npy_ok
 	tiny-fetch -q synthetic --count 300 | tiny-patchify --size 4 --random 4 --normalize 10 >"$BATS_TEST_TMPDIR/p.tiny"
-	for init in random kmeans++; do
-		tiny-kmeans -q -k 12 --init $init --iterations 500 "$BATS_TEST_TMPDIR/p.tiny" >"$BATS_TEST_TMPDIR/m.tiny"
+	# K 150: the nearest centroid is found 64 at a time, the last part short
+	for run in "random 12" "kmeans++ 12" "random 150"; do
+		set -- $run
+		tiny-kmeans -q -k $2 --init $1 --iterations 500 "$BATS_TEST_TMPDIR/p.tiny" >"$BATS_TEST_TMPDIR/m.tiny"
 		$PY -c "$LOAD
 X = load('$BATS_TEST_TMPDIR/p.tiny')['x'].reshape(1200, -1).astype(np.float64)
 m = load('$BATS_TEST_TMPDIR/m.tiny')
