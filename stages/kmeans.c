@@ -100,6 +100,24 @@ static void init_random(km_t *km, uint64_t seed)
 	free(idx);
 }
 
+/* |x|^2 of D values, in double */
+static double sqnorm(const float *x, int64_t D)
+{
+	double s = 0;
+	for (int64_t i = 0; i < D; i++)
+		s += (double)x[i] * x[i];
+	return s;
+}
+
+/* Ct (D,K) = C^T of the centroids C (K,D): the layout the distance sgemm
+ * and the output's W take */
+static void transpose(const float *C, int64_t K, int64_t D, float *Ct)
+{
+	for (int64_t k = 0; k < K; k++)
+		for (int64_t i = 0; i < D; i++)
+			Ct[i * K + k] = C[k * D + i];
+}
+
 static double dist2(const float *a, const float *b, int64_t D)
 {
 	double s = 0;
@@ -183,14 +201,9 @@ static int64_t assign(const km_t *km, const double *xx, int32_t *a, float *S, do
 {
 	int64_t N = km->N, D = km->D, K = km->K, changed = 0;
 	float *half = xmalloc((size_t)K * sizeof *half), *Ct = xmalloc((size_t)(D * K) * sizeof *Ct);
-	for (int64_t k = 0; k < K; k++) {
-		double s = 0;
-		for (int64_t i = 0; i < D; i++) {
-			s += (double)km->C[k * D + i] * km->C[k * D + i];
-			Ct[i * K + k] = km->C[k * D + i];
-		}
-		half[k] = (float)(s / 2);
-	}
+	for (int64_t k = 0; k < K; k++)
+		half[k] = (float)(sqnorm(km->C + k * D, D) / 2);
+	transpose(km->C, K, D, Ct);
 	double total = 0;
 	for (int64_t first = 0; first < N; first += BLOCK) {
 		int64_t B = N - first < BLOCK ? N - first : BLOCK;
@@ -319,12 +332,8 @@ int main(int argc, char **argv)
 		a[n] = -1;
 	float *S = xmalloc_big((size_t)(BLOCK * K) * sizeof *S);
 	double *xx = xmalloc((size_t)N * sizeof *xx);
-	for (int64_t n = 0; n < N; n++) {
-		double t = 0;
-		for (int64_t i = 0; i < D; i++)
-			t += (double)km.X[n * D + i] * km.X[n * D + i];
-		xx[n] = t;
-	}
+	for (int64_t n = 0; n < N; n++)
+		xx[n] = sqnorm(km.X + n * D, D);
 	double *sums = xmalloc((size_t)(K * D) * sizeof *sums), sum = 0;
 	int64_t *count = xmalloc((size_t)K * sizeof *count), changed = N, iter = 0;
 	if (!tiny_quiet)
@@ -360,9 +369,7 @@ int main(int argc, char **argv)
 
 	/* W (D,K) = C^T */
 	float *W = xmalloc((size_t)(K * D) * sizeof *W);
-	for (int64_t k = 0; k < K; k++)
-		for (int64_t i = 0; i < D; i++)
-			W[i * K + k] = km.C[k * D + i];
+	transpose(km.C, K, D, W);
 	const void *fields[1] = {W};
 	sout_t *o = sout_open(NULL, &h);
 	sout_write_fields(o, fields);
