@@ -349,9 +349,11 @@ RESUME="--hidden 5 --seed 3 --batch 5 --epochs 3 --lr-w 0.05 --sigma 0.8 --learn
 	tiny-rbm-train -q $opts --log "$T/full.log" "$T/d.tiny" >"$T/full.rbm"
 	local sig k pid rc
 	for sig in INT TERM; do
+		# wait for a checkpoint of this run, not the last one's: its handlers are in place then
+		touch "$T/mark"
 		tiny-rbm-train -q $opts --checkpoint "$T/ck" --log "$T/log" "$T/d.tiny" >"$T/out.rbm" 2>"$T/err" &
 		pid=$! rc=0
-		for k in $(seq 1000); do [ -e "$T/ck" ] && break; sleep 0.01; done
+		for k in $(seq 1000); do [ "$T/ck" -nt "$T/mark" ] && break; sleep 0.01; done
 		sleep 0.$((RANDOM % 5))
 		kill -$sig $pid
 		wait $pid || rc=$?
