@@ -87,6 +87,13 @@ training() {
 	run -0 cat "$T/c/conv.md"
 	assert_line --regexp '^\| kmeans \| 16 \| triangle \| 64 \| [0-9.]+% \| '
 	assert_line --regexp '^\| rbm \| 16 \| rbm \| 64 \| [0-9.]+% \| '
+	# one L2: the classifier trains once, on all the images; several: a tenth held out to choose, then all
+	grep -q ': 500 records (500 training, 0 validation)' "$T/c/kmeans-16-triangle.logreg.txt"
+	run -0 make -f pipelines/conv.mk SOURCE="$CIFAR10_TARBALL" OUT="$T/c" TRAIN_N=500 TEST_N=200 PER_IMAGE=4 \
+		KM_ITER=5 LR_L2=0.1,0.01 "$T/c/kmeans-16-soft-score.txt"
+	grep -q ': 500 records (450 training, 50 validation)' "$T/c/kmeans-16-soft.logreg.txt"
+	grep -q 'refitting on all 500 records' "$T/c/kmeans-16-soft.logreg.txt"
+	[ "$(tiny-info "$T/c/kmeans-16-soft-train.tiny" | grep -c 'field x f32 \[32,2,2\]')" = 1 ]
 }
 
 @test "make fig3.1 runs all ten methods end to end at a small size and writes its table" {
