@@ -55,7 +55,6 @@ KM_ITER ?= 50
 RBM_EPOCHS ?= 15
 RBM_OPTS ?= --momentum 0.5,0.9@1 --sigma data --lr-w 0.005 --sparsity 0.05
 LR_VALID ?= 0.1
-comma := ,
 # The classifier: Coates' L2-SVM.  On the K 1600 k-means features it
 # beat the softmax by 0.6-0.8 points on the same images (45000: 73.01%
 # against 72.42%; all 50000: 73.45% against 72.63%).  Its L2: 0.01 had
@@ -81,6 +80,9 @@ TIMED = $(P)/timed $@
 learner = $(word 1,$(subst -, ,$(1)))
 k = $(word 2,$(subst -, ,$(1)))
 act = $(word 3,$(subst -, ,$(1)))
+# the classifier's held-out choice: only when LR_L2 lists several penalties
+comma := ,
+LR_CHOICE = $(if $(and $(LR_VALID),$(findstring $(comma),$(LR_L2))),--valid $(LR_VALID) --refit)
 
 .PHONY: conv
 conv: $(OUT)/conv.md
@@ -117,8 +119,7 @@ $(OUT)/%-train.tiny $(OUT)/%-test.tiny: $(OUT)/$$(call learner,$$*)-$$(call k,$$
 	$(P)/timed $(OUT)/$*-test.tiny tiny-conv -q --zca $(OUT)/zca.tiny --activation $(call act,$*) $< \
 		$(OUT)/test.tiny >$(OUT)/$*-test.tiny
 $(OUT)/%.logreg: $(OUT)/%-train.tiny
-	$(TIMED) tiny-logreg --train $(if $(and $(LR_VALID),$(findstring $(comma),$(LR_L2))),--valid $(LR_VALID) --refit) \
-		--seed $(SEED) --l2 $(LR_L2) \
+	$(TIMED) tiny-logreg --train $(LR_CHOICE) --seed $(SEED) --l2 $(LR_L2) \
 		--loss $(LR_LOSS) --log $@.log $< >$@ 2>$@.txt
 $(OUT)/%-score.txt: $(OUT)/%.logreg $(OUT)/%-test.tiny
 	tiny-logreg -q $^ | tiny-confusion --stream | tiny-dump --fields accuracy | \
