@@ -39,34 +39,34 @@ PER_IMAGE ?= 8
 NORM_EPS ?= 10
 ZCA_EPS ?= 0.1
 KM_ITER ?= 50
-# sigma: the data's sd (0.58 on whitened 6x6 patches); at the default 1,
-# above every whitened direction's sd, the likeliest RBM has W = 0 and
-# training shrinks the weights (measured: |W| < 0.005 after 5 epochs,
-# and the features of a K 400 bank scored 38.95%).  Rate: at the default
-# --lr-w 0.001 the weights barely leave their random start in 5 epochs
-# (filters of noise; K 400: 52.08%, K 1600: 56.69%); at 0.01 (momentum
-# 0.9) K 400 learns edges in 5 epochs (66.26%) but K 1600 diverges in its
-# first 50 minibatches; 0.005, momentum 0.5 for the first epoch, then
-# 0.9, is stable at K 1600, whose filters are still mostly noise after 5
-# epochs (reconstruction error 53.98 and falling): 15 epochs, until the
-# sparsity target below kept K 1600's units apart; with it 5 epochs
-# score as 15 or better (first 10000 images, soft threshold: K 400
-# 63.79% against 63.71%; K 1600 at 0.05, 64.95% against 63.81%) and the
-# K 1600 row scored 75.63% (docs/conv.md): RBM_EPOCHS 5.  Sparsity:
-# with --sparsity 0.05 the same filters under the soft threshold scored
-# 69.55% at K 400 and 71.42% at K 1600 (softmax classifier), against
-# 65.55% and 66.36% for the dense RBM's hidden probabilities.  The
-# target is RBM_SPARSITY, lowered to RBM_ACTIVE / K above K = 400, so a
-# patch has about RBM_ACTIVE active units at any K.  At K 1600 and 0.05
+# The RBM.  Sigma: the data's sd (0.58 on whitened 6x6 patches); at the
+# default 1, above every whitened direction's sd, the likeliest RBM has
+# W = 0 and training shrinks the weights (measured: |W| < 0.005 after 5
+# epochs, and the features of a K 400 bank scored 38.95%).  Rate: at the
+# default --lr-w 0.001 the weights barely leave their random start in 5
+# epochs (filters of noise; K 400: 52.08%, K 1600: 56.69%); at 0.01
+# (momentum 0.9) K 400 learns edges in 5 epochs (66.26%) but K 1600
+# diverges in its first 50 minibatches; 0.005, momentum 0.5 for the
+# first epoch, then 0.9, is stable at K 1600
+RBM_OPTS ?= --momentum 0.5,0.9@1 --sigma data --lr-w 0.005
+# Sparsity: with --sparsity 0.05 the filters under the soft threshold
+# scored 69.55% at K 400 and 71.42% at K 1600 (softmax classifier),
+# against 65.55% and 66.36% for the dense RBM's hidden probabilities.
+# The target is RBM_SPARSITY, lowered to RBM_ACTIVE / K above K = 400, so
+# a patch has about RBM_ACTIVE active units at any K.  At K 1600 and 0.05
 # (80 active) most units barely leave their start and collapse onto a few
 # shared directions (after 5 epochs 1191 of 1600 have a near-copy at
 # |cos| > 0.9, and the top 4 directions hold 58% of the unit filters'
 # energy); at 0.0125, 152 and 36%, and the filters score 65.44% against
 # 64.95% (first 10000 images; bench/bankstats.py, docs/conv.md)
-RBM_EPOCHS ?= 5
 RBM_SPARSITY ?= 0.05
 RBM_ACTIVE ?= 20
-RBM_OPTS ?= --momentum 0.5,0.9@1 --sigma data --lr-w 0.005
+# Epochs: without a target K 1600's filters were still mostly noise after
+# 5 (reconstruction error 53.98 and falling), so it had 15; with the
+# target 5 score as 15 or better (first 10000 images, soft threshold:
+# K 400 63.79% against 63.71%; K 1600 at 0.05, 64.95% against 63.81%),
+# and the K 1600 row scored 75.63% (docs/conv.md)
+RBM_EPOCHS ?= 5
 LR_VALID ?= 0.1
 # The classifier: Coates' L2-SVM.  On the K 1600 k-means features it
 # beat the softmax by 0.6-0.8 points on the same images (45000: 73.01%
