@@ -123,9 +123,9 @@ typedef struct {
 	float *W, *b, *G, *gb, *P;
 	double l2;
 	int svm;   /* --loss svm: scores, the squared hinge */
-	int nt;
+	int nt, simd;   /* simd: the CPU has AVX2 and FMA */
 	int64_t TS;
-	float *TG;
+	float *TG, *WT;
 } lr_t;
 
 /* S (n,K) = X W + 1 b^T for X (n,D) */
@@ -193,39 +193,157 @@ static double penalty(void *ctx)
 	return m->l2 / 2 * w2;
 }
 
+/* The L-BFGS objective's two products on a block of b rows X (b,D), made
+ * for a short side of K classes: S (b,K) = X W from W^T (K,D), then G^T
+ * (K,D) += E^T X from the block's errors E (b,K).  Each is walked along D
+ * in tiles of R <= 2 rows by C <= 5 classes (2 x 5 at K = 10) whose sums
+ * stay in ten AVX registers, reading X where it lies.  An sgemm with a
+ * short side of 10 packs X for each product (as much memory traffic as
+ * the arithmetic) and fills 12 rows of its 6-row tiles with 10.  Measured
+ * on CIFAR-10's pixels (D 3072, 50000 rows): 29 L-BFGS iterations take
+ * 2.0 s here against 2.3 s with the sgemms.  What bounds both is each
+ * core's rate of streaming X from memory: one thread takes twice as long
+ * as two, and the first product runs at about 9 GB/s a core (software
+ * prefetching, spans of D kept in L1, and blocks of 32 or 64 rows were
+ * no faster).  CPUs without AVX2 and FMA get the sgemms. */
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
+#define V8(p) (*(const v8u *)(p))
+
+/* S[i*K + c] = X row i . W^T row c, i < R, c < C (constants once inlined) */
+static inline __attribute__((always_inline)) void dot_tile(const float *X, int64_t D, int R, const float *WT, int C,
+							    float *S, int64_t K)
+{
+	v8 acc[2][5] = {{{0}}};
+	int64_t d = 0;
+	for (; d + 8 <= D; d += 8) {
+		v8 x[2];
+#pragma GCC unroll 8
+		for (int i = 0; i < R; i++)
+			x[i] = V8(X + i * D + d);
+#pragma GCC unroll 8
+		for (int c = 0; c < C; c++) {
+			v8 w = V8(WT + c * D + d);
+#pragma GCC unroll 8
+			for (int i = 0; i < R; i++)
+				acc[i][c] += x[i] * w;
+		}
+	}
+#pragma GCC unroll 8
+	for (int i = 0; i < R; i++)
+#pragma GCC unroll 8
+		for (int c = 0; c < C; c++) {
+			float s = 0;
+#pragma GCC unroll 8
+			for (int l = 0; l < 8; l++)
+				s += acc[i][c][l];
+			for (int64_t e = d; e < D; e++)
+				s += X[i * D + e] * WT[c * D + e];
+			S[i * K + c] = s;
+		}
+}
+
+/* GT[c*D + d + j] += sum_r E[r*K + c] X[r*D + d + j], c < C, j < 8 V */
+static inline __attribute__((always_inline)) void axpy_tile(const float *X, int64_t D, int64_t b, const float *E,
+							     int64_t K, int C, int V, float *GT, int64_t d)
+{
+	v8 acc[5][2] = {{{0}}};
+	for (int64_t r = 0; r < b; r++) {
+		v8 x[2];
+#pragma GCC unroll 8
+		for (int v = 0; v < V; v++)
+			x[v] = V8(X + r * D + d + 8 * v);
+#pragma GCC unroll 8
+		for (int c = 0; c < C; c++) {
+			float e = E[r * K + c];
+#pragma GCC unroll 8
+			for (int v = 0; v < V; v++)
+				acc[c][v] += e * x[v];
+		}
+	}
+#pragma GCC unroll 8
+	for (int c = 0; c < C; c++)
+#pragma GCC unroll 8
+		for (int v = 0; v < V; v++)
+#pragma GCC unroll 8
+			for (int l = 0; l < 8; l++)
+				GT[c * D + d + 8 * v + l] += acc[c][v][l];
+}
+
+#define DOT(R, C) case 8 * R + C: dot_tile(X + r * D, D, R, WT + k * D, C, S + r * K + k, K); break
+#define AXPY(C, V) case 8 * V + C: axpy_tile(X, D, b, E + k, K, C, V, GT + k * D, d); break
+
+__attribute__((target("avx2,fma")))
+static void block_scores(const float *X, int64_t b, int64_t D, const float *WT, int64_t K, float *S)
+{
+	for (int64_t r = 0; r < b; r += 2)
+		for (int64_t k = 0; k < K; k += 5)
+			switch (8 * (b - r < 2 ? 1 : 2) + (K - k < 5 ? K - k : 5)) {
+				DOT(1, 1); DOT(1, 2); DOT(1, 3); DOT(1, 4); DOT(1, 5);
+				DOT(2, 1); DOT(2, 2); DOT(2, 3); DOT(2, 4); DOT(2, 5);
+			}
+}
+
+__attribute__((target("avx2,fma")))
+static void block_gradient(const float *X, int64_t b, int64_t D, const float *E, int64_t K, float *GT)
+{
+	int64_t d = 0;
+	for (; d + 8 <= D; d += 16)
+		for (int64_t k = 0; k < K; k += 5)
+			switch (8 * (D - d < 16 ? 1 : 2) + (K - k < 5 ? K - k : 5)) {
+				AXPY(1, 1); AXPY(2, 1); AXPY(3, 1); AXPY(4, 1); AXPY(5, 1);
+				AXPY(1, 2); AXPY(2, 2); AXPY(3, 2); AXPY(4, 2); AXPY(5, 2);
+			}
+	d = D / 8 * 8;
+	for (int64_t r = 0; r < b; r++)
+		for (int64_t k = 0; k < K; k++)
+			for (int64_t e = d; e < D; e++)
+				GT[k * D + e] += E[r * K + k] * X[r * D + e];
+}
+
 /* L-BFGS: the objective over all n rows Z and its gradient.  Each of nt
- * threads takes its own contiguous run of OBJ_BLOCK-row blocks X, with
- * single-threaded products into its own G^T and gb: S^T = W^T X^T, then
- * G^T += E^T X / n, so that the block is still in the core's cache for
- * the second product and the products' short side is K, not the rows
- * (measured on CIFAR-10's pixels: 1.6x faster than BLOCK-row products
- * X W and X^T E each split across the threads).  The threads' sums are
- * added in thread order, so the same thread count gives the same bits. */
+ * threads takes its own contiguous run of OBJ_BLOCK-row blocks X and
+ * works on them alone, into its own G^T and gb: S = X W + 1 b^T
+ * (block_scores), the errors E / n, then G^T += E^T X (block_gradient),
+ * so that the block is still in the core's cache for the second product
+ * (measured on CIFAR-10's pixels: 1.6x faster than BLOCK-row sgemms X W
+ * and X^T E each split across the threads, before these kernels).  The
+ * threads' sums are added in thread order, so the same thread count gives
+ * the same bits. */
 static double objective(void *ctx, const float *Z, const int64_t *y, int64_t n, int64_t *correct)
 {
 	lr_t *m = ctx;
 	int64_t D = m->D, K = m->K, DK = D * K, nblocks = (n + OBJ_BLOCK - 1) / OBJ_BLOCK;
 	double loss[m->nt];
 	int64_t right[m->nt];
+	float *WT = m->WT;
+	for (int64_t i = 0; i < D; i++)
+		for (int64_t k = 0; k < K; k++)
+			WT[k * D + i] = m->W[i * K + k];
 #pragma omp parallel num_threads(m->nt)
 	{
 		int t = omp_get_thread_num();
-		float *GT = m->TG + t * m->TS, *gb = GT + DK, *P = gb + K, *ST = P + OBJ_BLOCK * K;
+		float *GT = m->TG + t * m->TS, *gb = GT + DK, *P = gb + K;
 		memset(GT, 0, (size_t)(DK + K) * sizeof *GT);
 		loss[t] = 0, right[t] = 0;
 #pragma omp for schedule(static)
 		for (int64_t j = 0; j < nblocks; j++) {
 			int64_t first = j * OBJ_BLOCK, b = n - first < OBJ_BLOCK ? n - first : OBJ_BLOCK;
 			const float *X = Z + first * D;
-			la_sgemm_1(1, 1, (int)K, (int)b, (int)D, 1.0f, m->W, (int)K, X, (int)D, 0.0f, ST, (int)b);
+			if (m->simd)
+				block_scores(X, b, D, WT, K, P);
+			else
+				la_sgemm_1(0, 0, (int)b, (int)K, (int)D, 1.0f, X, (int)D, m->W, (int)K, 0.0f, P, (int)K);
 			for (int64_t r = 0; r < b; r++)
 				for (int64_t k = 0; k < K; k++)
-					P[r * K + k] = ST[k * b + r] + m->b[k];
+					P[r * K + k] += m->b[k];
 			loss[t] += errors(m, P, y + first, b, gb, &right[t]);
-			for (int64_t r = 0; r < b; r++)
-				for (int64_t k = 0; k < K; k++)
-					ST[k * b + r] = P[r * K + k];
-			la_sgemm_1(0, 0, (int)K, (int)D, (int)b, 1.0f / (float)n, ST, (int)b, X, (int)D, 1.0f, GT, (int)D);
+			for (int64_t i = 0; i < b * K; i++)
+				P[i] /= (float)n;
+			if (m->simd)
+				block_gradient(X, b, D, P, K, GT);
+			else
+				la_sgemm_1(1, 0, (int)K, (int)D, (int)b, 1.0f, P, (int)K, X, (int)D, 1.0f, GT, (int)D);
 		}
 	}
 	double sum = 0;
@@ -279,8 +397,10 @@ static void train(const char *path, const tr_opts_t *o, const double *l2s, int n
 	m.b = xcalloc((size_t)K, sizeof *m.b), m.gb = xmalloc((size_t)K * sizeof *m.gb);
 	m.P = xmalloc((size_t)(cap * K + TR_PAD) * sizeof *m.P);
 	m.nt = la_threads();
-	m.TS = (D * K + K + 2 * OBJ_BLOCK * K + TR_PAD + 15) / 16 * 16;   /* whole cache lines apart */
+	m.simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	m.TS = (D * K + K + OBJ_BLOCK * K + TR_PAD + 15) / 16 * 16;   /* whole cache lines apart */
 	m.TG = o->solver == TR_LBFGS ? xmalloc((size_t)(m.nt * m.TS) * sizeof *m.TG) : NULL;
+	m.WT = o->solver == TR_LBFGS ? xmalloc((size_t)(D * K) * sizeof *m.WT) : NULL;
 	tr_model_t tm = {.ctx = &m, .forward = forward, .step = step, .penalty = penalty, .objective = objective,
 			 .loss = svm ? sqhinge_rows : NULL};
 	tr_params_t ps = {0};
@@ -355,7 +475,7 @@ static void train(const char *path, const tr_opts_t *o, const double *l2s, int n
 	for (int k = 0; k < nl2; k++)
 		free(logs[k]);
 	free(logs), free(bestW), free(bestb);
-	free(m.W), free(m.G), free(m.b), free(m.gb), free(m.P), free(m.TG);
+	free(m.W), free(m.G), free(m.b), free(m.gb), free(m.P), free(m.TG), free(m.WT);
 	ld_free(&d);
 }
 
