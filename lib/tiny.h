@@ -445,6 +445,12 @@ typedef struct {
 	/* L-BFGS only: the objective over all n rows Z (n,D) (mean loss plus
 	 * penalty), its gradient into the params' g, the right predictions */
 	double (*objective)(void *ctx, const float *Z, const int64_t *y, int64_t n, int64_t *correct);
+	/* optional, L-BFGS on u8 data: the same objective over the rows as
+	 * they came, B (n,D) bytes, which it standardises itself by mu and sd
+	 * (D; NULL: none) as ld_gather would; a quarter of the bytes to read
+	 * each evaluation (NULL: objective on the gathered floats) */
+	double (*objective_u8)(void *ctx, const uint8_t *B, const float *mu, const float *sd, const int64_t *y,
+			       int64_t n, int64_t *correct);
 	/* a model whose forward gives scores, not probabilities: its loss
 	 * over n rows (as nll_rows; NULL: nll_rows) and the name of the
 	 * predictions' field (NULL: prob) */

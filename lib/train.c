@@ -40,9 +40,10 @@
  *
  * L-BFGS (TR_LBFGS) minimises the stage's objective (the mean loss over
  * the whole training part plus its penalty) with libLBFGS (More-Thuente
- * line search, the last 10 pairs): the standardised training rows are
- * held as f32 once (N D 4 bytes) and the stage's objective evaluates them
- * in blocks.  It stops when the objective fell by less than --tol of
+ * line search, the last 10 pairs, as SciPy's L-BFGS-B that scikit-learn
+ * calls): the standardised training rows are held as f32 once (N D 4
+ * bytes), or u8 data as it came (N D bytes) where the stage has an
+ * objective_u8, and the stage's objective evaluates them in blocks.  It stops when the objective fell by less than --tol of
  * itself over the last 5 iterations (libLBFGS's delta test), or when the
  * gradient's norm is below 1e-5 max(1, |theta|), or when no step along
  * the direction lowers it.  An epoch is then an iteration; with a
@@ -396,7 +397,8 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 
 typedef struct {
 	run_t *r;
-	float *Z;
+	float *Z;          /* the training rows as ld_gather gives them, or */
+	uint8_t *B;        /* as they came (the model's objective_u8) */
 	int64_t *y;
 	int64_t correct;   /* at the last evaluation */
 	double f, start_f;
@@ -420,7 +422,10 @@ static lbfgsfloatval_t lb_evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfl
 	lb_t *L = inst;
 	const tr_params_t *ps = L->r->ps;
 	unpack(x, ps);
-	double f = L->r->m->objective(L->r->m->ctx, L->Z, L->y, L->r->t->ntrain, &L->correct);
+	const tr_model_t *m = L->r->m;
+	const labelled_t *d = L->r->t->d;
+	double f = L->B ? m->objective_u8(m->ctx, L->B, d->mu, d->sd, L->y, L->r->t->ntrain, &L->correct)
+			: m->objective(m->ctx, L->Z, L->y, L->r->t->ntrain, &L->correct);
 	for (int i = 0; i < ps->n; i++)
 		for (int64_t j = 0; j < ps->len[i]; j++)
 			*g++ = ps->g[i][j];
@@ -464,9 +469,15 @@ static void fit_lbfgs(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const 
 	run_open(&r, t, m, ps, o);
 	static char why[256];
 	lb_t L = {.r = &r, .why = why};
-	L.Z = xmalloc_big((size_t)(ntrain * d->D) * sizeof *L.Z);
+	if (m->objective_u8 && d->fx.dtype == DT_U8) {
+		L.B = xmalloc_big((size_t)(ntrain * d->D));
+		for (int64_t k = 0; k < ntrain; k++)
+			memcpy(L.B + k * d->D, d->xs + t->order[k] * d->fx.nbytes, (size_t)d->D);
+	} else {
+		L.Z = xmalloc_big((size_t)(ntrain * d->D) * sizeof *L.Z);
+		ld_gather(d, t->order, ntrain, L.Z);
+	}
 	L.y = xmalloc((size_t)ntrain * sizeof *L.y);
-	ld_gather(d, t->order, ntrain, L.Z);
 	for (int64_t k = 0; k < ntrain; k++)
 		L.y[k] = d->y[t->order[k]];
 	end_epoch(&r, 0, NAN, NAN, NAN, NAN);
@@ -483,6 +494,7 @@ static void fit_lbfgs(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const 
 	par.delta = o->tol;
 	par.max_iterations = 0;   /* the progress callback applies the cap, and says so */
 	par.max_linesearch = 40;
+	par.m = 10;   /* libLBFGS's default is 6 */
 	int rc = lbfgs((int)n, x, &fx, lb_evaluate, lb_progress, &L, &par);
 	unpack(x, ps);
 	if (L.stop) {
@@ -507,7 +519,7 @@ static void fit_lbfgs(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const 
 	check_finite(ps, fx, t->epochs, o);
 	run_close(&r);
 	lbfgs_free(x);
-	free(L.Z), free(L.y);
+	free(L.Z), free(L.B), free(L.y);
 }
 
 void tr_fit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o)

@@ -57,7 +57,9 @@
  *     --epochs (1000) caps the iterations as a safety limit; reaching it
  *     is said on stderr.  With --valid, the held-out part's loss and
  *     accuracy are reported after every iteration; the converged model is
- *     the one written.
+ *     the one written.  u8 data (pixels) is held as the bytes it came as
+ *     and standardised inside the objective: a quarter of the memory, and
+ *     the same iterates as the same values in f32 to float rounding.
  *   sgd: minibatch gradient descent with momentum (--momentum 0.9,
  *     --batch 100, --lr 0.001), W, b and the momenta starting at zero, so
  *     the first step is exactly -R times the gradient at W = 0, b = 0
@@ -97,6 +99,7 @@
  * Spec of the stream: formats/stream.md.
  */
 #include <getopt.h>
+#include <immintrin.h>
 #include <omp.h>
 #include <inttypes.h>
 #include <math.h>
@@ -197,22 +200,40 @@ static double penalty(void *ctx)
  * for a short side of K classes: S (b,K) = X W from W^T (K,D), then G^T
  * (K,D) += E^T X from the block's errors E (b,K).  Each is walked along D
  * in tiles of R <= 2 rows by C <= 5 classes (2 x 5 at K = 10) whose sums
- * stay in ten AVX registers, reading X where it lies.  An sgemm with a
- * short side of 10 packs X for each product (as much memory traffic as
- * the arithmetic) and fills 12 rows of its 6-row tiles with 10.  Measured
- * on CIFAR-10's pixels (D 3072, 50000 rows): 29 L-BFGS iterations take
- * 2.0 s here against 2.3 s with the sgemms.  What bounds both is each
- * core's rate of streaming X from memory: one thread takes twice as long
- * as two, and the first product runs at about 9 GB/s a core (software
- * prefetching, spans of D kept in L1, and blocks of 32 or 64 rows were
- * no faster).  CPUs without AVX2 and FMA get the sgemms. */
+ * stay in ten AVX registers, reading X where it lies: f32 rows, or u8
+ * rows as they came, widened to floats 8 at a time (exact).  An sgemm
+ * with a short side of 10 packs X for each product (as much memory
+ * traffic as the arithmetic) and fills 12 rows of its 6-row tiles with
+ * 10.  Measured on CIFAR-10's pixels (29 iterations on 50000 images, two
+ * threads): 2.3 s with the sgemms, 2.0 s with these tiles on f32, 1.8 s
+ * on the bytes, 1.5 s with W^T's vector loaded once for both rows
+ * (GCC otherwise folds it into each row's FMA as a memory operand);
+ * bench/classify.sh's whole run went from 10.2-10.3 s to 7.5-7.8 s.
+ * Software prefetching, spans of D kept in L1, tiles of 10 classes by 8
+ * values, and blocks of 32 or 64 rows were all slower or no faster.
+ * CPUs without AVX2 and FMA get the sgemms on f32. */
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
-#define V8(p) (*(const v8u *)(p))
 
-/* S[i*K + c] = X row i . W^T row c, i < R, c < C (constants once inlined) */
-static inline __attribute__((always_inline)) void dot_tile(const float *X, int64_t D, int R, const float *WT, int C,
-							    float *S, int64_t K)
+/* 8 values of X from element i on, as floats; u8: X holds bytes */
+static inline __attribute__((always_inline)) v8 load8(const void *X, int u8, int64_t i)
+{
+	if (u8)
+		return (v8)_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)X + i))));
+	return *(const v8u *)((const float *)X + i);
+}
+
+static inline __attribute__((always_inline)) float load1(const void *X, int u8, int64_t i)
+{
+	return u8 ? ((const uint8_t *)X)[i] : ((const float *)X)[i];
+}
+
+/* S[i*K + c] = X row i . W^T row c, i < R, c < C (constants once inlined);
+ * X is row 0 of the tile, element o on */
+static inline __attribute__((always_inline)) void dot_tile(const void *X, int u8, int64_t o, int64_t D, int R,
+							    const float *WT, int C, float *S, int64_t K)
 {
 	v8 acc[2][5] = {{{0}}};
 	int64_t d = 0;
@@ -220,10 +241,11 @@ static inline __attribute__((always_inline)) void dot_tile(const float *X, int64
 		v8 x[2];
 #pragma GCC unroll 8
 		for (int i = 0; i < R; i++)
-			x[i] = V8(X + i * D + d);
+			x[i] = load8(X, u8, o + i * D + d);
 #pragma GCC unroll 8
 		for (int c = 0; c < C; c++) {
-			v8 w = V8(WT + c * D + d);
+			v8 w = *(const v8u *)(WT + c * D + d);
+			__asm__("" : "+x"(w));   /* one load for the R rows, not R memory operands */
 #pragma GCC unroll 8
 			for (int i = 0; i < R; i++)
 				acc[i][c] += x[i] * w;
@@ -238,21 +260,21 @@ static inline __attribute__((always_inline)) void dot_tile(const float *X, int64
 			for (int l = 0; l < 8; l++)
 				s += acc[i][c][l];
 			for (int64_t e = d; e < D; e++)
-				s += X[i * D + e] * WT[c * D + e];
+				s += load1(X, u8, o + i * D + e) * WT[c * D + e];
 			S[i * K + c] = s;
 		}
 }
 
 /* GT[c*D + d + j] += sum_r E[r*K + c] X[r*D + d + j], c < C, j < 8 V */
-static inline __attribute__((always_inline)) void axpy_tile(const float *X, int64_t D, int64_t b, const float *E,
-							     int64_t K, int C, int V, float *GT, int64_t d)
+static inline __attribute__((always_inline)) void axpy_tile(const void *X, int u8, int64_t D, int64_t b,
+							     const float *E, int64_t K, int C, int V, float *GT, int64_t d)
 {
 	v8 acc[5][2] = {{{0}}};
 	for (int64_t r = 0; r < b; r++) {
 		v8 x[2];
 #pragma GCC unroll 8
 		for (int v = 0; v < V; v++)
-			x[v] = V8(X + r * D + d + 8 * v);
+			x[v] = load8(X, u8, r * D + d + 8 * v);
 #pragma GCC unroll 8
 		for (int c = 0; c < C; c++) {
 			float e = E[r * K + c];
@@ -270,11 +292,11 @@ static inline __attribute__((always_inline)) void axpy_tile(const float *X, int6
 				GT[c * D + d + 8 * v + l] += acc[c][v][l];
 }
 
-#define DOT(R, C) case 8 * R + C: dot_tile(X + r * D, D, R, WT + k * D, C, S + r * K + k, K); break
-#define AXPY(C, V) case 8 * V + C: axpy_tile(X, D, b, E + k, K, C, V, GT + k * D, d); break
+#define DOT(R, C) case 8 * R + C: dot_tile(X, u8, r * D, D, R, WT + k * D, C, S + r * K + k, K); break
+#define AXPY(C, V) case 8 * V + C: axpy_tile(X, u8, D, b, E + k, K, C, V, GT + k * D, d); break
 
-__attribute__((target("avx2,fma")))
-static void block_scores(const float *X, int64_t b, int64_t D, const float *WT, int64_t K, float *S)
+static inline __attribute__((always_inline)) void block_scores(const void *X, int u8, int64_t b, int64_t D,
+							       const float *WT, int64_t K, float *S)
 {
 	for (int64_t r = 0; r < b; r += 2)
 		for (int64_t k = 0; k < K; k += 5)
@@ -284,8 +306,8 @@ static void block_scores(const float *X, int64_t b, int64_t D, const float *WT, 
 			}
 }
 
-__attribute__((target("avx2,fma")))
-static void block_gradient(const float *X, int64_t b, int64_t D, const float *E, int64_t K, float *GT)
+static inline __attribute__((always_inline)) void block_gradient(const void *X, int u8, int64_t b, int64_t D,
+								 const float *E, int64_t K, float *GT)
 {
 	int64_t d = 0;
 	for (; d + 8 <= D; d += 16)
@@ -298,28 +320,53 @@ static void block_gradient(const float *X, int64_t b, int64_t D, const float *E,
 	for (int64_t r = 0; r < b; r++)
 		for (int64_t k = 0; k < K; k++)
 			for (int64_t e = d; e < D; e++)
-				GT[k * D + e] += E[r * K + k] * X[r * D + e];
+				GT[k * D + e] += E[r * K + k] * load1(X, u8, r * D + e);
 }
 
-/* L-BFGS: the objective over all n rows Z and its gradient.  Each of nt
- * threads takes its own contiguous run of OBJ_BLOCK-row blocks X and
- * works on them alone, into its own G^T and gb: S = X W + 1 b^T
- * (block_scores), the errors E / n, then G^T += E^T X (block_gradient),
- * so that the block is still in the core's cache for the second product
- * (measured on CIFAR-10's pixels: 1.6x faster than BLOCK-row sgemms X W
- * and X^T E each split across the threads, before these kernels).  The
- * threads' sums are added in thread order, so the same thread count gives
- * the same bits. */
-static double objective(void *ctx, const float *Z, const int64_t *y, int64_t n, int64_t *correct)
+/* the two products of a block, for f32 rows or u8 rows */
+static void block_f32(const float *X, int64_t b, int64_t D, const float *WT, int64_t K, float *S, float *GT, int grad)
 {
-	lr_t *m = ctx;
+	if (grad)
+		block_gradient(X, 0, b, D, S, K, GT);
+	else
+		block_scores(X, 0, b, D, WT, K, S);
+}
+
+static void block_u8(const uint8_t *X, int64_t b, int64_t D, const float *WT, int64_t K, float *S, float *GT, int grad)
+{
+	if (grad)
+		block_gradient(X, 1, b, D, S, K, GT);
+	else
+		block_scores(X, 1, b, D, WT, K, S);
+}
+#pragma GCC pop_options
+
+/* L-BFGS: the objective over all n rows and its gradient, the rows f32
+ * Z or bytes B (then standardised here by mu, sd: NULL for none).  Each
+ * of nt threads takes its own contiguous run of OBJ_BLOCK-row blocks X
+ * and works on them alone, into its own G^T and gb: the scores, the
+ * errors E / n, then G^T += E^T X, so that the block is still in the
+ * core's cache for the second product (measured on CIFAR-10's pixels:
+ * 1.6x faster than BLOCK-row sgemms X W and X^T E each split across the
+ * threads, before the tiles).  For bytes, with z = (x - mu) / sd, the
+ * scores are x W' + b' (W' = W / sd row by row, b' = b - mu W') and the
+ * gradient (X^T E / n - mu gb) / sd row by row.  The threads' sums are
+ * added in thread order, so the same thread count gives the same bits. */
+static double objective_rows(lr_t *m, const float *Z, const uint8_t *B, const float *mu, const float *sd,
+			     const int64_t *y, int64_t n, int64_t *correct)
+{
 	int64_t D = m->D, K = m->K, DK = D * K, nblocks = (n + OBJ_BLOCK - 1) / OBJ_BLOCK;
 	double loss[m->nt];
 	int64_t right[m->nt];
-	float *WT = m->WT;
-	for (int64_t i = 0; i < D; i++)
-		for (int64_t k = 0; k < K; k++)
-			WT[k * D + i] = m->W[i * K + k];
+	float *WT = m->WT, *b = m->WT + DK;
+	for (int64_t k = 0; k < K; k++) {
+		double s = m->b[k];
+		for (int64_t i = 0; i < D; i++) {
+			WT[k * D + i] = B && sd ? m->W[i * K + k] / sd[i] : m->W[i * K + k];
+			s -= B && mu ? (double)mu[i] * WT[k * D + i] : 0;
+		}
+		b[k] = (float)s;
+	}
 #pragma omp parallel num_threads(m->nt)
 	{
 		int t = omp_get_thread_num();
@@ -328,42 +375,62 @@ static double objective(void *ctx, const float *Z, const int64_t *y, int64_t n, 
 		loss[t] = 0, right[t] = 0;
 #pragma omp for schedule(static)
 		for (int64_t j = 0; j < nblocks; j++) {
-			int64_t first = j * OBJ_BLOCK, b = n - first < OBJ_BLOCK ? n - first : OBJ_BLOCK;
-			const float *X = Z + first * D;
-			if (m->simd)
-				block_scores(X, b, D, WT, K, P);
+			int64_t first = j * OBJ_BLOCK, rows = n - first < OBJ_BLOCK ? n - first : OBJ_BLOCK;
+			const float *X = B ? NULL : Z + first * D;
+			if (B)
+				block_u8(B + first * D, rows, D, WT, K, P, GT, 0);
+			else if (m->simd)
+				block_f32(X, rows, D, WT, K, P, GT, 0);
 			else
-				la_sgemm_1(0, 0, (int)b, (int)K, (int)D, 1.0f, X, (int)D, m->W, (int)K, 0.0f, P, (int)K);
-			for (int64_t r = 0; r < b; r++)
+				la_sgemm_1(0, 0, (int)rows, (int)K, (int)D, 1.0f, X, (int)D, m->W, (int)K, 0.0f, P, (int)K);
+			for (int64_t r = 0; r < rows; r++)
 				for (int64_t k = 0; k < K; k++)
-					P[r * K + k] += m->b[k];
-			loss[t] += errors(m, P, y + first, b, gb, &right[t]);
-			for (int64_t i = 0; i < b * K; i++)
+					P[r * K + k] += b[k];
+			loss[t] += errors(m, P, y + first, rows, gb, &right[t]);
+			for (int64_t i = 0; i < rows * K; i++)
 				P[i] /= (float)n;
-			if (m->simd)
-				block_gradient(X, b, D, P, K, GT);
+			if (B)
+				block_u8(B + first * D, rows, D, WT, K, P, GT, 1);
+			else if (m->simd)
+				block_f32(X, rows, D, WT, K, P, GT, 1);
 			else
-				la_sgemm_1(1, 0, (int)K, (int)D, (int)b, 1.0f, P, (int)K, X, (int)D, 1.0f, GT, (int)D);
+				la_sgemm_1(1, 0, (int)K, (int)D, (int)rows, 1.0f, P, (int)K, X, (int)D, 1.0f, GT, (int)D);
 		}
 	}
 	double sum = 0;
 	*correct = 0;
-	for (int64_t i = 0; i < D; i++)
-		for (int64_t k = 0; k < K; k++)
-			m->G[i * K + k] = (float)m->l2 * m->W[i * K + k];
 	memset(m->gb, 0, (size_t)K * sizeof *m->gb);
 	for (int t = 0; t < m->nt; t++) {
-		const float *GT = m->TG + t * m->TS, *gb = GT + DK;
-		for (int64_t i = 0; i < D; i++)
-			for (int64_t k = 0; k < K; k++)
-				m->G[i * K + k] += GT[k * D + i];
+		const float *gb = m->TG + t * m->TS + DK;
 		for (int64_t k = 0; k < K; k++)
 			m->gb[k] += gb[k];
 		sum += loss[t], *correct += right[t];
 	}
 	for (int64_t k = 0; k < K; k++)
 		m->gb[k] /= (float)n;
+	for (int64_t i = 0; i < D; i++)
+		for (int64_t k = 0; k < K; k++) {
+			float g = 0;
+			for (int t = 0; t < m->nt; t++)
+				g += m->TG[t * m->TS + k * D + i];
+			if (B && mu)
+				g -= mu[i] * m->gb[k];
+			if (B && sd)
+				g /= sd[i];
+			m->G[i * K + k] = g + (float)m->l2 * m->W[i * K + k];
+		}
 	return sum / (double)n + penalty(m);
+}
+
+static double objective(void *ctx, const float *Z, const int64_t *y, int64_t n, int64_t *correct)
+{
+	return objective_rows(ctx, Z, NULL, NULL, NULL, y, n, correct);
+}
+
+static double objective_u8(void *ctx, const uint8_t *B, const float *mu, const float *sd, const int64_t *y,
+			   int64_t n, int64_t *correct)
+{
+	return objective_rows(ctx, NULL, B, mu, sd, y, n, correct);
 }
 
 enum { MAX_L2 = 16 };
@@ -400,8 +467,9 @@ static void train(const char *path, const tr_opts_t *o, const double *l2s, int n
 	m.simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 	m.TS = (D * K + K + OBJ_BLOCK * K + TR_PAD + 15) / 16 * 16;   /* whole cache lines apart */
 	m.TG = o->solver == TR_LBFGS ? xmalloc((size_t)(m.nt * m.TS) * sizeof *m.TG) : NULL;
-	m.WT = o->solver == TR_LBFGS ? xmalloc((size_t)(D * K) * sizeof *m.WT) : NULL;
+	m.WT = o->solver == TR_LBFGS ? xmalloc((size_t)(D * K + K) * sizeof *m.WT) : NULL;
 	tr_model_t tm = {.ctx = &m, .forward = forward, .step = step, .penalty = penalty, .objective = objective,
+			 .objective_u8 = m.simd ? objective_u8 : NULL,
 			 .loss = svm ? sqhinge_rows : NULL};
 	tr_params_t ps = {0};
 	tr_param(&ps, m.W, m.G, D * K, o->lr, 0);
