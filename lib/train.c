@@ -43,10 +43,11 @@
  * line search, the last 10 pairs, as SciPy's L-BFGS-B that scikit-learn
  * calls): the standardised training rows are held as f32 once (N D 4
  * bytes), or u8 data as it came (N D bytes) where the stage has an
- * objective_u8, and the stage's objective evaluates them in blocks.  It stops when the objective fell by less than --tol of
- * itself over the last 5 iterations (libLBFGS's delta test), or when the
- * gradient's norm is below 1e-5 max(1, |theta|), or when no step along
- * the direction lowers it.  An epoch is then an iteration; with a
+ * objective_u8, and the stage's objective evaluates them in blocks.  It
+ * stops when the objective fell by less than --tol of itself over the
+ * last 5 iterations (libLBFGS's delta test), or when the gradient's norm
+ * is below 1e-5 max(1, |theta|), or when no step along the direction
+ * lowers it.  An epoch is then an iteration; with a
  * validation part its loss and accuracy are reported, but the converged
  * parameters are the ones kept.
  *
