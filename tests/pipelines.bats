@@ -99,13 +99,13 @@ training() {
 @test "make conv's RBM sparsity target is RBM_SPARSITY, lowered to RBM_ACTIVE / K above it" {
 	local T=$BATS_TEST_TMPDIR K want
 	cd "$TINY_ROOT"
-	for K in 16:0.05 400:0.05 1600:0.0125 4000:0.005; do
+	for K in 16:0.0125 400:0.0125 1600:0.0125 4000:0.005; do
 		want=${K#*:} K=${K%%:*}
 		run -0 make -n -f pipelines/conv.mk SOURCE=x.tar.gz OUT="$T/c" "$T/c/rbm-$K.bank"
 		assert_output --regexp "tiny-rbm-train --hidden $K .* --sparsity $want "
 	done
-	run -0 make -n -f pipelines/conv.mk SOURCE=x.tar.gz OUT="$T/c" RBM_ACTIVE= "$T/c/rbm-1600.bank"
-	assert_output --regexp "tiny-rbm-train --hidden 1600 .* --sparsity 0.05 "
+	run -0 make -n -f pipelines/conv.mk SOURCE=x.tar.gz OUT="$T/c" RBM_ACTIVE= "$T/c/rbm-4000.bank"
+	assert_output --regexp "tiny-rbm-train --hidden 4000 .* --sparsity 0.0125 "
 	run -0 make -n -f pipelines/conv.mk SOURCE=x.tar.gz OUT="$T/c" RBM_SPARSITY= "$T/c/rbm-1600.bank"
 	assert_output --partial "tiny-rbm-train --hidden 1600 "
 	refute_output --partial "--sparsity"
