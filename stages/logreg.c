@@ -29,11 +29,14 @@
  *
  * The model and its objective, for rows Z (n,D) with one-hot targets Y (n,K):
  *
- *   S = Z W + 1 b^T                    (n,K) scores, one sgemm
+ *   S = Z W + 1 b^T                    (n,K) scores
  *   P = softmax(S) row by row          (n,K)
  *   objective = -1/n sum_r log P[r, y_r] + L/2 ||W||^2     (b is not decayed)
- *   dW = Z^T (P - Y) / n + L W         (D,K), one sgemm
+ *   dW = Z^T (P - Y) / n + L W         (D,K)
  *   db = 1^T (P - Y) / n               (K)
+ *
+ * (SGD and prediction take the two products as sgemms; L-BFGS takes them
+ * block by block, by the K = 10 tiles below where the CPU has them.)
  *
  * This is scikit-learn's LogisticRegression objective with C = 1 / (n L).
  *
