@@ -73,8 +73,9 @@ BP_LR_INPUT ?= 0.0000002
 F_HIDDEN ?= 1000
 # (f), (g): L2 0.003, chosen on the held-out 5000 images over tiny-backprop's
 # default 0.001.  (f): the kept validation loss 1.4266, accuracy 51.38% at
-# 0.001; 1.3844, 51.74% at 0.003 (epoch 66 of 66).  (g): 1.4480, 50.60%
-# at 0.001; 1.4117, 51.62% at 0.003.  Test, with --refit: (f) 51.68% at
+# 0.001; 1.3844, 51.74% at 0.003 (epoch 66 of 66); 1.4289, 50.54% at
+# 0.005.  (g): 1.4480, 50.60% at 0.001; 1.4117, 51.62% at 0.003; 1.5122,
+# 47.58% at 0.005 (docs/fig3.1.md).  Test, with --refit: (f) 51.68% at
 # 0.001, 52.52% at 0.003; (g) 52.10% at 0.003
 F_OPTS ?= --l2 0.003
 # a part of the table: METHODS="a b f" (the others show as not run)
