@@ -47,9 +47,9 @@
  * stops when the objective fell by less than --tol of itself over the
  * last 5 iterations (libLBFGS's delta test), or when the gradient's norm
  * is below 1e-5 max(1, |theta|), or when no step along the direction
- * lowers it.  An epoch is then an iteration; with a
- * validation part its loss and accuracy are reported, but the converged
- * parameters are the ones kept.
+ * lowers it.  An epoch is then an iteration; with a validation part its
+ * loss and accuracy are reported, but the converged parameters are the
+ * ones kept.
  *
  * --refit (tr_refit, with --valid) then trains again on every record,
  * in the order of a run without --valid: SGD from the parameters the fit

@@ -344,16 +344,20 @@ static void block_u8(const uint8_t *X, int64_t b, int64_t D, const float *WT, in
 }
 #pragma GCC pop_options
 
-/* one block of rows (f32 X or bytes B): its scores S = X W (grad 0) or
- * G^T += S^T X (grad 1, S holding the errors), by the tiles where the
- * CPU has them, else by sgemm */
-static void block_products(const lr_t *m, const float *X, const uint8_t *B, int64_t rows, float *S, float *GT,
-			   int grad)
+/* the block of rows from row `first` of the f32 rows Z, or of the bytes
+ * B where B is given: its scores S = X W (grad 0) or G^T += S^T X (grad
+ * 1, S holding the errors), by the tiles where the CPU has them, else by
+ * sgemm */
+static void block_products(const lr_t *m, const float *Z, const uint8_t *B, int64_t first, int64_t rows, float *S,
+			   float *GT, int grad)
 {
 	int64_t D = m->D, K = m->K;
-	if (B)
-		block_u8(B, rows, D, m->WT, K, S, GT, grad);
-	else if (m->simd)
+	if (B) {
+		block_u8(B + first * D, rows, D, m->WT, K, S, GT, grad);
+		return;
+	}
+	const float *X = Z + first * D;
+	if (m->simd)
 		block_f32(X, rows, D, m->WT, K, S, GT, grad);
 	else if (!grad)
 		la_sgemm_1(0, 0, (int)rows, (int)K, (int)D, 1.0f, X, (int)D, m->W, (int)K, 0.0f, S, (int)K);
@@ -396,16 +400,14 @@ static double objective_rows(lr_t *m, const float *Z, const uint8_t *B, const fl
 #pragma omp for schedule(static)
 		for (int64_t j = 0; j < nblocks; j++) {
 			int64_t first = j * OBJ_BLOCK, rows = n - first < OBJ_BLOCK ? n - first : OBJ_BLOCK;
-			const float *X = B ? NULL : Z + first * D;
-			const uint8_t *XB = B ? B + first * D : NULL;
-			block_products(m, X, XB, rows, P, GT, 0);
+			block_products(m, Z, B, first, rows, P, GT, 0);
 			for (int64_t r = 0; r < rows; r++)
 				for (int64_t k = 0; k < K; k++)
 					P[r * K + k] += b[k];
 			loss[t] += errors(m, P, y + first, rows, gb, &right[t]);
 			for (int64_t i = 0; i < rows * K; i++)
 				P[i] /= (float)n;
-			block_products(m, X, XB, rows, P, GT, 1);
+			block_products(m, Z, B, first, rows, P, GT, 1);
 		}
 	}
 	double sum = 0;
