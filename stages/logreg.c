@@ -214,7 +214,8 @@ static double penalty(void *ctx)
  * bench/classify.sh's whole run went from 10.2-10.3 s to 7.5-7.8 s.
  * Software prefetching, spans of D kept in L1, tiles of 10 classes by 8
  * values, and blocks of 32 or 64 rows were all slower or no faster.
- * CPUs without AVX2 and FMA get the sgemms on f32. */
+ * CPUs without AVX2 and FMA get the sgemms on f32, as does any CPU under
+ * TINY_SIMD=0 (so that the tests run that path too). */
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 typedef float v8 __attribute__((vector_size(32)));
@@ -477,7 +478,8 @@ static void train(const char *path, const tr_opts_t *o, const double *l2s, int n
 	m.b = xcalloc((size_t)K, sizeof *m.b), m.gb = xmalloc((size_t)K * sizeof *m.gb);
 	m.P = xmalloc((size_t)(cap * K + TR_PAD) * sizeof *m.P);
 	m.nt = la_threads();
-	m.simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	const char *simd = getenv("TINY_SIMD");
+	m.simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !(simd && !strcmp(simd, "0"));
 	m.TS = (D * K + K + OBJ_BLOCK * K + TR_PAD + 15) / 16 * 16;   /* whole cache lines apart */
 	m.TG = o->solver == TR_LBFGS ? xmalloc((size_t)(m.nt * m.TS) * sizeof *m.TG) : NULL;
 	m.WT = o->solver == TR_LBFGS ? xmalloc((size_t)(D * K + K) * sizeof *m.WT) : NULL;

@@ -236,7 +236,7 @@ print('ok')
 	awk -v a="$one" -v b="$two" 'BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5) }'
 }
 
-@test "L-BFGS on u8 data (read as bytes, standardised inside the objective) follows the same path as the same values in f32" {
+@test "L-BFGS on u8 data (read as bytes, standardised inside the objective) follows the same path as f32, and as the sgemms of TINY_SIMD=0" {
 	# 301 records (an odd block), D 27 (not a multiple of 8), K 7 (tiles of 5 and 2 classes)
 	$PY -c "
 import numpy as np
@@ -249,19 +249,26 @@ for i in range(301):
 	mkstream 'label u8 []' 'x u8 [27]' <"$BATS_TEST_TMPDIR/v.txt" >"$BATS_TEST_TMPDIR/b.tiny"
 	mkstream 'label u8 []' 'x f32 [27]' <"$BATS_TEST_TMPDIR/v.txt" >"$BATS_TEST_TMPDIR/f.tiny"
 	for std in --standardize --no-standardize; do
-		for t in b f; do
-			tiny-logreg --train $std --l2 0.01 --epochs 30 "$BATS_TEST_TMPDIR/$t.tiny" 2>"$BATS_TEST_TMPDIR/$t.err" |
+		# b: bytes, f: floats, s: bytes on the portable path (floats and sgemms)
+		for t in b f s; do
+			[ $t = s ] && simd=0 || simd=
+			TINY_SIMD=$simd tiny-logreg --train $std --l2 0.01 --epochs 30 "$BATS_TEST_TMPDIR/${t/s/b}.tiny" \
+				2>"$BATS_TEST_TMPDIR/$t.err" |
 				tiny-dump --fields W | sed 's/^W=//' | tr , '\n' >"$BATS_TEST_TMPDIR/$t.W"
 			grep -o 'objective [0-9.]*' "$BATS_TEST_TMPDIR/$t.err" | cut -d' ' -f2 >"$BATS_TEST_TMPDIR/$t.obj"
 		done
-		# as many iterations, each one's objective within 1e-5 of the other's
+		# as many iterations, each one's objective within 1e-5 of the others'
 		[ "$(wc -l <"$BATS_TEST_TMPDIR/b.obj")" -ge 10 ]
-		paste "$BATS_TEST_TMPDIR/b.obj" "$BATS_TEST_TMPDIR/f.obj" |
-			awk '{ d = $1 - $2; if (NF != 2 || d > 1e-5 || d < -1e-5) { print "iteration " NR ": " $0; exit 1 } }'
+		for t in f s; do
+			paste "$BATS_TEST_TMPDIR/b.obj" "$BATS_TEST_TMPDIR/$t.obj" |
+				awk '{ d = $1 - $2; if (NF != 2 || d > 1e-5 || d < -1e-5) { print "iteration " NR ": " $0; exit 1 } }'
+		done
 		# and the 27 x 7 weights within 1e-4
 		[ "$(wc -l <"$BATS_TEST_TMPDIR/b.W")" -eq 189 ]
-		paste "$BATS_TEST_TMPDIR/b.W" "$BATS_TEST_TMPDIR/f.W" |
-			awk '{ d = $1 - $2; if (NF != 2 || d > 1e-4 || d < -1e-4) { print "weight " NR ": " $0; exit 1 } }'
+		for t in f s; do
+			paste "$BATS_TEST_TMPDIR/b.W" "$BATS_TEST_TMPDIR/$t.W" |
+				awk '{ d = $1 - $2; if (NF != 2 || d > 1e-4 || d < -1e-4) { print "weight " NR ": " $0; exit 1 } }'
+		done
 	done
 }
 
