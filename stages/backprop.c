@@ -6,7 +6,7 @@
  *
  * usage: tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]]
  *          [--init-logreg LOGREG] [--lr R] [--lr-input R] [--standardize] [--centre yes|no]
- *          [--l2 L] [--valid FRACTION [--refit]] [--seed S] [--log FILE] [--epochs E] [--batch B] [--momentum M]
+ *          [--l2 L] [--l2-input L] [--valid FRACTION [--refit]] [--seed S] [--log FILE] [--epochs E] [--batch B] [--momentum M]
  *          [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P]
  *          [--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE]
  *        tiny-backprop [-q] MODEL [FILE]
@@ -18,13 +18,14 @@
  *   A1 = f(X W1 + 1 b1^T)              (B,H1)   W1 (D,H1)
  *  [A2 = f(A1 W2 + 1 b2^T)             (B,H2)   W2 (H1,H2), a second layer]
  *   P  = softmax(A Wo + 1 bo^T)        (B,K)    Wo (H,K), A the last hidden layer
- *   loss = -1/B sum_n log P[n, y_n] + L/2 (||W1||^2 [+ ||W2||^2] + ||Wo||^2)
+ *   loss = -1/B sum_n log P[n, y_n] + L1/2 ||W1||^2 + L/2 ([||W2||^2 +] ||Wo||^2)
  *
- * (biases are not decayed) and its gradient, with Y (B,K) one-hot:
+ * (L1 is --l2-input, by default --l2's L; biases are not decayed) and its
+ * gradient, with Y (B,K) one-hot:
  *
  *   dS = (P - Y) / B;  dWo = A^T dS + L Wo;  dbo = 1^T dS
  *   dZ = (dS Wo^T) * A * (1 - A)  for the layer below, and so on down:
- *   dW1 = X^T dZ1 + L W1;  db1 = 1^T dZ1
+ *   dW1 = X^T dZ1 + L1 W1;  db1 = 1^T dZ1
  *
  * Training (lib/train.c has the details): minibatch gradient descent with
  * momentum M, u = M u - R d(theta), theta += u, every momentum starting at
@@ -47,9 +48,10 @@
  * same function of z, a random one is drawn for z.  --lr-input sets the
  * first layer's weights' rate apart (default --lr; the schedule scales
  * both): its gradient grows with the inputs' square, so raw 0..255 pixels
- * want a rate about 10^4 times smaller than the layers above.  --centre
- * yes trains the layers above the first on centred inputs (below, at
- * forward()).
+ * want a rate about 10^4 times smaller than the layers above.
+ * --l2-input sets the first layer's weights' penalty apart (default --l2).
+ * --centre yes trains the layers above the first on centred inputs
+ * (below, at forward()).
  * Defaults: --lr 0.01, --momentum 0.9, --l2 1e-3, --batch 100, --seed 1,
  * the plateau schedule above.  Measured on CIFAR-10 (3072-1000-10 on
  * standardised pixels, --valid 0.1, test accuracy): --lr-patience 2 cut the
@@ -111,7 +113,7 @@
 
 static const char *usage_line =
 	"tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]] [--init-logreg LOGREG] "
-	"[--lr R] [--lr-input R] [--standardize] [--centre yes|no] [--l2 L] [--valid FRACTION [--refit]] [--seed S] [--log FILE] [--epochs E] "
+	"[--lr R] [--lr-input R] [--standardize] [--centre yes|no] [--l2 L] [--l2-input L] [--valid FRACTION [--refit]] [--seed S] [--log FILE] [--epochs E] "
 	"[--batch B] [--momentum M] [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P] "
 	"[--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE] | tiny-backprop [-q] MODEL [FILE]";
 
@@ -122,7 +124,7 @@ enum { BLOCK = 1024 };   /* records per read, and per scoring pass */
 
 typedef struct {
 	tr_opts_t tr;
-	double l2, lr_input;
+	double l2, l2_input, lr_input;   /* l2_input, lr_input: -1 for --l2's and --lr's */
 	int standardize, centre;
 	int nhidden, nrbm;
 	int64_t hidden[MAX_HIDDEN];
@@ -330,7 +332,7 @@ static void init_from_logreg(net_t *net, const char *path, char **classes)
 typedef struct {
 	net_t *net;
 	float *A[MAX_HIDDEN + 2], *G[MAX_HIDDEN + 1], *g[MAX_HIDDEN + 1], *P, *dA, *dB;
-	double l2;
+	double l2[MAX_HIDDEN + 1];   /* each weight layer's penalty */
 } bp_t;
 
 static void bp_forward(void *ctx, const float *X, int64_t n, float *P)
@@ -354,11 +356,14 @@ static double bp_step(void *ctx, const float *X, const int64_t *y, int64_t n, in
 static double bp_penalty(void *ctx)
 {
 	const bp_t *m = ctx;
-	double w2 = 0;
-	for (int l = 0; l <= m->net->L; l++)
+	double sum = 0;
+	for (int l = 0; l <= m->net->L; l++) {
+		double w2 = 0;
 		for (int64_t i = 0; i < m->net->n[l] * m->net->n[l + 1]; i++)
 			w2 += (double)m->net->W[l][i] * m->net->W[l][i];
-	return m->l2 / 2 * w2;
+		sum += m->l2[l] / 2 * w2;
+	}
+	return sum;
 }
 
 /* W1 = diag(sd) W1, b1 = b1 + mu W1 (to, 1: for standardised inputs z), or
@@ -437,7 +442,9 @@ static void train(const char *path, const opts_t *o)
 		fold_standardize(&net, d.mu, d.sd, 1);
 
 	int64_t rows = o->tr.batch > 1024 ? o->tr.batch : 1024;
-	bp_t m = {.net = &net, .l2 = o->l2};
+	bp_t m = {.net = &net};
+	for (int l = 0; l <= L; l++)
+		m.l2[l] = l == 0 && o->l2_input >= 0 ? o->l2_input : o->l2;
 	for (int l = 1; l <= L; l++)
 		m.A[l] = xmalloc_big((size_t)(rows * net.n[l] + TR_PAD) * sizeof(float));
 	for (int l = 0; l <= L; l++) {
@@ -451,13 +458,15 @@ static void train(const char *path, const opts_t *o)
 	tr_params_t ps = {0};
 	for (int l = 0; l <= L; l++) {
 		tr_param(&ps, net.W[l], m.G[l], net.n[l] * net.n[l + 1], l == 0 && o->lr_input >= 0 ? o->lr_input : o->tr.lr,
-			 o->l2);
+			 m.l2[l]);
 		tr_param(&ps, net.b[l], m.g[l], net.n[l + 1], o->tr.lr, 0);
 	}
 	int len = snprintf(t.model, sizeof t.model, "layers %" PRId64, D);
 	for (int l = 1; l <= L + 1; l++)
 		len += snprintf(t.model + len, sizeof t.model - (size_t)len, "-%" PRId64, net.n[l]);
-	snprintf(t.model + len, sizeof t.model - (size_t)len, ", l2 %g", o->l2);
+	len += snprintf(t.model + len, sizeof t.model - (size_t)len, ", l2 %g", o->l2);
+	if (o->l2_input >= 0)
+		snprintf(t.model + len, sizeof t.model - (size_t)len, " (first layer %g)", o->l2_input);
 	if (o->centre) {
 		int64_t w = net_widest(&net);
 		net.ones = xmalloc((size_t)(w + TR_PAD) * sizeof *net.ones);
@@ -495,8 +504,8 @@ static void train(const char *path, const opts_t *o)
 	char settings[512];
 	tr_settings(settings, sizeof settings, &o->tr);
 	th_attr_setf(&h, "backprop_settings",
-		     "%s l2 %g lr-input %g standardize %s centre %s hidden %s init-rbm %s init-logreg %s", settings, o->l2,
-		     o->lr_input >= 0 ? o->lr_input : o->tr.lr, o->standardize ? "yes" : "no", o->centre ? "yes" : "no",
+		     "%s l2 %g l2-input %g lr-input %g standardize %s centre %s hidden %s init-rbm %s init-logreg %s", settings,
+		     o->l2, o->l2_input >= 0 ? o->l2_input : o->l2, o->lr_input >= 0 ? o->lr_input : o->tr.lr, o->standardize ? "yes" : "no", o->centre ? "yes" : "no",
 		     o->hidden_arg ? o->hidden_arg : "-", o->rbm_arg ? o->rbm_arg : "-", o->logreg ? o->logreg : "-");
 	tr_result_attrs(&h, &t, "backprop");
 	th_add_history(&h);
@@ -592,9 +601,9 @@ int main(int argc, char **argv)
 		{"train", no_argument, 0, 't'}, {"hidden", required_argument, 0, 'H'},
 		{"init-rbm", required_argument, 0, 'R'}, {"init-logreg", required_argument, 0, 'G'},
 		{"lr-input", required_argument, 0, 'I'}, {"standardize", no_argument, 0, 'Z'},
-		{"l2", required_argument, 0, 'l'}, {"quiet", no_argument, 0, 'q'},
+		{"l2", required_argument, 0, 'l'}, {"l2-input", required_argument, 0, 'J'}, {"quiet", no_argument, 0, 'q'},
 		{"centre", required_argument, 0, 'C'}, TR_LONGOPTS, {0}};
-	opts_t o = {.l2 = 1e-3, .lr_input = -1,
+	opts_t o = {.l2 = 1e-3, .l2_input = -1, .lr_input = -1,
 		    .tr = {.solver = TR_SGD, .lr = 0.01, .momentum = 0.9, .max_epochs = 200, .batch = 100, .seed = 1,
 			   .schedule = TR_PLATEAU, .lr_factor = 0.1, .lr_patience = 4, .lr_step = 30, .max_cuts = 2,
 			   .patience = 10, .tol = 1e-6}};
@@ -618,6 +627,7 @@ int main(int argc, char **argv)
 		case 'Z': o.standardize = 1; break;
 		case 'C': o.centre = opt_choice("--centre", optarg, (const char *const[]){"no", "yes", NULL}); break;
 		case 'l': o.l2 = opt_f64("--l2", optarg, 0, 1e6); break;
+		case 'J': o.l2_input = opt_f64("--l2-input", optarg, 0, 1e6); break;
 		case 'q': tiny_quiet = 1; break;
 		default:
 			if (c == TR_OPT_SOLVER)
@@ -643,8 +653,8 @@ int main(int argc, char **argv)
 			free(o.rbm[i]);
 	} else {
 		if (train_opts)
-			usage_error("--hidden, --init-rbm, --init-logreg, --lr-input, --standardize, --l2 and the other "
-				    "training options apply to --train");
+			usage_error("--hidden, --init-rbm, --init-logreg, --lr-input, --standardize, --l2, --l2-input "
+				    "and the other training options apply to --train");
 		const char *model_path, *path;
 		model_and_data(argc, argv, optind, &model_path, &path);
 		predict(model_path, path);

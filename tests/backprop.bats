@@ -148,10 +148,16 @@ setup() {
 }
 
 # one_step [OPTIONS]: two RBM layers and a logreg output trained for one
-# epoch of one minibatch (rate 0.1, L2 0.05) into $T/m.tiny; $ONE_STEP is
-# the Python that loads it with the initial parameters p0 and NumPy's
-# forward, loss and gradient g of that net
+# epoch of one minibatch (rate 0.1, L2 0.05, or OPTIONS' --l2-input for the
+# first layer) into $T/m.tiny; $ONE_STEP is the Python that loads it with
+# the initial parameters p0 and NumPy's forward, loss and gradient g of
+# that net
 one_step() {
+	local a prev= l1=0.05
+	for a in "$@"; do
+		[ "$prev" = --l2-input ] && l1=$a
+		prev=$a
+	done
 	rbm "$T/r1.tiny" 3 4 gaussian 1
 	rbm "$T/r2.tiny" 4 3 binary 2
 	logreg "$T/lr.tiny" 3 3 3
@@ -161,6 +167,7 @@ one_step() {
 d, m = load('$T/d.tiny'), load('$T/m.tiny')[0]
 r1, r2, lr = load('$T/r1.tiny')[0], load('$T/r2.tiny')[0], load('$T/lr.tiny')[0]
 X, y, R, L = d['x'].astype(np.float64), d['label'], 0.1, 0.05
+Ls = [$l1, L, L]   # each weight layer's penalty
 Y = np.eye(3)[y]
 f64 = lambda a: a.astype(np.float64)
 # the initial net: sigma and the logreg standardisation folded in
@@ -174,12 +181,12 @@ def forward(p):
     S = S - S.max(1, keepdims=True)
     return A, S - np.log(np.exp(S).sum(1, keepdims=True))
 def loss(p):
-    return -np.mean(np.sum(Y * forward(p)[1], 1)) + L / 2 * sum(np.sum(p[i] ** 2) for i in (0, 2, 4))
+    return -np.mean(np.sum(Y * forward(p)[1], 1)) + sum(Ls[i // 2] / 2 * np.sum(p[i] ** 2) for i in (0, 2, 4))
 def grad(p):
     A, logP = forward(p)
     delta, g = (np.exp(logP) - Y) / len(y), [None] * 6
     for l in (2, 1, 0):
-        g[2 * l], g[2 * l + 1] = A[l].T @ delta + L * p[2 * l], delta.sum(0)
+        g[2 * l], g[2 * l + 1] = A[l].T @ delta + Ls[l] * p[2 * l], delta.sum(0)
         delta = (delta @ p[2 * l].T) * A[l] * (1 - A[l])
     return g
 g = grad(p0)
@@ -205,6 +212,26 @@ print('ok')
 "
 	assert_success
 	assert_output "ok"
+}
+
+@test "--l2-input gives the first layer its own penalty: one step is -lr times the gradient of that objective" {
+	npy_ok
+	one_step --l2-input 0.4
+	run $PY -c "$ONE_STEP
+assert Ls == [0.4, 0.05, 0.05]
+for name, p, gi in zip(['W1', 'b1', 'W2', 'b2', 'Wo', 'bo'], p0, g):
+    e = np.abs(m[name] - (p - R * gi)).max()
+    assert e < 1e-5, (name, e, m[name] - p, -R * gi)
+# and the step L = 0.05 would give is far from it
+assert np.abs(R * (0.4 - 0.05) * p0[0]).max() > 1e-3
+print('ok')
+"
+	assert_success
+	assert_output "ok"
+	run tiny-info "$T/m.tiny"
+	assert_line --partial " l2 0.05 l2-input 0.4 lr-input 0.1 "
+	run -2 tiny-backprop --train --hidden 2 --l2-input -1 "$T/d.tiny"
+	run -2 tiny-backprop "$T/m.tiny" --l2-input 0.1 "$T/d.tiny"
 }
 
 @test "--centre yes: one step is -lr times the gradient in the centred parameters (inputs A - 0.5 above the first layer), saved as the same function of A" {
