@@ -505,7 +505,8 @@ static void train(const char *path, const opts_t *o)
 	tr_settings(settings, sizeof settings, &o->tr);
 	th_attr_setf(&h, "backprop_settings",
 		     "%s l2 %g l2-input %g lr-input %g standardize %s centre %s hidden %s init-rbm %s init-logreg %s", settings,
-		     o->l2, o->l2_input >= 0 ? o->l2_input : o->l2, o->lr_input >= 0 ? o->lr_input : o->tr.lr, o->standardize ? "yes" : "no", o->centre ? "yes" : "no",
+		     o->l2, m.l2[0], o->lr_input >= 0 ? o->lr_input : o->tr.lr, o->standardize ? "yes" : "no",
+		     o->centre ? "yes" : "no",
 		     o->hidden_arg ? o->hidden_arg : "-", o->rbm_arg ? o->rbm_arg : "-", o->logreg ? o->logreg : "-");
 	tr_result_attrs(&h, &t, "backprop");
 	th_add_history(&h);
