@@ -450,6 +450,7 @@ static void train(const char *path, const opts_t *o)
 	bp_t m = {.net = &net};
 	for (int l = 0; l <= L; l++)
 		m.l2[l] = l == 0 && o->l2_input >= 0 ? o->l2_input : o->l2;
+	double lr_input = o->lr_input >= 0 ? o->lr_input : o->tr.lr;   /* the first layer's weights' rate */
 	for (int l = 1; l <= L; l++)
 		m.A[l] = xmalloc_big((size_t)(rows * net.n[l] + TR_PAD) * sizeof(float));
 	for (int l = 0; l <= L; l++) {
@@ -462,8 +463,7 @@ static void train(const char *path, const opts_t *o)
 	tr_model_t tm = {.ctx = &m, .forward = bp_forward, .step = bp_step, .penalty = bp_penalty};
 	tr_params_t ps = {0};
 	for (int l = 0; l <= L; l++) {
-		tr_param(&ps, net.W[l], m.G[l], net.n[l] * net.n[l + 1], l == 0 && o->lr_input >= 0 ? o->lr_input : o->tr.lr,
-			 m.l2[l]);
+		tr_param(&ps, net.W[l], m.G[l], net.n[l] * net.n[l + 1], l == 0 ? lr_input : o->tr.lr, m.l2[l]);
 		tr_param(&ps, net.b[l], m.g[l], net.n[l + 1], o->tr.lr, 0);
 	}
 	int len = snprintf(t.model, sizeof t.model, "layers %" PRId64, D);
@@ -510,8 +510,7 @@ static void train(const char *path, const opts_t *o)
 	tr_settings(settings, sizeof settings, &o->tr);
 	th_attr_setf(&h, "backprop_settings",
 		     "%s l2 %g l2-input %g lr-input %g standardize %s centre %s hidden %s init-rbm %s init-logreg %s", settings,
-		     o->l2, m.l2[0], o->lr_input >= 0 ? o->lr_input : o->tr.lr, o->standardize ? "yes" : "no",
-		     o->centre ? "yes" : "no",
+		     o->l2, m.l2[0], lr_input, o->standardize ? "yes" : "no", o->centre ? "yes" : "no",
 		     o->hidden_arg ? o->hidden_arg : "-", o->rbm_arg ? o->rbm_arg : "-", o->logreg ? o->logreg : "-");
 	tr_result_attrs(&h, &t, "backprop");
 	th_add_history(&h);
