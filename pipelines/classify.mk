@@ -80,7 +80,7 @@ F_HIDDEN ?= 1000
 # its own for (g) (--l2-input 0.00075, a quarter for 4 times the units)
 # overfits: kept validation loss 1.4253 against 1.4117 (docs/fig3.1.md).
 # Those numbers were at --lr-patience 4; tiny-backprop's default is now 8,
-# which took (f) to 54.01% on seed 1 (validation run; docs/fig3.1.md).
+# which took (f) to 54.01% and (g) to 54.04% on seed 1 (validation runs; docs/fig3.1.md).
 F_OPTS ?= --l2 0.003
 # a part of the table: METHODS="a b f" (the others show as not run)
 METHODS ?= a b c d e f g h i j
