@@ -308,12 +308,16 @@ static void init_random(net_t *net, int l, uint64_t seed)
 /* The output layer from a tiny-logreg model (W [H,K], b [K], optionally mu,
  * sd [H]) with the standardisation folded in.  Sets n[L+1] = K; *classes
  * gets the model's classes attribute (or NULL). */
-static void init_from_logreg(net_t *net, const char *path, char **classes)
+static void init_from_logreg(net_t *net, const char *path, char **classes, double valid)
 {
 	int L = net->L;
 	sin_t *ms = sin_open(path);
 	lr_model_t lr;
 	lr_load(&lr, ms);
+	if (valid > 0 && th_attr(&ms->h, "logreg_refit_epochs"))
+		warn("warning: %s was refit on every record it was given (tiny-logreg --refit); if those hold this "
+		     "run's validation part, the initial net's validation loss is not held out and no fine-tuned "
+		     "epoch may beat it: give the logistic regression of the fit without --refit", ms->name);
 	if (lr.svm)
 		die("%s is an L2-SVM (logreg_loss svm); the net's output layer is a softmax: give a model of "
 		    "tiny-logreg --loss softmax", ms->name);
@@ -417,7 +421,7 @@ static void train(const char *path, const opts_t *o)
 			    net.n[l + 1]);
 	char *lr_classes = NULL;
 	if (o->logreg) {
-		init_from_logreg(&net, o->logreg, &lr_classes);
+		init_from_logreg(&net, o->logreg, &lr_classes, o->tr.valid);
 		if (d.K && d.K != net.n[L + 1])
 			die("%s is a classifier of K = %" PRId64 " classes; %s's classes attribute names %" PRId64,
 			    o->logreg, net.n[L + 1], d.in->name, d.K);

@@ -336,6 +336,23 @@ untrained_agrees() {
 	[ "$(tiny-dump --fields epoch "$T/log.tiny" | tail -1)" = "epoch=$(tiny-info "$T/m.tiny" | grep -o 'backprop_epochs [0-9]*' | cut -d' ' -f2)" ]
 }
 
+@test "--init-logreg with --valid: a logistic regression refit on every record draws a warning, one fit on the training part does not" {
+	npy_ok
+	xor "$T/x.tiny" 200
+	rbm "$T/r.tiny" 2 4 gaussian 1
+	tiny-features -q "$T/r.tiny" "$T/x.tiny" >"$T/f.tiny"
+	tiny-logreg --train -q --valid 0.25 --refit "$T/f.tiny" >"$T/refit.tiny"
+	tiny-logreg --train -q --valid 0.25 "$T/f.tiny" >"$T/fit.tiny"
+	run -0 --separate-stderr tiny-backprop --train --init-rbm "$T/r.tiny" --init-logreg "$T/refit.tiny" --valid 0.25 \
+		--epochs 1 "$T/x.tiny"
+	[ "${stderr_lines[0]}" = "tiny-backprop: warning: $T/refit.tiny was refit on every record it was given (tiny-logreg --refit); if those hold this run's validation part, the initial net's validation loss is not held out and no fine-tuned epoch may beat it: give the logistic regression of the fit without --refit" ]
+	run -0 --separate-stderr tiny-backprop --train --init-rbm "$T/r.tiny" --init-logreg "$T/fit.tiny" --valid 0.25 \
+		--epochs 1 "$T/x.tiny"
+	[[ "$stderr" != *warning* ]]
+	run -0 --separate-stderr tiny-backprop --train --init-rbm "$T/r.tiny" --init-logreg "$T/refit.tiny" --epochs 1 "$T/x.tiny"
+	[[ "$stderr" != *warning* ]]
+}
+
 @test "bad schedule options, a --valid leaving a class without a record, and a --log that cannot be written: errors before training" {
 	run -2 tiny-backprop --train --hidden 2 --schedule linear "$T/d.tiny"
 	assert_output --partial "--schedule linear: expected one of plateau, step, cosine, constant"

@@ -121,4 +121,8 @@ training() {
 	for m in a b c d e f g h i j; do
 		assert_line --regexp "^\\| \\($m\\) \\| .* \\| [0-9.]+% \\|"
 	done
+	# the nets that start from a logistic regression start from one fit without --refit, whose
+	# held-out tenth is tiny-backprop's: no warning that it was refit on it
+	ls "$T/c/d-fit.logreg" "$T/c/h-fit.logreg" >/dev/null
+	run -1 grep warning "$T/c/e.backprop.txt" "$T/c/i.backprop.txt" "$T/c/j.backprop.txt"
 }
