@@ -54,7 +54,7 @@ else:
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[15, 30], gamma=0.1)
 loss_fn = torch.nn.CrossEntropyLoss()
-best, best_state, best_epoch = float("inf"), None, 0
+best, best_state, best_epoch, cuts = float("inf"), None, 0, 0
 start = time.perf_counter()
 for e in range(1, 201 if plateau else 46):
     net.train()
@@ -78,7 +78,8 @@ for e in range(1, 201 if plateau else 46):
         sched.step()
         continue
     sched.step(vloss)
-    if opt.param_groups[0]["lr"] < 0.01 * 0.1 ** 2 * 0.999 or e - best_epoch >= 10:
+    cuts += opt.param_groups[0]["lr"] < rate
+    if cuts == 3 or e - best_epoch >= 10:
         break
 net.load_state_dict(best_state)
 with torch.no_grad():
