@@ -556,6 +556,7 @@ static const struct {
 	{"data", "a data set"},
 	{"predictions", "predictions or labels"},
 	{"log", "a training log"},
+	{"training-checkpoint", "a training checkpoint (tiny-backprop --checkpoint)"},
 	{"other", "a stream of other fields"},
 };
 
@@ -582,7 +583,9 @@ static int kind_of(const theader *h)
 		return 9;
 	if (th_find(h, "epoch") >= 0)
 		return 10;
-	return 11;
+	if (th_find(h, "train_state") >= 0)
+		return 11;
+	return 12;
 }
 
 const char *th_kind(const theader *h)

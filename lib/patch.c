@@ -54,7 +54,7 @@ double patch_normalize_attr(const theader *h, const char *input)
 	return eps;
 }
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	for (size_t i = 0; i < n; i++) {

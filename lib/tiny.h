@@ -472,6 +472,12 @@ typedef struct {
 	uint64_t seed;
 	const char *log;
 	int refit;   /* --refit: tr_refit trains again on every record */
+	/* SGD: the checkpoint's path (NULL: none), the epochs after which this
+	 * process stops as if interrupted (0: none), and the stage's settings
+	 * that a resumed run must share (below, tr_fit) */
+	const char *checkpoint;
+	int64_t stop_after;
+	const char *run_settings;
 	/* set by tr_refit: SGD takes the rate of each epoch from the plateau
 	 * cuts of this first fit (any other schedule: as it was) */
 	const struct trainer *replay;
@@ -519,7 +525,11 @@ typedef struct trainer {
 /* Split d (ld_read done) and, with standardize, set d->mu, d->sd from the
  * training part.  Dies when a part holds fewer records than classes. */
 void tr_prepare(trainer_t *t, labelled_t *d, double valid, uint64_t seed, int standardize);
-/* Train ps by o's solver; leaves in ps the parameters kept. */
+/* Train ps by o's solver; leaves in ps the parameters kept.  With
+ * o->checkpoint (SGD), the run's state goes to that file at every epoch's
+ * start, and a file already there from the same run (o->run_settings, the
+ * data, the initial parameters) is resumed: the fit or tr_refit's run
+ * goes on from its epoch as if never stopped.  tr_finish removes it. */
 void tr_fit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o);
 /* With o->refit and a validation part: train ps again on all the records
  * (the validation part too, standardised as before), as t's fit chose.
@@ -530,6 +540,11 @@ void tr_fit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t 
  * --log FILE its log is FILE.refit. */
 void tr_refit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o, float *const *init);
 void tr_free(trainer_t *t);
+/* After the model is written: remove o's checkpoint (its run is done). */
+void tr_finish(const tr_opts_t *o);
+/* The exit status of a run stopped by --stop-after (EX_TEMPFAIL: run it
+ * again to go on). */
+enum { TR_STOPPED = 75 };
 /* Right predictions among the records idx[0..n) and (loss not NULL) their
  * mean -log P[n, y_n] (or m->loss). */
 int64_t tr_score(const labelled_t *d, const int64_t *idx, int64_t n, const tr_model_t *m, double *loss);
@@ -564,6 +579,8 @@ void zca_fingerprint(const float *mean, const float *W, int64_t D, char buf[17])
  * the attribute features_of of the features tiny-features and tiny-conv
  * make with it. */
 void model_fingerprint(const void *a, size_t na, const void *b, size_t nb, char buf[17]);
+/* FNV-1a: h (0xcbf29ce484222325 to start) updated with n bytes at p. */
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
 
 /* --- restricted Boltzmann machines (rbm.c) -------------------------------- */
 

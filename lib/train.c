@@ -57,6 +57,17 @@
  * (plateau: the recorded cuts replayed); L-BFGS from the fit's solution
  * until converged.  The standardisation stays the training part's.
  *
+ * Checkpoints (SGD; tiny-backprop --checkpoint).  At the start of every
+ * epoch, the fit's or the refit's, the state goes to the file whole: the
+ * parameters, their momenta, the best parameters so far, the plateau's
+ * counters, the trainer's figures and the log (ck_save).  Everything else
+ * an epoch depends on is a function of the epoch (the shuffle's stream,
+ * the step and cosine factors), so a run resumed from it (ck_load, at the
+ * fit's start; ck_resume, in the phase it holds) ends with the same
+ * parameters and log, but for the seconds, as one never stopped.  The
+ * file is resumed only by the same run: the stage's settings, the data's
+ * records and labels (hashed) and the initial parameters (hashed).
+ *
  * --target-loss T (both solvers) stops once the objective over the whole
  * training part is at most T (bench times the classifiers to
  * scikit-learn's optimum with it).
@@ -71,6 +82,7 @@
  * rename), and written once empty before training so a bad path fails
  * first.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <lbfgs.h>
 #include <math.h>
@@ -288,6 +300,208 @@ static void check_finite(const tr_params_t *ps, double loss, int64_t e, const tr
 		    o->lr);
 }
 
+/* --- checkpoints (SGD) -------------------------------------------------------------- */
+
+/* The state between two epochs, the checkpoint's field train_state (f64):
+ * the phase (0 the fit, 1 tr_refit's run), the epochs it has done, the
+ * plateau's counters, the log's records, and the trainer's figures of
+ * this phase and (in the refit) of the fit before it. */
+enum { CK_PHASE, CK_EPOCH, CK_BEST_MON, CK_SINCE_MON, CK_SINCE_BEST, CK_CUTS, CK_BEST_VLOSS, CK_NLOG, CK_HEAD };
+enum { CKT_EPOCHS, CKT_BEST, CKT_TL, CKT_TA, CKT_VL, CKT_VA, CKT_NCUTS, CKT_CUT, CKT_LEN = CKT_CUT + TR_MAX_CUTS + 1 };
+enum { CK_LEN = CK_HEAD + 2 * CKT_LEN, CK_LOGW = 7 };
+
+static struct {
+	char settings[1024], data[96], start[64];   /* the run's identity */
+	int found;                                 /* a checkpoint was read, not yet resumed */
+	double st[CK_LEN];
+	float *log, *p[TR_MAX_PARAMS], *u[TR_MAX_PARAMS], *best[TR_MAX_PARAMS];
+	int64_t ran;                               /* epochs this process has run */
+} ck;
+
+static void ck_pack(double *s, const trainer_t *t)
+{
+	s[CKT_EPOCHS] = (double)t->epochs, s[CKT_BEST] = (double)t->best_epoch;
+	s[CKT_TL] = t->train_loss, s[CKT_TA] = t->train_acc, s[CKT_VL] = t->valid_loss, s[CKT_VA] = t->valid_acc;
+	s[CKT_NCUTS] = (double)t->ncuts;
+	for (int64_t i = 0; i < t->ncuts; i++)
+		s[CKT_CUT + i] = (double)t->cut_at[i];
+}
+
+static void ck_unpack(const double *s, trainer_t *t, const char *path)
+{
+	if (!(s[CKT_NCUTS] >= 0 && s[CKT_NCUTS] <= TR_MAX_CUTS && s[CKT_BEST] >= 0 && s[CKT_EPOCHS] >= s[CKT_BEST]))
+		die("%s: field train_state is not a trainer's state", path);
+	t->epochs = (int64_t)s[CKT_EPOCHS], t->best_epoch = (int64_t)s[CKT_BEST];
+	t->train_loss = s[CKT_TL], t->train_acc = s[CKT_TA], t->valid_loss = s[CKT_VL], t->valid_acc = s[CKT_VA];
+	t->ncuts = (int64_t)s[CKT_NCUTS];
+	for (int64_t i = 0; i < t->ncuts; i++)
+		t->cut_at[i] = (int64_t)s[CKT_CUT + i];
+}
+
+/* The run's identity: the settings, the data (its records and labels
+ * hashed) and the parameters it starts from (hashed). */
+static void ck_identity(const trainer_t *t, const tr_params_t *ps, const tr_opts_t *o)
+{
+	const labelled_t *d = t->d;
+	if (o->run_settings)
+		snprintf(ck.settings, sizeof ck.settings, "%s", o->run_settings);
+	else
+		tr_settings(ck.settings, sizeof ck.settings, o);
+	uint64_t h = fnv1a(0xcbf29ce484222325ULL, d->xs, (size_t)(d->N * d->fx.nbytes));
+	h = fnv1a(h, d->y, (size_t)d->N * sizeof *d->y);
+	snprintf(ck.data, sizeof ck.data, "%" PRId64 " records of %" PRId64 " bytes, hash %016" PRIx64, d->N,
+		 d->fx.nbytes, h);
+	h = 0xcbf29ce484222325ULL;
+	for (int i = 0; i < ps->n; i++)
+		h = fnv1a(h, ps->p[i], (size_t)ps->len[i] * sizeof(float));
+	snprintf(ck.start, sizeof ck.start, "parameters hash %016" PRIx64, h);
+}
+
+/* The checkpoint at a state: phase, epochs done, the counters (st), the
+ * parameters, momenta and (with a validation part) the best ones, the
+ * log. */
+static void ck_save(const tr_opts_t *o, const tr_params_t *ps, float *const *u, float *const *best, const double *st,
+		    const tr_logrec_t *log, int64_t nlog, const theader *data_h)
+{
+	theader h;
+	th_copy(&h, data_h);
+	while (h.nfields)
+		th_remove_field(&h, 0);
+	h.count = 1;
+	const void *f[3 * TR_MAX_PARAMS + 2];
+	int nf = 0;
+	char name[TINY_NAME_MAX + 1];
+	th_field(&h, "train_state", DT_F64, 1, (int64_t)CK_LEN);
+	f[nf++] = st;
+	float *l = xcalloc((size_t)((nlog ? nlog : 1) * CK_LOGW), sizeof *l);
+	for (int64_t k = 0; k < nlog; k++) {
+		float *r = l + k * CK_LOGW;
+		r[0] = (float)log[k].epoch, r[1] = log[k].train_loss, r[2] = log[k].train_acc;
+		r[3] = log[k].valid_loss, r[4] = log[k].valid_acc, r[5] = log[k].rate, r[6] = log[k].seconds;
+	}
+	th_field(&h, "train_log", DT_F32, 2, nlog ? nlog : 1, (int64_t)CK_LOGW);
+	f[nf++] = l;
+	for (int i = 0; i < ps->n; i++) {
+		snprintf(name, sizeof name, "p%d", i);
+		th_field(&h, name, DT_F32, 1, ps->len[i]);
+		f[nf++] = ps->p[i];
+		snprintf(name, sizeof name, "u%d", i);
+		th_field(&h, name, DT_F32, 1, ps->len[i]);
+		f[nf++] = u[i];
+		if (best[0]) {
+			snprintf(name, sizeof name, "best%d", i);
+			th_field(&h, name, DT_F32, 1, ps->len[i]);
+			f[nf++] = best[i];
+		}
+	}
+	th_attr_set(&h, "train_settings", ck.settings);
+	th_attr_set(&h, "train_data", ck.data);
+	th_attr_set(&h, "train_start", ck.start);
+	th_add_history(&h);
+	sout_t *out = sout_open(o->checkpoint, &h);
+	sout_write_fields(out, f);
+	sout_close(out);
+	th_free(&h);
+	free(l);
+}
+
+/* --checkpoint's file at the start: read (to ck) only if it is one of this
+ * same run, else one line naming what differs. */
+static void ck_load(const tr_params_t *ps, const tr_opts_t *o, int64_t nvalid)
+{
+	FILE *fp = fopen(o->checkpoint, "rb");
+	if (!fp) {
+		if (errno != ENOENT)
+			die("--checkpoint %s: %s", o->checkpoint, strerror(errno));
+		return;
+	}
+	fclose(fp);
+	sin_t *s = sin_open(o->checkpoint);
+	if (th_find(&s->h, "train_state") < 0)
+		die("%s: --checkpoint names a file that is not a training checkpoint; remove it or name another",
+		    s->name);
+	const char *keys[] = {"train_settings", "train_data", "train_start"};
+	const char *want[] = {ck.settings, ck.data, ck.start};
+	for (int k = 0; k < 3; k++) {
+		const char *a = th_attr(&s->h, keys[k]);
+		if (!a || strcmp(a, want[k]))
+			die("%s: a checkpoint of another run (its %s '%s', this run's '%s'); remove it to start afresh",
+			    s->name, keys[k], a ? a : "(none)", want[k]);
+	}
+	const char *kind = "training checkpoint of this run";
+	const tfield *fs = model_field(s, kind, "train_state", DT_F64, 1, (int64_t[]){CK_LEN}, NULL);
+	const tfield *fl = model_field(s, kind, "train_log", DT_F32, 2, (int64_t[]){-1, CK_LOGW}, "L,7");
+	unsigned char *rec = xmalloc_big((size_t)s->h.recsize);
+	if (sin_read(s, rec, 1) != 1)
+		die("%s: no record", s->name);
+	memcpy(ck.st, rec + fs->offset, sizeof ck.st);
+	if (!(ck.st[CK_PHASE] == 0 || ck.st[CK_PHASE] == 1) || !(ck.st[CK_EPOCH] >= 0 && ck.st[CK_EPOCH] <= o->max_epochs) ||
+	    !(ck.st[CK_NLOG] >= 0 && ck.st[CK_NLOG] <= (double)fl->dims[0]))
+		die("%s: field train_state is not a trainer's state", s->name);
+	ck.log = xmalloc((size_t)fl->nbytes);
+	memcpy(ck.log, rec + fl->offset, (size_t)fl->nbytes);
+	/* the parameters and momenta; the best ones in a fit with a validation part */
+	static const char *const names[3] = {"p", "u", "best"};
+	int arrays = ck.st[CK_PHASE] == 0 && nvalid ? 3 : 2;
+	for (int i = 0; i < ps->n; i++) {
+		float **to[3] = {&ck.p[i], &ck.u[i], &ck.best[i]};
+		for (int k = 0; k < arrays; k++) {
+			char name[TINY_NAME_MAX + 1];
+			snprintf(name, sizeof name, "%s%d", names[k], i);
+			const tfield *f = model_field(s, kind, name, DT_F32, 1, &ps->len[i], NULL);
+			*to[k] = xmalloc_big((size_t)f->nbytes);
+			memcpy(*to[k], rec + f->offset, (size_t)f->nbytes);
+		}
+	}
+	free(rec);
+	sin_close(s);
+	ck.found = 1;
+}
+
+/* Resume the phase of fit_sgd's run r from ck (when it holds this phase):
+ * the parameters, momenta, best ones, the log and the trainer's figures.
+ * Returns the epochs done (-1: nothing resumed). */
+static int64_t ck_resume(run_t *r, float *const *u, int phase)
+{
+	if (!ck.found || (int)ck.st[CK_PHASE] != phase)
+		return -1;
+	const tr_params_t *ps = r->ps;
+	for (int i = 0; i < ps->n; i++) {
+		memcpy(ps->p[i], ck.p[i], (size_t)ps->len[i] * sizeof(float));
+		memcpy(u[i], ck.u[i], (size_t)ps->len[i] * sizeof(float));
+		if (r->best[i])
+			memcpy(r->best[i], ck.best[i], (size_t)ps->len[i] * sizeof(float));
+		free(ck.p[i]), free(ck.u[i]), free(ck.best[i]);
+		ck.p[i] = ck.u[i] = ck.best[i] = NULL;
+	}
+	ck_unpack(ck.st + CK_HEAD, r->t, r->o->checkpoint);
+	r->best_vloss = ck.st[CK_BEST_VLOSS];
+	r->nlog = r->caplog = (int64_t)ck.st[CK_NLOG];
+	r->log = xrealloc(r->log, (size_t)(r->caplog ? r->caplog : 1) * sizeof *r->log);
+	for (int64_t k = 0; k < r->nlog; k++) {
+		const float *l = ck.log + k * CK_LOGW;
+		r->log[k] = (tr_logrec_t){(int32_t)l[0], l[1], l[2], l[3], l[4], l[5], l[6]};
+	}
+	free(ck.log);
+	ck.log = NULL;
+	if (r->nlog)
+		r->start -= r->log[r->nlog - 1].seconds;   /* the seconds go on from the checkpoint's */
+	if (r->o->log)
+		write_log(r->t, r->o, r->log, r->nlog);
+	ck.found = 0;
+	int64_t e = (int64_t)ck.st[CK_EPOCH];
+	if (!tiny_quiet)
+		fprintf(stderr, "%s: resuming %s from %s after epoch %" PRId64 "\n", tiny_prog,
+			phase ? "the refit" : "the fit", r->o->checkpoint, e);
+	return e;
+}
+
+void tr_finish(const tr_opts_t *o)
+{
+	if (o->checkpoint && remove(o->checkpoint) && errno != ENOENT)
+		die("--checkpoint %s: cannot remove it: %s", o->checkpoint, strerror(errno));
+}
+
 /* --- minibatch SGD ---------------------------------------------------------------- */
 
 double tr_rate_factor(const tr_opts_t *o, int64_t epoch, int64_t cuts)
@@ -311,13 +525,38 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 		u[i] = xcalloc((size_t)ps->len[i], sizeof(float));
 	run_t r;
 	run_open(&r, t, m, ps, o);
-	end_epoch(&r, 0, NAN, NAN, o->lr, NAN);
 	double best_mon = HUGE_VAL, factor = 1;
 	int64_t since_mon = 0, since_best = 0, cuts = 0, e;
 	float mo = (float)o->momentum;
 	static char why[256];
 	t->ncuts = 0;
-	for (e = 0; e < o->max_epochs; e++) {
+	int phase = o->replay != NULL;
+	int64_t e0 = o->checkpoint ? ck_resume(&r, u, phase) : -1;
+	if (e0 >= 0) {
+		best_mon = ck.st[CK_BEST_MON], since_mon = (int64_t)ck.st[CK_SINCE_MON];
+		since_best = (int64_t)ck.st[CK_SINCE_BEST], cuts = (int64_t)ck.st[CK_CUTS];
+	} else {
+		e0 = 0;
+		end_epoch(&r, 0, NAN, NAN, o->lr, NAN);
+	}
+	for (e = e0; e < o->max_epochs; e++) {
+		if (o->checkpoint) {   /* the state after e epochs */
+			double st[CK_LEN] = {[CK_PHASE] = phase, [CK_EPOCH] = (double)e, [CK_BEST_MON] = best_mon,
+					     [CK_SINCE_MON] = (double)since_mon, [CK_SINCE_BEST] = (double)since_best,
+					     [CK_CUTS] = (double)cuts, [CK_BEST_VLOSS] = r.best_vloss, [CK_NLOG] = (double)r.nlog};
+			ck_pack(st + CK_HEAD, t);
+			if (o->replay)
+				ck_pack(st + CK_HEAD + CKT_LEN, o->replay);
+			ck_save(o, ps, u, r.best, st, r.log, r.nlog, &d->in->h);
+		}
+		if (o->stop_after && ck.ran >= o->stop_after) {
+			if (!tiny_quiet)
+				fprintf(stderr, "%s: stopped after %" PRId64 " epochs (--stop-after), at epoch %" PRId64
+						" of the %s; run the same command again to resume from %s\n",
+					tiny_prog, ck.ran, e, phase ? "refit" : "fit", o->checkpoint);
+			exit(TR_STOPPED);
+		}
+		ck.ran++;
 		if (o->replay && o->schedule == TR_PLATEAU) {   /* the first fit's cuts, epoch by epoch */
 			for (cuts = 0; cuts < o->replay->ncuts && o->replay->cut_at[cuts] <= e; cuts++)
 				;
@@ -535,6 +774,17 @@ void tr_fit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t 
 		else
 			fprintf(stderr, "SGD, lr %g (%s schedule) momentum %g batch %" PRId64 "\n", o->lr,
 				tr_schedule_names[o->schedule], o->momentum, o->batch);
+	}
+	if (o->checkpoint && !o->replay) {   /* the fit: this run's identity, and its checkpoint if any */
+		ck_identity(t, ps, o);
+		ck_load(ps, o, t->nvalid);
+		if (ck.found && ck.st[CK_PHASE] == 1) {   /* the fit was done: its figures, then the refit */
+			ck_unpack(ck.st + CK_HEAD + CKT_LEN, t, o->checkpoint);
+			if (!tiny_quiet)
+				fprintf(stderr, "%s: the fit was done (%" PRId64 " epochs, keeping epoch %" PRId64 ")\n",
+					tiny_prog, t->epochs, t->best_epoch);
+			return;
+		}
 	}
 	if (o->solver == TR_LBFGS)
 		fit_lbfgs(t, m, ps, o);

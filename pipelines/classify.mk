@@ -27,8 +27,9 @@
 # L2 penalties, one chosen per method by the validation accuracy.  The RBMs come from pipelines/rbm.mk, run in
 # RBM_OUT (under OUT by default, so these sizes do not mix with
 # rbm-figures').  Every model is a file target: an interrupted run resumes
-# at the part it stopped in.  Each part's wall-clock time goes to
-# TARGET.seconds (pipelines/timed) and into the table.
+# at the part it stopped in, and the RBMs and nets within it, from their
+# checkpoints.  Each part's wall-clock time (every attempt's together)
+# goes to TARGET.seconds (pipelines/timed) and into the table.
 #
 # The defaults take several hours on the 2-core machine, most of them (g)'s:
 # its validation fit and its refit on all 50000 images run about 180 epochs
@@ -108,7 +109,9 @@ LOGREG := tiny-logreg --train --valid $(LR_VALID) $(REFIT) --seed $(SEED) $(if $
 # 0, validation loss 1.1113 and 62.80% against the regression's own 1.3518
 # and 52.32%, and so scored what (d) does)
 INIT_LOGREG = $(OUT)/$(1)$(if $(REFIT),-fit).logreg
-BACKPROP := tiny-backprop --train --valid $(LR_VALID) $(REFIT) --seed $(SEED)
+# Each net keeps its state in TARGET.ck while it trains (--checkpoint): make
+# run again after an interruption resumes it at the epoch it was in.
+BACKPROP = tiny-backprop --train --valid $(LR_VALID) $(REFIT) --seed $(SEED) --checkpoint $@.ck
 .PHONY: fig3.1 fig3.2
 fig3.1: $(OUT)/fig3.1.md
 	cat $<

@@ -8,7 +8,8 @@
  *          [--init-logreg LOGREG] [--lr R] [--lr-input R] [--standardize] [--centre yes|no]
  *          [--l2 L] [--l2-input L] [--valid FRACTION [--refit]] [--seed S] [--log FILE] [--epochs E] [--batch B] [--momentum M]
  *          [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P]
- *          [--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE]
+ *          [--lr-step S] [--max-cuts C] [--patience P] [--target-loss L]
+ *          [--checkpoint FILE [--stop-after E]] [FILE]
  *        tiny-backprop [-q] MODEL [FILE]
  *
  * Shapes: N records, D values of x per record (any dtype and shape,
@@ -42,6 +43,19 @@
  * without a lower one.  --epochs (200) is a safety cap, said on stderr
  * when reached; --epochs 0 writes the initial net.  --log FILE: one record
  * per epoch (the losses, accuracies, rate and seconds).
+ * --checkpoint FILE saves the run's state (the net, its momenta, the best
+ * net so far, the schedule's counters, the log) to FILE, whole (a
+ * temporary file, then a rename), at the start of every epoch, and removes
+ * it once the model is written.  A run that finds FILE there resumes it,
+ * the fit or the --refit's run, and ends with the same model and --log as
+ * a run never stopped; so a make rule re-run after Ctrl-C, a kill or a
+ * machine's end goes on where it stopped, losing at most the epoch under
+ * way.  It first checks that FILE is a checkpoint of this same run (its
+ * train_settings: the settings above and the init paths; train_data: the
+ * records' count, size and hash; train_start: a hash of the initial net)
+ * and otherwise stops in one line naming what differs.  --stop-after E
+ * stops after E epochs run by this process, as if interrupted (exit 75,
+ * no model written): a long run taken in slices.
  * --standardize trains on z = (x - mu)/sd of the training part instead and
  * folds it into the first layer of the saved net (which then takes raw
  * inputs as before); a first layer from an RBM is rewritten to compute the
@@ -120,7 +134,8 @@ static const char *usage_line =
 	"tiny-backprop --train [-q] [--hidden H1[,H2]] [--init-rbm RBM1[,RBM2]] [--init-logreg LOGREG] "
 	"[--lr R] [--lr-input R] [--standardize] [--centre yes|no] [--l2 L] [--l2-input L] [--valid FRACTION [--refit]] [--seed S] [--log FILE] [--epochs E] "
 	"[--batch B] [--momentum M] [--schedule plateau|step|cosine|constant] [--lr-factor F] [--lr-patience P] "
-	"[--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [FILE] | tiny-backprop [-q] MODEL [FILE]";
+	"[--lr-step S] [--max-cuts C] [--patience P] [--target-loss L] [--checkpoint FILE [--stop-after E]] [FILE] | "
+	"tiny-backprop [-q] MODEL [FILE]";
 
 #define MAX_HIDDEN    2
 #define STREAM_INIT   ((uint64_t)1 << 61)
@@ -484,13 +499,21 @@ static void train(const char *path, const opts_t *o)
 		centre_bias(&net, 0.5f, 1);
 		net.centre = 0.5f;
 	}
+	char settings[512], all[1024];
+	tr_settings(settings, sizeof settings, &o->tr);
+	snprintf(all, sizeof all,
+		 "%s l2 %g l2-input %g lr-input %g standardize %s centre %s hidden %s init-rbm %s init-logreg %s", settings,
+		 o->l2, m.l2[0], lr_input, o->standardize ? "yes" : "no", o->centre ? "yes" : "no",
+		 o->hidden_arg ? o->hidden_arg : "-", o->rbm_arg ? o->rbm_arg : "-", o->logreg ? o->logreg : "-");
+	tr_opts_t tro = o->tr;
+	tro.run_settings = all;   /* what a resumed --checkpoint must share */
 	float *init[TR_MAX_PARAMS] = {0};   /* --refit starts again from here */
 	for (int i = 0; o->tr.refit && i < ps.n; i++) {
 		init[i] = xmalloc_big((size_t)ps.len[i] * sizeof(float));
 		memcpy(init[i], ps.p[i], (size_t)ps.len[i] * sizeof(float));
 	}
-	tr_fit(&t, &tm, &ps, &o->tr);
-	tr_refit(&t, &tm, &ps, &o->tr, init);
+	tr_fit(&t, &tm, &ps, &tro);
+	tr_refit(&t, &tm, &ps, &tro, init);
 	for (int i = 0; i < TR_MAX_PARAMS; i++)
 		free(init[i]);
 	if (o->centre) {
@@ -510,15 +533,11 @@ static void train(const char *path, const opts_t *o)
 		th_field(&h, b_field(&net, l), DT_F32, 1, net.n[l + 1]);
 		fields[2 * l] = net.W[l], fields[2 * l + 1] = net.b[l];
 	}
-	char settings[512];
-	tr_settings(settings, sizeof settings, &o->tr);
-	th_attr_setf(&h, "backprop_settings",
-		     "%s l2 %g l2-input %g lr-input %g standardize %s centre %s hidden %s init-rbm %s init-logreg %s", settings,
-		     o->l2, m.l2[0], lr_input, o->standardize ? "yes" : "no", o->centre ? "yes" : "no",
-		     o->hidden_arg ? o->hidden_arg : "-", o->rbm_arg ? o->rbm_arg : "-", o->logreg ? o->logreg : "-");
+	th_attr_set(&h, "backprop_settings", all);
 	tr_result_attrs(&h, &t, "backprop");
 	th_add_history(&h);
 	tr_write_model(&h, fields);
+	tr_finish(&tro);
 	th_free(&h);
 	tr_free(&t);
 	for (int l = 1; l <= L; l++)
@@ -611,7 +630,8 @@ int main(int argc, char **argv)
 		{"init-rbm", required_argument, 0, 'R'}, {"init-logreg", required_argument, 0, 'G'},
 		{"lr-input", required_argument, 0, 'I'}, {"standardize", no_argument, 0, 'Z'},
 		{"l2", required_argument, 0, 'l'}, {"l2-input", required_argument, 0, 'J'}, {"quiet", no_argument, 0, 'q'},
-		{"centre", required_argument, 0, 'C'}, TR_LONGOPTS, {0}};
+		{"centre", required_argument, 0, 'C'}, {"checkpoint", required_argument, 0, 'K'},
+		{"stop-after", required_argument, 0, 'S'}, TR_LONGOPTS, {0}};
 	opts_t o = {.l2 = 1e-3, .l2_input = -1, .lr_input = -1,
 		    .tr = {.solver = TR_SGD, .lr = 0.01, .momentum = 0.9, .max_epochs = 200, .batch = 100, .seed = 1,
 			   .schedule = TR_PLATEAU, .lr_factor = 0.1, .lr_patience = 8, .lr_step = 30, .max_cuts = 2,
@@ -637,6 +657,8 @@ int main(int argc, char **argv)
 		case 'C': o.centre = opt_choice("--centre", optarg, (const char *const[]){"no", "yes", NULL}); break;
 		case 'l': o.l2 = opt_f64("--l2", optarg, 0, 1e6); break;
 		case 'J': o.l2_input = opt_f64("--l2-input", optarg, 0, 1e6); break;
+		case 'K': o.tr.checkpoint = optarg; break;
+		case 'S': o.tr.stop_after = opt_i64("--stop-after", optarg, 1, 1 << 30); break;
 		case 'q': tiny_quiet = 1; break;
 		default:
 			if (c == TR_OPT_SOLVER)
@@ -651,6 +673,10 @@ int main(int argc, char **argv)
 		if (!o.nhidden && !o.nrbm)
 			usage_error("--train needs --hidden or --init-rbm for the hidden layers");
 		tr_check_opts(&o.tr);
+		if (o.tr.stop_after && !o.tr.checkpoint)
+			usage_error("--stop-after stops a run to be resumed from its --checkpoint; add --checkpoint");
+		if (o.tr.checkpoint && !strcmp(o.tr.checkpoint, "-"))
+			usage_error("--checkpoint -: the checkpoint goes to a file (stdout carries the model)");
 		const char *path = optind < argc ? argv[optind] : "-";
 		int stdins = !strcmp(path, "-") + (o.logreg && !strcmp(o.logreg, "-"));
 		for (int i = 0; i < o.nrbm; i++)

@@ -484,3 +484,82 @@ with open('$T/z.txt', 'w') as f:
 	run -2 tiny-backprop --train --hidden 8 --refit "$T/x.tiny"
 	assert_output --partial "--refit trains again on every record after a fit with --valid; add --valid"
 }
+
+@test "--checkpoint: a run stopped every 2 epochs by --stop-after and resumed ends with the model and --log of a run never stopped" {
+	xor "$T/x.tiny" 400
+	A=(--train --hidden 8 --batch 10 --lr 0.3 --valid 0.25 --refit --lr-patience 1 --patience 4 --epochs 30 --seed 3)
+	tiny-backprop "${A[@]}" -q --log "$T/lg0" "$T/x.tiny" >"$T/a.net"
+	# the fit and the refit run 9 epochs together here: five slices
+	n=0
+	while :; do
+		n=$((n + 1))
+		rc=0
+		tiny-backprop "${A[@]}" --log "$T/lg1" --checkpoint "$T/ck" --stop-after 2 "$T/x.tiny" >"$T/b.net" \
+			2>"$T/e1" || rc=$?
+		cat "$T/e1" >>"$T/err"
+		[ "$rc" -eq 75 ] || break
+		grep -q "stopped after 2 epochs (--stop-after), at epoch .*; run the same command again to resume from $T/ck" "$T/e1"
+		[ ! -s "$T/b.net" ]
+		[ "$(tiny-info "$T/ck" | awk '$2 == "kind" { print $3 }')" = training-checkpoint ]
+		[ "$n" -lt 20 ]
+	done
+	[ "$rc" -eq 0 ]
+	[ "$n" -gt 3 ]
+	grep -q "resuming the fit from $T/ck after epoch 2" "$T/err"
+	grep -q "resuming the refit from $T/ck after epoch " "$T/err"
+	grep -q "the fit was done (" "$T/err"
+	[ ! -e "$T/ck" ]   # removed once the model is written
+	cmp <(tiny-dump "$T/a.net") <(tiny-dump "$T/b.net")
+	# in slices of 3, the same again
+	while ! tiny-backprop "${A[@]}" -q --log "$T/lg1" --checkpoint "$T/ck" --stop-after 3 "$T/x.tiny" >"$T/b.net"; do
+		[ -f "$T/ck" ]
+	done
+	cmp <(tiny-dump "$T/a.net") <(tiny-dump "$T/b.net")
+	[ "$(tiny-info "$T/a.net" | grep -c 'backprop_')" -gt 5 ]
+	diff <(tiny-info "$T/a.net" | grep backprop_) <(tiny-info "$T/b.net" | grep backprop_)
+	# the logs too, but for the seconds
+	f=epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,rate
+	cmp <(tiny-dump --fields $f "$T/lg0") <(tiny-dump --fields $f "$T/lg1")
+	cmp <(tiny-dump --fields $f "$T/lg0.refit") <(tiny-dump --fields $f "$T/lg1.refit")
+	# without --valid, under the step schedule: the same too
+	B=(--train -q --hidden 8 --batch 10 --lr 0.3 --epochs 9 --seed 3 --schedule step --lr-step 4)
+	tiny-backprop "${B[@]}" "$T/x.tiny" >"$T/c.net"
+	until tiny-backprop "${B[@]}" --checkpoint "$T/ck2" --stop-after 4 "$T/x.tiny" >"$T/d.net"; do
+		[ $? -eq 75 ]
+	done
+	cmp <(tiny-dump "$T/c.net") <(tiny-dump "$T/d.net")
+}
+
+@test "--checkpoint of another run (seed, settings, data, initial net) or not a checkpoint: one line naming it, nothing written" {
+	xor "$T/x.tiny" 400
+	xor "$T/y.tiny" 200
+	A=(--train -q --hidden 8 --batch 10 --lr 0.3 --valid 0.25 --epochs 30 --seed 3 --checkpoint "$T/ck")
+	run -75 tiny-backprop "${A[@]}" --stop-after 1 "$T/x.tiny"
+	cp "$T/ck" "$T/ck.kept"
+	run -1 --separate-stderr tiny-backprop "${A[@]}" --seed 4 "$T/x.tiny"
+	[[ "$stderr" == *"$T/ck: a checkpoint of another run (its train_settings '"*" seed 3 "*"', this run's '"*" seed 4 "*"'); remove it to start afresh" ]]
+	assert_output ""
+	run -1 --separate-stderr tiny-backprop "${A[@]}" --l2 0.01 "$T/x.tiny"
+	[[ "$stderr" == *"its train_settings"*" l2 0.001 "*" l2 0.01 "* ]]
+	run -1 --separate-stderr tiny-backprop "${A[@]}" "$T/y.tiny"
+	[[ "$stderr" == *"its train_data '400 records of 8 bytes, hash "*"', this run's '200 records of 8 bytes, hash "* ]]
+	assert_output ""
+	# another first layer of the same settings: a RBM of other weights
+	rbm "$T/r1.rbm" 2 8 gaussian 1
+	rbm "$T/r2.rbm" 2 8 gaussian 2
+	run -75 tiny-backprop "${A[@]/$T\/ck/$T/ck3}" --init-rbm "$T/r1.rbm" --stop-after 1 "$T/x.tiny"
+	cp "$T/r2.rbm" "$T/r1.rbm"
+	run -1 --separate-stderr tiny-backprop "${A[@]/$T\/ck/$T/ck3}" --init-rbm "$T/r1.rbm" "$T/x.tiny"
+	[[ "$stderr" == *"$T/ck3: a checkpoint of another run (its train_start 'parameters hash "* ]]
+	cmp "$T/ck" "$T/ck.kept"   # left as it was
+	run -1 --separate-stderr tiny-backprop "${A[@]/$T\/ck/$T/x.tiny}" "$T/x.tiny"
+	[[ "$stderr" == *"$T/x.tiny: --checkpoint names a file that is not a training checkpoint; remove it or name another" ]]
+	run -1 --separate-stderr tiny-backprop "${A[@]/$T\/ck/$T/no/such/dir/ck}" "$T/x.tiny"
+	[[ "$stderr" == *"$T/no/such/dir/ck"* ]]
+	[[ "$stderr" != *"epoch 1"* ]]
+	assert_output ""
+	run -2 tiny-backprop --train --hidden 8 --stop-after 2 "$T/x.tiny"
+	assert_output --partial "--stop-after stops a run to be resumed from its --checkpoint; add --checkpoint"
+	run -2 tiny-backprop --train --hidden 8 --checkpoint - "$T/x.tiny"
+	run -2 tiny-backprop --train --hidden 8 --checkpoint "$T/ck" --stop-after 0 "$T/x.tiny"
+}

@@ -34,6 +34,22 @@ training() {
 	return 1
 }
 
+@test "pipelines/timed adds the seconds of attempts stopped to be resumed (exit 75, a signal) to the run that finishes, not of one that failed" {
+	local T=$BATS_TEST_TMPDIR timed=$BATS_TEST_DIRNAME/../pipelines/timed
+	run -75 "$timed" "$T/p" sh -c 'sleep 1; exit 75'
+	[ ! -e "$T/p.seconds" ]
+	awk '{ exit !($1 >= 1 && $1 < 30) }' "$T/p.seconds.part"
+	run -1 "$timed" "$T/p" sh -c 'sleep 1; exit 1'   # an error: its time is not the part's
+	awk '{ exit !($1 >= 1 && $1 < 2) }' "$T/p.seconds.part"
+	run -143 "$timed" "$T/p" sh -c 'sleep 1; kill -TERM $$'
+	awk '{ exit !($1 >= 2 && $1 < 30) }' "$T/p.seconds.part"
+	run -0 "$timed" "$T/p" sleep 1
+	awk '{ exit !($1 >= 3 && $1 < 30) }' "$T/p.seconds"
+	[ ! -e "$T/p.seconds.part" ]
+	run -0 "$timed" "$T/p" true   # a fresh run: its own seconds only
+	awk '{ exit !($1 < 1) }' "$T/p.seconds"
+}
+
 @test "make rbm-figures stopped twice by Ctrl-C at random moments ends with the models, logs and pictures of a run never stopped" {
 	cifar10_tarball
 	npy_ok
@@ -125,4 +141,10 @@ training() {
 	# held-out tenth is tiny-backprop's: no warning that it was refit on it
 	ls "$T/c/d-fit.logreg" "$T/c/h-fit.logreg" >/dev/null
 	run -1 grep warning "$T/c/e.backprop.txt" "$T/c/i.backprop.txt" "$T/c/j.backprop.txt"
+	# every net trained with a checkpoint (make resumes it), removed once the net was written
+	for m in e f g i j; do
+		tiny-info "$T/c/$m.backprop" | grep -q "^attr history tiny-backprop --train .* --checkpoint $T/c/$m.backprop.ck "
+	done
+	run -0 find "$T/c" -name '*.backprop.ck'
+	assert_output ""
 }
