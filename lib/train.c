@@ -622,8 +622,11 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 		}
 	}
 	if (e == o->max_epochs && o->max_epochs > 0) {
-		snprintf(why, sizeof why, "reached the --epochs cap %" PRId64 " before the stopping test held",
-			 o->max_epochs);
+		if (o->replay)   /* tr_refit's run: its length was the fit's choice */
+			snprintf(why, sizeof why, "refit: ran the %" PRId64 " epochs the fit kept", o->max_epochs);
+		else
+			snprintf(why, sizeof why, "reached the --epochs cap %" PRId64 " before the stopping test held",
+				 o->max_epochs);
 		t->why = why;
 	}
 	snprintf(t->keeping, sizeof t->keeping, ", keeping epoch %" PRId64, t->best_epoch);

@@ -467,6 +467,8 @@ with open('$T/z.txt', 'w') as f:
 	[ "$E" -gt 1 ]
 	run tiny-info "$T/a.net"
 	assert_line "attr backprop_refit_epochs $E"
+	[ "$(tail -1 "$T/err")" = "tiny-backprop: refit: ran the $E epochs the fit kept" ]
+	[ "$(sed -n '/refitting on all/,$p' "$T/err" | grep -c -- '--epochs cap')" -eq 0 ]
 	assert_line --partial " refit yes "
 	assert_line --partial "attr backprop_valid_accuracy "
 	# the same seed, the step schedule, E epochs on all records: the same weights, bit for bit
