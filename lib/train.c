@@ -88,6 +88,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tiny.h"
 
@@ -314,7 +315,8 @@ static struct {
 	char settings[1024], data[96], start[64];   /* the run's identity */
 	int found;                                 /* a checkpoint was read, not yet resumed */
 	double st[CK_LEN];
-	float *log, *p[TR_MAX_PARAMS], *u[TR_MAX_PARAMS], *best[TR_MAX_PARAMS];
+	unsigned char *rec;                        /* its record, and where its arrays lie in it: */
+	int64_t log, at[3][TR_MAX_PARAMS];         /* train_log; p, u, best of each parameter array */
 	int64_t ran;                               /* epochs this process has run */
 } ck;
 
@@ -409,13 +411,8 @@ static void ck_save(const tr_opts_t *o, const tr_params_t *ps, float *const *u, 
  * same run, else one line naming what differs. */
 static void ck_load(const tr_params_t *ps, const tr_opts_t *o, int64_t nvalid)
 {
-	FILE *fp = fopen(o->checkpoint, "rb");
-	if (!fp) {
-		if (errno != ENOENT)
-			die("--checkpoint %s: %s", o->checkpoint, strerror(errno));
+	if (access(o->checkpoint, F_OK) && errno == ENOENT)
 		return;
-	}
-	fclose(fp);
 	sin_t *s = sin_open(o->checkpoint);
 	if (th_find(&s->h, "train_state") < 0)
 		die("%s: --checkpoint names a file that is not a training checkpoint; remove it or name another",
@@ -431,29 +428,23 @@ static void ck_load(const tr_params_t *ps, const tr_opts_t *o, int64_t nvalid)
 	const char *kind = "training checkpoint of this run";
 	const tfield *fs = model_field(s, kind, "train_state", DT_F64, 1, (int64_t[]){CK_LEN}, NULL);
 	const tfield *fl = model_field(s, kind, "train_log", DT_F32, 2, (int64_t[]){-1, CK_LOGW}, "L,7");
-	unsigned char *rec = xmalloc_big((size_t)s->h.recsize);
-	if (sin_read(s, rec, 1) != 1)
+	ck.rec = xmalloc_big((size_t)s->h.recsize);
+	if (sin_read(s, ck.rec, 1) != 1)
 		die("%s: no record", s->name);
-	memcpy(ck.st, rec + fs->offset, sizeof ck.st);
+	memcpy(ck.st, ck.rec + fs->offset, sizeof ck.st);
 	if (!(ck.st[CK_PHASE] == 0 || ck.st[CK_PHASE] == 1) || !(ck.st[CK_EPOCH] >= 0 && ck.st[CK_EPOCH] <= o->max_epochs) ||
 	    !(ck.st[CK_NLOG] >= 0 && ck.st[CK_NLOG] <= (double)fl->dims[0]))
 		die("%s: field train_state is not a trainer's state", s->name);
-	ck.log = xmalloc((size_t)fl->nbytes);
-	memcpy(ck.log, rec + fl->offset, (size_t)fl->nbytes);
+	ck.log = fl->offset;
 	/* the parameters and momenta; the best ones in a fit with a validation part */
 	static const char *const names[3] = {"p", "u", "best"};
 	int arrays = ck.st[CK_PHASE] == 0 && nvalid ? 3 : 2;
-	for (int i = 0; i < ps->n; i++) {
-		float **to[3] = {&ck.p[i], &ck.u[i], &ck.best[i]};
+	for (int i = 0; i < ps->n; i++)
 		for (int k = 0; k < arrays; k++) {
 			char name[TINY_NAME_MAX + 1];
 			snprintf(name, sizeof name, "%s%d", names[k], i);
-			const tfield *f = model_field(s, kind, name, DT_F32, 1, &ps->len[i], NULL);
-			*to[k] = xmalloc_big((size_t)f->nbytes);
-			memcpy(*to[k], rec + f->offset, (size_t)f->nbytes);
+			ck.at[k][i] = model_field(s, kind, name, DT_F32, 1, &ps->len[i], NULL)->offset;
 		}
-	}
-	free(rec);
 	sin_close(s);
 	ck.found = 1;
 }
@@ -467,23 +458,21 @@ static int64_t ck_resume(run_t *r, float *const *u, int phase)
 		return -1;
 	const tr_params_t *ps = r->ps;
 	for (int i = 0; i < ps->n; i++) {
-		memcpy(ps->p[i], ck.p[i], (size_t)ps->len[i] * sizeof(float));
-		memcpy(u[i], ck.u[i], (size_t)ps->len[i] * sizeof(float));
-		if (r->best[i])
-			memcpy(r->best[i], ck.best[i], (size_t)ps->len[i] * sizeof(float));
-		free(ck.p[i]), free(ck.u[i]), free(ck.best[i]);
-		ck.p[i] = ck.u[i] = ck.best[i] = NULL;
+		float *to[3] = {ps->p[i], u[i], r->best[i]};
+		for (int k = 0; k < 3 && to[k]; k++)
+			memcpy(to[k], ck.rec + ck.at[k][i], (size_t)ps->len[i] * sizeof(float));
 	}
 	ck_unpack(ck.st + CK_HEAD, r->t, r->o->checkpoint);
 	r->best_vloss = ck.st[CK_BEST_VLOSS];
 	r->nlog = r->caplog = (int64_t)ck.st[CK_NLOG];
 	r->log = xrealloc(r->log, (size_t)(r->caplog ? r->caplog : 1) * sizeof *r->log);
 	for (int64_t k = 0; k < r->nlog; k++) {
-		const float *l = ck.log + k * CK_LOGW;
+		float l[CK_LOGW];
+		memcpy(l, ck.rec + ck.log + k * (int64_t)sizeof l, sizeof l);
 		r->log[k] = (tr_logrec_t){(int32_t)l[0], l[1], l[2], l[3], l[4], l[5], l[6]};
 	}
-	free(ck.log);
-	ck.log = NULL;
+	free(ck.rec);
+	ck.rec = NULL;
 	if (r->nlog)
 		r->start -= r->log[r->nlog - 1].seconds;   /* the seconds go on from the checkpoint's */
 	if (r->o->log)
@@ -532,7 +521,8 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 	t->ncuts = 0;
 	int phase = o->replay != NULL;
 	int64_t e0 = o->checkpoint ? ck_resume(&r, u, phase) : -1;
-	if (e0 >= 0) {
+	int resumed = e0 >= 0;
+	if (resumed) {
 		best_mon = ck.st[CK_BEST_MON], since_mon = (int64_t)ck.st[CK_SINCE_MON];
 		since_best = (int64_t)ck.st[CK_SINCE_BEST], cuts = (int64_t)ck.st[CK_CUTS];
 	} else {
@@ -540,7 +530,7 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 		end_epoch(&r, 0, NAN, NAN, o->lr, NAN);
 	}
 	for (e = e0; e < o->max_epochs; e++) {
-		if (o->checkpoint) {   /* the state after e epochs */
+		if (o->checkpoint && (e > e0 || !resumed)) {   /* the state after e epochs (as read, on resuming) */
 			double st[CK_LEN] = {[CK_PHASE] = phase, [CK_EPOCH] = (double)e, [CK_BEST_MON] = best_mon,
 					     [CK_SINCE_MON] = (double)since_mon, [CK_SINCE_BEST] = (double)since_best,
 					     [CK_CUTS] = (double)cuts, [CK_BEST_VLOSS] = r.best_vloss, [CK_NLOG] = (double)r.nlog};
