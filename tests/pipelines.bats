@@ -48,6 +48,20 @@ training() {
 	[ ! -e "$T/p.seconds.part" ]
 	run -0 "$timed" "$T/p" true   # a fresh run: its own seconds only
 	awk '{ exit !($1 < 1) }' "$T/p.seconds"
+	[ ! -e "$T/p.seconds.live" ]
+}
+
+@test "pipelines/timed counts the seconds of an attempt killed outright (SIGKILL) to within a beat" {
+	local T=$BATS_TEST_TMPDIR timed=$BATS_TEST_DIRNAME/../pipelines/timed
+	TIMED_BEAT=1 "$timed" "$T/p" sh -c "echo \$\$ >'$T/cmd.pid'; exec sleep 30" >/dev/null 2>&1 3>&- &
+	local pid=$!
+	sleep 4
+	[ -f "$T/p.seconds.live" ]
+	kill -KILL $pid "$(cat "$T/cmd.pid")"
+	sleep 2   # the killed attempt's time stops at its last beat, not now
+	run -0 "$timed" "$T/p" sleep 1
+	awk '{ exit !($1 >= 3 && $1 < 5.5) }' "$T/p.seconds" || { cat "$T/p.seconds"; false; }
+	[ ! -e "$T/p.seconds.part" ] && [ ! -e "$T/p.seconds.live" ]
 }
 
 @test "make rbm-figures stopped twice by Ctrl-C at random moments ends with the models, logs and pictures of a run never stopped" {
