@@ -60,7 +60,9 @@
  *   record, each F is a vector [N] drawn against its index 0..N-1 (an
  *   eigenspectrum, report Figure 2.2); otherwise each F is one number per
  *   record (a training log, Figure 2.10) drawn against the record index.
- *   Several F give several lines and a legend.  A NaN in an F is a missing
+ *   Several F give several lines and a legend, inside the plot where no
+ *   line comes near it (nearest the top right), else beside the plot on the
+ *   right.  A NaN in an F is a missing
  *   point (a training log's validation loss where there is none): the
  *   line breaks there.  Ticks are round numbers (1,
  *   2 or 5 times a power of ten); --log puts y on a log scale with ticks at
@@ -854,6 +856,56 @@ static void widen(double *lo, double *hi, double by)
 	}
 }
 
+/* Where a bw x bh legend goes in the plot area [left, right) x [top,
+ * bottom): the spot that no line or point comes within 4 pixels of, the
+ * nearest the top right of those (tried along the right side, then the
+ * left, then the middle, from the top down, 10 pixels apart), in *bx, *by.
+ * Returns 0 where every spot is crossed. */
+static int legend_spot(const series_t *ser, int ny, const axis_t *ax, const axis_t *ay, int left, int top,
+		       int right, int bottom, int bw, int bh, int *bx, int *by)
+{
+	int w = right - left, h = bottom - top;
+	if (w < bw + 20 || h < bh + 20)
+		return 0;
+	/* ink[y][x]: 1 where a line or point comes near; then summed (area table, one row and column of zeros) */
+	int64_t *sum = xcalloc((size_t)(w + 1) * (h + 1), sizeof *sum);
+#define SUM(x, y) sum[(size_t)(y) * (w + 1) + (x)]
+	for (int i = 0; i < ny; i++) {
+		int px = 0, py = 0, have = 0;
+		for (int64_t j = 0; j < ser[i].n; j++) {
+			if (isnan(ser[i].y[j])) {
+				have = 0;
+				continue;
+			}
+			int x = (int)lround(axis_px(ax, ser[i].x[j])) - left, y = (int)lround(axis_px(ay, ser[i].y[j])) - top;
+			int x0 = have ? px : x, y0 = have ? py : y;
+			int steps = abs(x - x0) > abs(y - y0) ? abs(x - x0) : abs(y - y0);
+			for (int k = 0; k <= steps; k++) {
+				int cx = x0 + (steps ? (int)lround((double)k * (x - x0) / steps) : 0);
+				int cy = y0 + (steps ? (int)lround((double)k * (y - y0) / steps) : 0);
+				for (int dy = -4; dy <= 4; dy++)
+					for (int dx = -4; dx <= 4; dx++)
+						if (cx + dx >= 0 && cx + dx < w && cy + dy >= 0 && cy + dy < h)
+							SUM(cx + dx + 1, cy + dy + 1) = 1;
+			}
+			have = 1, px = x, py = y;
+		}
+	}
+	for (int y = 1; y <= h; y++)
+		for (int x = 1; x <= w; x++)
+			SUM(x, y) += SUM(x - 1, y) + SUM(x, y - 1) - SUM(x - 1, y - 1);
+	int xs[3] = {w - bw - 10, 10, (w - bw) / 2}, found = 0;
+	for (int a = 0; a < 3 && !found; a++)
+		for (int y = 10; y + bh + 10 <= h && !found; y += 10) {
+			int x = xs[a];
+			if (SUM(x + bw, y + bh) - SUM(x, y + bh) - SUM(x + bw, y) + SUM(x, y) == 0)
+				*bx = left + x, *by = top + y, found = 1;
+		}
+#undef SUM
+	free(sum);
+	return found;
+}
+
 static canvas_t render_plot(sin_t *s, const opts_t *o)
 {
 	const tfield *f[MAX_LINES + 1] = {0};  /* the --y fields, then --x */
@@ -932,6 +984,18 @@ static canvas_t render_plot(sin_t *s, const opts_t *o)
 	int top = 16 + draw_text_height(3) + 20, bottom = H - 16 - th - 10 - th - 12;
 	int left = 16 + th + 12 + widest_label(yt, nyt, TEXT) + 10, right = W - 30;
 	ax.p0 = left, ax.p1 = right, ay.p0 = bottom, ay.p1 = top;
+	/* the legend: where no line comes near it inside the plot area, else
+	 * beside it on the right (the plot area narrowed to make room) */
+	int lw = 0, bw = 0, bh = 8 + o->ny * (th + 8), bx = 0, by = 0;
+	for (int i = 0; i < o->ny; i++)
+		lw = draw_text_width(o->ynames[i], TEXT) > lw ? draw_text_width(o->ynames[i], TEXT) : lw;
+	bw = 10 + 28 + 8 + lw + 10;
+	if (o->ny > 1 && !legend_spot(ser, o->ny, &ax, &ay, left, top, right, bottom, bw, bh, &bx, &by)) {
+		if (W - 20 - bw - 10 - left >= W / 2)
+			right = ax.p1 = W - 20 - bw - 10, bx = right + 10, by = top;
+		else  /* names too long to stand beside: top right, over the lines */
+			bx = right - bw - 10, by = top + 10;
+	}
 	canvas_t c = canvas_new(W, H, WHITE);
 
 	int xs[MAX_TICKS];
@@ -966,11 +1030,7 @@ static canvas_t render_plot(sin_t *s, const opts_t *o)
 			px = x, py = y;
 		}
 	}
-	if (o->ny > 1) {  /* the legend, top right inside the plot area */
-		int lw = 0;
-		for (int i = 0; i < o->ny; i++)
-			lw = draw_text_width(o->ynames[i], TEXT) > lw ? draw_text_width(o->ynames[i], TEXT) : lw;
-		int bw = 10 + 28 + 8 + lw + 10, bh = 8 + o->ny * (th + 8), bx = right - bw - 10, by = top + 10;
+	if (o->ny > 1) {
 		draw_fill(&c, bx, by, bw, bh, WHITE);
 		draw_frame(&c, bx, by, bw, bh, FRAME);
 		for (int i = 0; i < o->ny; i++) {

@@ -300,6 +300,52 @@ PYEOF
 	[[ "$stderr" == *"field 'epoch' of record 0 holds NaN" ]]
 }
 
+# legend PNG: the legend's box (its frame's corners x0 y0 x1 y1, from the
+# frame's long runs of grey), then how many pixels in it have the first and
+# the second line colour (the two swatches: 28 x 3 pixels each)
+legend() {
+	$PY - "$@" <<'PYEOF'
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+w, h = im.size
+px = im.load()
+rows = []
+for y in range(h):
+    run = best = 0
+    for x in range(w):
+        run = run + 1 if px[x, y] == (90, 90, 90) else 0
+        if run > best:
+            best, end = run, x
+    if best >= 60:
+        rows.append((y, end - best + 1, end))
+(y0, x0, x1), y1 = rows[0], rows[-1][0]
+n = [sum(px[x, y] == c for x in range(x0, x1 + 1) for y in range(y0, y1 + 1))
+     for c in ((31, 119, 180), (255, 127, 14))]
+print(x0, y0, x1, y1, *n)
+PYEOF
+}
+
+@test "plot puts the legend where no line passes, else beside the plot" {
+	# a line rising to the top right corner and one falling from the top left
+	$PY -c 'print(*[f"{i} {i} {10 - i}" for i in range(11)])' | mkstream 'x i32 []' 'up f32 []' 'down f32 []' >"$T/x.tiny"
+	tiny-render plot --y up,down --x x "$T/x.tiny" >"$T/p.png"
+	run legend "$T/p.png"
+	read -r x0 y0 x1 y1 n1 n2 <<<"$output"
+	assert_equal "$n1 $n2" "84 84"         # the swatches alone: no line or point inside
+	((x1 < 930 && y0 > 100))               # inside the plot, down the right side from the crossed corner
+	# zigzags across the whole plot: no room inside, so the legend stands beside it
+	$PY -c 'print(*[f"{i} {(i % 2) * 10} {10 - (i % 2) * 10}" for i in range(40)])' |
+		mkstream 'x i32 []' 'up f32 []' 'down f32 []' >"$T/z.tiny"
+	tiny-render plot --y up,down --x x "$T/z.tiny" >"$T/z.png"
+	run legend "$T/z.png"
+	read -r x0 y0 x1 y1 n1 n2 <<<"$output"
+	assert_equal "$n1 $n2" "84 84"
+	((x1 >= 930 && x1 < 960))
+	run pixels "$T/z.png"
+	assert_output "960x600"
+}
+
 @test "a stream through a pipe renders, and the picture records how it was made" {
 	tiny-fetch synthetic -q --count 16 | tiny-render images >"$T/s.png"
 	run pixels "$T/s.png"
