@@ -205,7 +205,8 @@ $(OUT)/%-curves.svg: $(OUT)/%.backprop
 $(OUT)/fig3.1.md: $(addprefix $(OUT)/,$(addsuffix -score.txt,$(METHODS)) $(addsuffix -curves.png,$(METHODS)) \
 		$(addsuffix -curves.svg,$(METHODS))) \
 		$(P)/fig3.1-table
-	$(P)/fig3.1-table $(OUT) $(RBM_OUT) "$(LOGREG)" "$(BACKPROP)" "make fig3.1 $(strip $(MAKEOVERRIDES))" >$@.tmp
+	$(P)/fig3.1-table $(OUT) $(RBM_OUT) "$(LOGREG)" "$(subst $@.ck,X.backprop.ck,$(BACKPROP))" \
+		"make fig3.1 $(strip $(MAKEOVERRIDES))" >$@.tmp
 	mv $@.tmp $@
 
 $(OUT)/fig3.2-confusion.png: $(OUT)/d-pred.tiny

@@ -160,6 +160,9 @@ chromium_or_skip() {
 	[[ "$page" == *"$(grep -o 'commit [0-9a-f]*' "$R/classify/fig3.1.md") (its Made-by line)"* ]]
 	[[ "$page" == *"<td>conv</td><td>$(awk -F'|' '$2 ~ /conv/ { gsub(/ /, "", $3); print $3 }' "$R/demo/table.md")</td>"* ]]
 	[[ "$page" == *"<td>$(cat "$R/classify/b-score.txt")%</td><td>41.13%</td>"* ]]
+	# a method not run shows no time; the nets' command names each net's own checkpoint
+	grep -q '^| (f) | .* | not run | 51.53% |  |$' "$R/classify/fig3.1.md"
+	grep -q -- '--checkpoint X.backprop.ck` with the settings' "$R/classify/fig3.1.md"
 	# the numbers read from the streams: the learned sigmas
 	[[ "$page" == *"tiny (sigma.rbm after 2 epochs): the sigmas' mean"* ]]
 	# a plot with an SVG beside its PNG is shown as the SVG, the PNG linked
