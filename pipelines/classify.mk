@@ -112,6 +112,10 @@ INIT_LOGREG = $(OUT)/$(1)$(if $(REFIT),-fit).logreg
 # Each net keeps its state in TARGET.ck while it trains (--checkpoint): make
 # run again after an interruption resumes it at the epoch it was in.
 BACKPROP = tiny-backprop --train --valid $(LR_VALID) $(REFIT) --seed $(SEED) --checkpoint $@.ck
+# A net's stderr is kept as TARGET.txt, every attempt's lines: a run that
+# resumes from the checkpoint appends, one that starts afresh begins it anew
+FRESH = [ -f $@.ck ] || rm -f $@.txt;
+TRANSCRIPT = 2>>$@.txt
 .PHONY: fig3.1 fig3.2
 fig3.1: $(OUT)/fig3.1.md
 	cat $<
@@ -164,21 +168,21 @@ $(OUT)/%-fit.logreg: $(OUT)/%-train.tiny
 	$(TIMED) $(filter-out $(REFIT),$(LOGREG)) --log $@.log $< >$@ 2>$@.txt
 # (e): the unwhitened RBM and (d)'s logistic regression, fine-tuned on the pixels
 $(OUT)/e.backprop: $(RBM_OUT)/raw.rbm $(call INIT_LOGREG,d) $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(call INIT_LOGREG,d) --lr $(BP_LR) --epochs $(BP_EPOCHS) \
-		--lr-input $(BP_LR_INPUT) --log $@.log $(RBM_OUT)/train.tiny >$@ 2>$@.txt
+	$(FRESH) $(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(call INIT_LOGREG,d) --lr $(BP_LR) --epochs $(BP_EPOCHS) \
+		--lr-input $(BP_LR_INPUT) --log $@.log $(RBM_OUT)/train.tiny >$@ $(TRANSCRIPT)
 # (f), (g): random hidden units on the (standardised) pixels
 $(OUT)/f.backprop: $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --hidden $(F_HIDDEN) --standardize --centre yes $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
+	$(FRESH) $(TIMED) $(BACKPROP) --hidden $(F_HIDDEN) --standardize --centre yes $(F_OPTS) --log $@.log $< >$@ $(TRANSCRIPT)
 $(OUT)/g.backprop: $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize --centre yes $(F_OPTS) --log $@.log $< >$@ 2>$@.txt
+	$(FRESH) $(TIMED) $(BACKPROP) --hidden $(G_HIDDEN) --standardize --centre yes $(F_OPTS) --log $@.log $< >$@ $(TRANSCRIPT)
 # (i): (h)'s RBM and logistic regression, fine-tuned on (d)'s features
 $(OUT)/i.backprop: $(OUT)/h.rbm $(call INIT_LOGREG,h) $(OUT)/d-train.tiny
-	$(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(call INIT_LOGREG,h) --lr $(BP_LR) --epochs $(BP_EPOCHS) \
-		--log $@.log $(OUT)/d-train.tiny >$@ 2>$@.txt
+	$(FRESH) $(TIMED) $(BACKPROP) --init-rbm $< --init-logreg $(call INIT_LOGREG,h) --lr $(BP_LR) --epochs $(BP_EPOCHS) \
+		--log $@.log $(OUT)/d-train.tiny >$@ $(TRANSCRIPT)
 # (j): both RBMs and (h)'s logistic regression, fine-tuned on the pixels
 $(OUT)/j.backprop: $(RBM_OUT)/raw.rbm $(OUT)/h.rbm $(call INIT_LOGREG,h) $(RBM_OUT)/train.tiny
-	$(TIMED) $(BACKPROP) --init-rbm $<,$(OUT)/h.rbm --init-logreg $(call INIT_LOGREG,h) --epochs $(BP_EPOCHS) \
-		--lr $(BP_LR) --lr-input $(BP_LR_INPUT) --log $@.log $(RBM_OUT)/train.tiny >$@ 2>$@.txt
+	$(FRESH) $(TIMED) $(BACKPROP) --init-rbm $<,$(OUT)/h.rbm --init-logreg $(call INIT_LOGREG,h) --epochs $(BP_EPOCHS) \
+		--lr $(BP_LR) --lr-input $(BP_LR_INPUT) --log $@.log $(RBM_OUT)/train.tiny >$@ $(TRANSCRIPT)
 $(OUT)/e-pred.tiny $(OUT)/f-pred.tiny $(OUT)/g-pred.tiny $(OUT)/j-pred.tiny: $(OUT)/%-pred.tiny: \
 		$(OUT)/%.backprop $(OUT)/test.tiny
 	tiny-backprop -q $^ >$@

@@ -162,3 +162,28 @@ training() {
 	run -0 find "$T/c" -name '*.backprop.ck'
 	assert_output ""
 }
+
+@test "make fig3.1's nets keep every attempt's lines in X.backprop.txt when they resume, and begin it anew when they start afresh" {
+	cifar10_tarball
+	local T=$BATS_TEST_TMPDIR tries=1
+	cd "$TINY_ROOT"
+	local mk=(make -f pipelines/classify.mk SOURCE="$CIFAR10_TARBALL" OUT="$T/c" TRAIN_N=500 TEST_N=200 F_HIDDEN=16)
+	# each attempt trains one epoch (--stop-after 1, exit 75) and make is run again, as after a session's end
+	until "${mk[@]}" F_OPTS="--epochs 3 --lr 0.1 --stop-after 1" "$T/c/f.backprop" >>"$T/make.out" 2>&1; do
+		((++tries <= 10)) || fail "f.backprop not made in 10 attempts: $(tail -3 "$T/make.out")"
+	done
+	((tries >= 4))   # up to 3 epochs of the fit, then the refit
+	run -0 grep -c 'stopped after 1 epochs (--stop-after)' "$T/c/f.backprop.txt"
+	assert_output "$((tries - 1))"
+	run -0 grep -c 'resuming the fit from' "$T/c/f.backprop.txt"
+	((output >= 2))
+	grep -q 'resuming the refit from' "$T/c/f.backprop.txt"
+	run -0 grep -c '^tiny-backprop: 500 records (450 training, 50 validation)' "$T/c/f.backprop.txt"
+	assert_output "$tries"   # the first attempt's lines are there too
+	# made again from scratch (no checkpoint): the transcript holds that run alone
+	rm "$T/c/f.backprop"
+	"${mk[@]}" F_OPTS="--epochs 2 --lr 0.1" "$T/c/f.backprop" >>"$T/make.out" 2>&1
+	run -1 grep -E 'resuming|stopped after' "$T/c/f.backprop.txt"
+	run -0 grep -c 'epoch 1/2' "$T/c/f.backprop.txt"
+	assert_output 2   # the fit's and the refit's
+}
