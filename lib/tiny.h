@@ -521,6 +521,7 @@ typedef struct trainer {
 	int64_t cut_at[TR_MAX_CUTS + 1], ncuts;   /* SGD, plateau: the first epoch (0-based) after each cut */
 	int64_t refit_epochs;             /* tr_refit: its epochs or iterations, and their last loss */
 	double refit_loss, refit_acc;
+	char refit_skipped[128];          /* SGD: why tr_refit kept the fit's net instead ("": it did not) */
 } trainer_t;
 /* Split d (ld_read done) and, with standardize, set d->mu, d->sd from the
  * training part.  Dies when a part holds fewer records than classes. */
@@ -537,7 +538,10 @@ void tr_fit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t 
  * are) for t's kept epochs, each at the rate it had in t's fit; L-BFGS:
  * from ps (the kept solution) until it converges.  t keeps the first
  * fit's figures, and gets refit_epochs, refit_loss and refit_acc.  With
- * --log FILE its log is FILE.refit. */
+ * --log FILE its log is FILE.refit.  SGD whose kept epoch ran at the
+ * schedule's first rate, cut after it in the fit: no refit (the replay
+ * would end at that rate, on a draw from its noise), ps stays the fit's
+ * net, and t->refit_skipped says why. */
 void tr_refit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o, float *const *init);
 void tr_free(trainer_t *t);
 /* After the model is written: remove o's checkpoint (its run is done). */

@@ -503,6 +503,15 @@ double tr_rate_factor(const tr_opts_t *o, int64_t epoch, int64_t cuts)
 	}
 }
 
+/* The plateau cuts t's fit had made before its epoch e (0-based). */
+static int64_t cuts_before(const trainer_t *t, int64_t e)
+{
+	int64_t c = 0;
+	while (c < t->ncuts && t->cut_at[c] <= e)
+		c++;
+	return c;
+}
+
 static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o)
 {
 	labelled_t *d = t->d;
@@ -547,10 +556,8 @@ static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr
 			exit(TR_STOPPED);
 		}
 		ck.ran++;
-		if (o->replay && o->schedule == TR_PLATEAU) {   /* the first fit's cuts, epoch by epoch */
-			for (cuts = 0; cuts < o->replay->ncuts && o->replay->cut_at[cuts] <= e; cuts++)
-				;
-		}
+		if (o->replay && o->schedule == TR_PLATEAU)   /* the first fit's cuts, epoch by epoch */
+			cuts = cuts_before(o->replay, e);
 		factor = tr_rate_factor(o, e, cuts);
 		memcpy(tr, t->order, (size_t)ntrain * sizeof *tr);
 		rng_shuffle(tr, ntrain, o->seed, (uint64_t)e);
@@ -789,6 +796,25 @@ void tr_refit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_
 {
 	if (!o->refit || !t->nvalid)
 		return;
+	if (o->solver == TR_SGD && t->best_epoch > 0 && t->epochs > t->best_epoch) {
+		/* the kept epoch ran at the first rate, and the fit cut it later:
+		 * replayed, the refit would end at that rate, on a draw from its
+		 * noise that no validation chose; the fit's net was chosen */
+		int64_t k = t->best_epoch - 1, last = t->epochs - 1;
+		if (tr_rate_factor(o, k, cuts_before(t, k)) == 1 && tr_rate_factor(o, last, cuts_before(t, last)) < 1) {
+			int64_t cut = k + 1;
+			while (tr_rate_factor(o, cut, cuts_before(t, cut)) == 1)
+				cut++;
+			snprintf(t->refit_skipped, sizeof t->refit_skipped,
+				 "the fit kept epoch %" PRId64 ", run at the first rate, which it cut after epoch %" PRId64,
+				 t->best_epoch, cut);
+			if (!tiny_quiet)
+				fprintf(stderr, "%s: no refit: %s; a refit would end at that rate, on a draw from "
+						"its noise that no validation chose: keeping the fit's net\n",
+					tiny_prog, t->refit_skipped);
+			return;
+		}
+	}
 	trainer_t first = *t;
 	tr_opts_t ro = *o;
 	ro.valid = 0, ro.refit = 0, ro.replay = &first;
@@ -845,6 +871,8 @@ void tr_result_attrs(theader *h, const trainer_t *t, const char *prefix)
 		SET("valid_loss", "%.6g", t->valid_loss);
 		SET("valid_accuracy", "%.4f", t->valid_acc);
 	}
+	if (*t->refit_skipped)
+		SET("refit_skipped", "%s", t->refit_skipped);
 	if (t->refit_epochs) {
 		SET("refit_epochs", "%" PRId64, t->refit_epochs);
 		SET("refit_train_loss", "%.6g", t->refit_loss);

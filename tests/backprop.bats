@@ -487,6 +487,29 @@ with open('$T/z.txt', 'w') as f:
 	assert_output --partial "--refit trains again on every record after a fit with --valid; add --valid"
 }
 
+@test "--refit keeps the fit's net when its kept epoch ran at the first rate and the fit cut the rate later" {
+	xor "$T/x.tiny" 400
+	A=(--train --hidden 8 --batch 10 --lr 0.3 --valid 0.25 --lr-patience 2 --patience 3 --epochs 30 --seed 1)
+	tiny-backprop "${A[@]}" --refit --log "$T/lg" "$T/x.tiny" >"$T/a.net" 2>"$T/err"
+	# kept epoch 7 (rate 0.3), cut after epoch 9, stopped at 10: replayed, the refit would end at 0.3
+	[ "$(tiny-dump --fields epoch,rate "$T/lg" | sed -n '8p;10,11p' | tr '\n' ' ')" = \
+		"epoch=7 rate=0.300000012 epoch=9 rate=0.300000012 epoch=10 rate=0.0299999993 " ]
+	[ "$(tail -1 "$T/err")" = "tiny-backprop: no refit: the fit kept epoch 7, run at the first rate, which it cut after epoch 9; a refit would end at that rate, on a draw from its noise that no validation chose: keeping the fit's net" ]
+	run tiny-info "$T/a.net"
+	assert_line "attr backprop_refit_skipped the fit kept epoch 7, run at the first rate, which it cut after epoch 9"
+	refute_line --partial "backprop_refit_epochs"
+	[ ! -e "$T/lg.refit" ]
+	# the net is the fit's, bit for bit
+	tiny-backprop "${A[@]}" -q "$T/x.tiny" >"$T/b.net"
+	cmp <(tiny-dump "$T/a.net") <(tiny-dump "$T/b.net")
+	# with a checkpoint, stopped after every 4 epochs: the same
+	until tiny-backprop "${A[@]}" -q --refit --checkpoint "$T/ck" --stop-after 4 "$T/x.tiny" >"$T/c.net"; do
+		[ $? -eq 75 ]
+	done
+	cmp <(tiny-dump "$T/a.net") <(tiny-dump "$T/c.net")
+	[ ! -e "$T/ck" ]
+}
+
 @test "--checkpoint: a run stopped every 2 epochs by --stop-after and resumed ends with the model and --log of a run never stopped" {
 	xor "$T/x.tiny" 400
 	A=(--train --hidden 8 --batch 10 --lr 0.3 --valid 0.25 --refit --lr-patience 1 --patience 4 --epochs 30 --seed 3)
