@@ -55,7 +55,10 @@
  * in the order of a run without --valid: SGD from the parameters the fit
  * started from, for the epochs it kept, each at the rate it had then
  * (plateau: the recorded cuts replayed); L-BFGS from the fit's solution
- * until converged.  The standardisation stays the training part's.
+ * until converged.  The standardisation stays the training part's.  But
+ * when SGD's kept epoch ran at the first rate and the fit cut the rate
+ * later, the replay would end at that rate on an epoch no validation
+ * chose: no refit then, the fit's net stays (the model's _refit_skipped).
  *
  * Checkpoints (SGD; tiny-backprop --checkpoint).  At the start of every
  * epoch, the fit's or the refit's, the state goes to the file whole: the
@@ -512,6 +515,12 @@ static int64_t cuts_before(const trainer_t *t, int64_t e)
 	return c;
 }
 
+/* The rate factor t's fit had at its epoch e (0-based). */
+static double fit_factor(const tr_opts_t *o, const trainer_t *t, int64_t e)
+{
+	return tr_rate_factor(o, e, cuts_before(t, e));
+}
+
 static void fit_sgd(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_t *o)
 {
 	labelled_t *d = t->d;
@@ -796,24 +805,21 @@ void tr_refit(trainer_t *t, const tr_model_t *m, tr_params_t *ps, const tr_opts_
 {
 	if (!o->refit || !t->nvalid)
 		return;
-	if (o->solver == TR_SGD && t->best_epoch > 0 && t->epochs > t->best_epoch) {
-		/* the kept epoch ran at the first rate, and the fit cut it later:
-		 * replayed, the refit would end at that rate, on a draw from its
-		 * noise that no validation chose; the fit's net was chosen */
-		int64_t k = t->best_epoch - 1, last = t->epochs - 1;
-		if (tr_rate_factor(o, k, cuts_before(t, k)) == 1 && tr_rate_factor(o, last, cuts_before(t, last)) < 1) {
-			int64_t cut = k + 1;
-			while (tr_rate_factor(o, cut, cuts_before(t, cut)) == 1)
-				cut++;
-			snprintf(t->refit_skipped, sizeof t->refit_skipped,
-				 "the fit kept epoch %" PRId64 ", run at the first rate, which it cut after epoch %" PRId64,
-				 t->best_epoch, cut);
-			if (!tiny_quiet)
-				fprintf(stderr, "%s: no refit: %s; a refit would end at that rate, on a draw from "
-						"its noise that no validation chose: keeping the fit's net\n",
-					tiny_prog, t->refit_skipped);
-			return;
-		}
+	/* the kept epoch (k, 0-based) ran at the first rate, and the fit cut
+	 * it later: replayed, the refit would end at that rate, on a draw from
+	 * its noise that no validation chose; the fit's net was chosen */
+	int64_t k = t->best_epoch - 1, cut = k + 1;
+	if (o->solver == TR_SGD && k >= 0 && fit_factor(o, t, k) == 1 && fit_factor(o, t, t->epochs - 1) < 1) {
+		while (fit_factor(o, t, cut) == 1)
+			cut++;
+		snprintf(t->refit_skipped, sizeof t->refit_skipped,
+			 "the fit kept epoch %" PRId64 ", run at the first rate, which it cut after epoch %" PRId64,
+			 t->best_epoch, cut);
+		if (!tiny_quiet)
+			fprintf(stderr, "%s: no refit: %s; a refit would end at that rate, on a draw from its noise "
+					"that no validation chose: keeping the fit's net\n",
+				tiny_prog, t->refit_skipped);
+		return;
 	}
 	trainer_t first = *t;
 	tr_opts_t ro = *o;
